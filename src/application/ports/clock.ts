@@ -1,0 +1,4 @@
+/** Time, injected everywhere so tests and the domain never read the wall clock. */
+export interface Clock {
+  now(): Date;
+}

@@ -1,0 +1,70 @@
+import type { ObjectId, TenantId } from '../../domain/shared/ids';
+
+/** Whom a notification is for: a person, found through their stored conversation reference. */
+export interface Recipient {
+  readonly tid: TenantId;
+  readonly oid: ObjectId;
+}
+
+/** The cards Cabinet sends proactively. Rendered at delivery from the request's current state. */
+export type NotificationTemplate =
+  | 'approval_request'
+  | 'approval_decided'
+  | 'status_update'
+  | 'ready_to_execute'
+  | 'request_closed';
+
+/** A proactive Teams message, written to the outbox in the same transaction as the change that causes it. */
+export interface Notification {
+  readonly template: NotificationTemplate;
+  readonly requestId: string;
+  readonly version: number;
+  /** Short, non-secret context for the card, e.g. "who has not been reached". */
+  readonly note?: string;
+  /**
+   * Stable key of a card this message should replace in place (e.g. an approver's approval card);
+   * the relay remembers the activity id it got for the key and updates instead of re-posting.
+   */
+  readonly cardKey?: string;
+}
+
+export type OutboxMessage = { readonly kind: 'teams.notify'; readonly recipient: Recipient; readonly notification: Notification };
+
+export type OutboxStatus = 'pending' | 'waiting_for_recipient' | 'done' | 'parked';
+
+export interface OutboxRow {
+  readonly tenantId: TenantId;
+  readonly id: string;
+  readonly message: OutboxMessage;
+  readonly status: OutboxStatus;
+  readonly attempts: number;
+  readonly nextAttemptAt: string;
+  readonly leaseUntil?: string;
+  readonly lastError?: string;
+  readonly createdAt: string;
+  readonly etag: string;
+}
+
+export interface ClaimOutboxOptions {
+  readonly limit?: number;
+  readonly leaseMs?: number;
+}
+
+/**
+ * Outbox rows live in the client's partition (written with the state change that causes them).
+ * Claiming is lease-based so any number of relay instances can run.
+ */
+export interface OutboxStore {
+  /** Claims due `pending` rows of one tenant by ETag-guarded lease; rows another instance claimed are skipped. */
+  claimDue(tenantId: TenantId, now: Date, options?: ClaimOutboxOptions): Promise<OutboxRow[]>;
+  complete(row: OutboxRow, now: Date): Promise<void>;
+  /** Schedules another attempt at `nextAttemptAt`, or parks the row with its last error. */
+  fail(row: OutboxRow, update: { readonly error: string; readonly nextAttemptAt?: Date; readonly park: boolean }, now: Date): Promise<void>;
+  /** Holds the row until the recipient first opens Cabinet. */
+  waitForRecipient(row: OutboxRow, now: Date): Promise<void>;
+  /** Makes every row waiting for this person due now; returns how many. */
+  releaseWaiting(tenantId: TenantId, recipient: Recipient, now: Date): Promise<number>;
+  list(tenantId: TenantId, options?: { readonly statuses?: readonly OutboxStatus[] }): Promise<OutboxRow[]>;
+  /** Makes a parked (or any not-done) row due now with a fresh attempt budget. */
+  retry(tenantId: TenantId, id: string, now: Date): Promise<boolean>;
+}

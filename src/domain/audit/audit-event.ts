@@ -1,0 +1,40 @@
+import type { JsonObject } from '../shared/json';
+
+/** Who did something, as the chain records it: tenant and object id, never a display name. */
+export interface AuditActor {
+  readonly tid: string;
+  readonly oid: string;
+}
+
+/** Cabinet itself (auto-triage, relays); its oid is not a GUID, so it can never collide with a person. */
+export const SYSTEM_OID = 'cabinet-system';
+
+export type AuditEventType =
+  | 'client.onboarded'
+  | 'client.roles_changed'
+  | 'request.submitted'
+  | 'request.triaged'
+  | 'request.edited'
+  | 'approval.requested'
+  | 'approval.granted'
+  | 'approval.denied'
+  | 'approval.refused'
+  | 'work.started'
+  | 'work.implemented'
+  | 'request.failed'
+  | 'request.rolled_back'
+  | 'request.closed'
+  | 'request.cancelled'
+  | 'action.refused';
+
+/**
+ * What a transition or use case wants recorded. `payload` is stored in clear; `personal` holds
+ * names, UPNs, e-mails and free text and is sealed with the client's data key before chaining.
+ */
+export interface AuditEvent {
+  readonly type: AuditEventType;
+  readonly actor: AuditActor;
+  readonly requestId: string | null;
+  readonly payload: JsonObject;
+  readonly personal?: JsonObject;
+}

@@ -1,0 +1,213 @@
+import { z } from 'zod';
+import { ValidationError, type FieldIssue } from '../shared/errors';
+import { err, ok, type Result } from '../shared/result';
+
+/** The six change types (DESIGN.md §2), each with its own form and payload schema. */
+export const CHANGE_TYPES = ['new_user', 'offboard', 'licence_change', 'access_change', 'general', 'incident'] as const;
+export type ChangeType = (typeof CHANGE_TYPES)[number];
+
+export const TITLE_MAX = 120;
+export const DESCRIPTION_MAX = 4000;
+export const NOTE_MAX = 2000;
+
+// UPN: a mail-style local part (Entra allows up to 64 chars before the @) and a DNS domain.
+const UPN = /^[A-Za-z0-9](?:[A-Za-z0-9._'+-]{0,62}[A-Za-z0-9_'+-])?@[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?(?:\.[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?)*\.[A-Za-z]{2,63}$/;
+const SKU = /^[A-Z0-9_]{2,64}$/;
+
+const trimmed = (max: number) => z.string().trim().max(max, `must be at most ${max} characters`);
+const requiredText = (max: number) => trimmed(max).min(1, 'is required');
+const optionalText = (max: number) =>
+  z.preprocess((v) => (typeof v === 'string' && v.trim() === '' ? undefined : v), trimmed(max).optional());
+const upn = z
+  .string()
+  .trim()
+  .min(1, 'is required')
+  .max(113, 'must be at most 113 characters')
+  .regex(UPN, 'must be a user principal name like jane.doe@contoso.com')
+  .transform((v) => v.toLowerCase());
+const optionalUpn = z.preprocess((v) => (typeof v === 'string' && v.trim() === '' ? undefined : v), upn.optional());
+const email = z
+  .string()
+  .trim()
+  .max(254, 'must be at most 254 characters')
+  .email('must be an e-mail address like jane@example.com')
+  .transform((v) => v.toLowerCase());
+const optionalEmail = z.preprocess((v) => (typeof v === 'string' && v.trim() === '' ? undefined : v), email.optional());
+const isoDate = z
+  .string()
+  .trim()
+  .regex(/^\d{4}-\d{2}-\d{2}$/, 'must be a date like 2026-01-31')
+  .refine((v) => {
+    const d = new Date(`${v}T00:00:00Z`);
+    return !Number.isNaN(d.getTime()) && d.toISOString().slice(0, 10) === v;
+  }, 'is not a real calendar date');
+const optionalDate = z.preprocess((v) => (typeof v === 'string' && v.trim() === '' ? undefined : v), isoDate.optional());
+/** Cards send multi-selects as "a,b,c"; APIs may send arrays. Both become a clean list. */
+const list = (item: z.ZodType<string>, max: number) =>
+  z.preprocess(
+    (v) =>
+      typeof v === 'string'
+        ? v
+            .split(/[,;\n]/)
+            .map((s) => s.trim())
+            .filter((s) => s.length > 0)
+        : v,
+    z.array(item).max(max, `must list at most ${max} items`).default([]),
+  );
+const skuList = list(z.string().trim().toUpperCase().pipe(z.string().regex(SKU, 'must be licence SKU part numbers like SPB or ENTERPRISEPACK')), 20);
+const nameList = list(requiredText(256), 50);
+const boolish = z.preprocess((v) => (v === 'true' ? true : v === 'false' ? false : v), z.boolean().default(false));
+
+export const NewUserPayload = z.object({
+  givenName: requiredText(64),
+  surname: requiredText(64),
+  displayName: requiredText(256),
+  userPrincipalName: upn,
+  jobTitle: optionalText(128),
+  department: optionalText(64),
+  managerUpn: optionalUpn,
+  usageLocation: z
+    .string()
+    .trim()
+    .toUpperCase()
+    .regex(/^[A-Z]{2}$/, 'must be a two-letter country code like GB or US'),
+  startDate: isoDate,
+  licenceSkus: skuList,
+  groups: nameList,
+  personalEmail: optionalEmail,
+});
+
+export const OffboardPayload = z.object({
+  userPrincipalName: upn,
+  lastWorkingDay: isoDate,
+  convertToSharedMailbox: boolish,
+  forwardMailTo: optionalEmail,
+  delegateOneDriveTo: optionalUpn,
+  removeLicences: boolish,
+});
+
+export const LicenceChangePayload = z
+  .object({
+    userPrincipalName: upn,
+    addSkus: skuList,
+    removeSkus: skuList,
+    effectiveDate: optionalDate,
+  })
+  .superRefine((v, ctx) => {
+    if (v.addSkus.length === 0 && v.removeSkus.length === 0) {
+      ctx.addIssue({ code: z.ZodIssueCode.custom, path: ['addSkus'], message: 'name at least one licence to add or remove' });
+    }
+  });
+
+export const AccessChangePayload = z.object({
+  userPrincipalName: upn,
+  action: z.enum(['grant', 'revoke'], { errorMap: () => ({ message: 'must be grant or revoke' }) }),
+  resource: requiredText(256),
+  accessLevel: z.enum(['member', 'owner', 'read', 'contribute', 'full_access'], {
+    errorMap: () => ({ message: 'must be member, owner, read, contribute or full_access' }),
+  }),
+  until: optionalDate,
+});
+
+export const GeneralPayload = z.object({
+  affectedSystems: optionalText(500),
+  preferredWindow: optionalText(200),
+});
+
+export const IncidentPayload = z.object({
+  severity: z.enum(['sev1', 'sev2', 'sev3', 'sev4'], { errorMap: () => ({ message: 'must be sev1, sev2, sev3 or sev4' }) }),
+  affectedService: requiredText(200),
+  affectedUsers: z.coerce
+    .number({ invalid_type_error: 'must be a number' })
+    .int('must be a whole number')
+    .min(0, 'cannot be negative')
+    .max(1_000_000, 'is implausibly large'),
+  startedAt: z
+    .string()
+    .trim()
+    .refine((v) => !Number.isNaN(Date.parse(v)), 'must be a date and time like 2026-01-31T09:30'),
+});
+
+export type NewUserPayload = z.infer<typeof NewUserPayload>;
+export type OffboardPayload = z.infer<typeof OffboardPayload>;
+export type LicenceChangePayload = z.infer<typeof LicenceChangePayload>;
+export type AccessChangePayload = z.infer<typeof AccessChangePayload>;
+export type GeneralPayload = z.infer<typeof GeneralPayload>;
+export type IncidentPayload = z.infer<typeof IncidentPayload>;
+
+/** The typed payload, discriminated by the request's `type`. */
+export type ChangePayload =
+  | NewUserPayload
+  | OffboardPayload
+  | LicenceChangePayload
+  | AccessChangePayload
+  | GeneralPayload
+  | IncidentPayload;
+
+export const PAYLOAD_SCHEMAS: { readonly [T in ChangeType]: z.ZodType } = {
+  new_user: NewUserPayload,
+  offboard: OffboardPayload,
+  licence_change: LicenceChangePayload,
+  access_change: AccessChangePayload,
+  general: GeneralPayload,
+  incident: IncidentPayload,
+};
+
+const Common = z.object({
+  title: requiredText(TITLE_MAX).pipe(z.string().min(3, 'must be at least 3 characters')),
+  description: requiredText(DESCRIPTION_MAX),
+});
+
+/** What a requester submits: the common fields and the type's payload, already validated. */
+export interface ChangeInput {
+  readonly type: ChangeType;
+  readonly title: string;
+  readonly description: string;
+  readonly payload: ChangePayload;
+}
+
+export interface ValidateChangeInputOptions {
+  /** Today's date (YYYY-MM-DD) in the client's view, for "not in the past" checks. */
+  readonly today?: string;
+}
+
+export function isChangeType(value: unknown): value is ChangeType {
+  return typeof value === 'string' && (CHANGE_TYPES as readonly string[]).includes(value);
+}
+
+/**
+ * Validates raw form or API data for a change type and returns the typed input, or every field
+ * that needs fixing at once (a form should show all problems, not the first).
+ */
+export function validateChangeInput(
+  type: unknown,
+  raw: Readonly<Record<string, unknown>>,
+  options: ValidateChangeInputOptions = {},
+): Result<ChangeInput, ValidationError> {
+  if (!isChangeType(type)) {
+    return err(new ValidationError([{ field: 'type', message: `must be one of ${CHANGE_TYPES.join(', ')}` }]));
+  }
+  const issues: FieldIssue[] = [];
+  const common = Common.safeParse(raw);
+  if (!common.success) issues.push(...toIssues(common.error));
+  const payload = PAYLOAD_SCHEMAS[type].safeParse(raw);
+  if (!payload.success) issues.push(...toIssues(payload.error));
+  if (payload.success && options.today) issues.push(...datesNotInPast(type, payload.data as ChangePayload, options.today));
+  if (issues.length > 0 || !common.success || !payload.success) return err(new ValidationError(issues));
+  return ok({ type, title: common.data.title, description: common.data.description, payload: payload.data as ChangePayload });
+}
+
+function datesNotInPast(type: ChangeType, payload: ChangePayload, today: string): FieldIssue[] {
+  const field =
+    type === 'new_user' ? 'startDate' : type === 'licence_change' ? 'effectiveDate' : type === 'access_change' ? 'until' : undefined;
+  if (!field) return [];
+  const value = (payload as Record<string, unknown>)[field];
+  return typeof value === 'string' && value < today ? [{ field, message: `must not be in the past (today is ${today})` }] : [];
+}
+
+function toIssues(error: z.ZodError): FieldIssue[] {
+  return error.issues.map((issue) => ({
+    field: issue.path.length > 0 ? issue.path.join('.') : 'form',
+    message: issue.code === z.ZodIssueCode.invalid_type && issue.received === 'undefined' ? 'is required' : issue.message,
+  }));
+}

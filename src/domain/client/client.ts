@@ -1,0 +1,46 @@
+import type { Person } from '../change-request/change-request';
+import type { ClientCode, ObjectId, TenantId } from '../shared/ids';
+
+/** Per-client settings; later issues add SLA overrides, windows and PSA mapping here. */
+export interface ClientSettings {
+  /** IANA zone the client's dates are read in (form dates, "today"). */
+  readonly timeZone: string;
+}
+
+/**
+ * One client tenant the MSP serves, and who plays which part for it.
+ * @remarks Client admins and approvers live in the client's tenant; technicians and leads in the MSP's.
+ */
+export interface ClientProfile {
+  readonly tenantId: TenantId;
+  readonly code: ClientCode;
+  readonly name: string;
+  readonly admins: readonly Person[];
+  readonly approvers: readonly Person[];
+  readonly techs: readonly Person[];
+  readonly leads: readonly Person[];
+  readonly settings: ClientSettings;
+}
+
+export type ClientRole = 'client_admin' | 'approver' | 'tech' | 'lead';
+
+/** The parts `who` plays for this client. Identity is tenant + object id, never a name. */
+export function rolesFor(profile: ClientProfile, who: { readonly tid: TenantId; readonly oid: ObjectId }): ReadonlySet<ClientRole> {
+  const roles = new Set<ClientRole>();
+  const has = (people: readonly Person[]) => people.some((p) => p.tid === who.tid && p.oid === who.oid);
+  if (has(profile.admins)) roles.add('client_admin');
+  if (has(profile.approvers)) roles.add('approver');
+  if (has(profile.techs)) roles.add('tech');
+  if (has(profile.leads)) roles.add('lead');
+  return roles;
+}
+
+/** MSP staff (technicians and leads) may work on the client's requests. */
+export function isMspStaff(roles: ReadonlySet<ClientRole>): boolean {
+  return roles.has('tech') || roles.has('lead');
+}
+
+/** Client-side people (admins, approvers) may raise and follow requests in their own tenant. */
+export function mayRaise(roles: ReadonlySet<ClientRole>): boolean {
+  return roles.has('client_admin') || roles.has('approver') || isMspStaff(roles);
+}
