@@ -103,3 +103,28 @@ function isEntryShape(value: unknown): value is AuditEntry {
     v['payload'] !== null
   );
 }
+
+/** The event as chained: personal data already sealed into `payload.personal`. */
+export interface ChainableEvent {
+  readonly type: string;
+  readonly actor: AuditActor;
+  readonly requestId: string | null;
+  readonly payload: JsonObject;
+}
+
+/** Links events after `head` (or from genesis), one entry each, in order. */
+export function chainEvents(
+  tenantId: string,
+  head: { readonly seq: number; readonly hash: string } | undefined,
+  events: readonly ChainableEvent[],
+  ts: string,
+): StoredAuditEntry[] {
+  let seq = head?.seq ?? 0;
+  let prev = head?.hash ?? GENESIS_HASH;
+  return events.map((event) => {
+    seq += 1;
+    const stored = sealEntry({ tenantId, seq, prev, ts, type: event.type, actor: event.actor, requestId: event.requestId, payload: event.payload });
+    prev = stored.hash;
+    return stored;
+  });
+}

@@ -1,0 +1,161 @@
+import { asTenantId, type TenantId } from './domain/shared/ids';
+import { MSP_TENANT } from './sandbox/sandbox-tenants';
+
+/** Sandbox runs everything locally on loopback; production needs real bot credentials and storage. */
+export type CabinetMode = 'sandbox' | 'production';
+
+export interface BotAuthConfig {
+  readonly appId: string;
+  readonly appType: 'SingleTenant';
+  readonly tenantId: string;
+  readonly password?: string;
+  readonly certificateThumbprint?: string;
+  readonly certificatePrivateKey?: string;
+}
+
+/** Everything Cabinet reads from the environment, validated once and frozen. */
+export interface Config {
+  readonly mode: CabinetMode;
+  readonly http: { readonly host: string; readonly port: number };
+  /** Absent only in sandbox mode: the bot then accepts unauthenticated local traffic from the playground. */
+  readonly botAuth?: BotAuthConfig;
+  /** Absent in sandbox mode until the sandbox has started Azurite. */
+  readonly storage: { readonly connectionString?: string; readonly tablePrefix: string };
+  readonly mspTenantId: TenantId;
+  readonly relay: { readonly enabled: boolean; readonly intervalMs: number };
+  readonly sandbox: {
+    readonly dataDir: string;
+    readonly playgrounds: boolean;
+    readonly playgroundBasePort: number;
+    readonly azuritePort: number;
+  };
+}
+
+/** Start-up refused: the message names the variable and the fix. */
+export class ConfigError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'ConfigError';
+  }
+}
+
+type Env = Readonly<Record<string, string | undefined>>;
+
+/**
+ * Parses and validates the environment. The only reader of `process.env` in Cabinet.
+ * @remarks Production refuses to start without bot authentication: botbuilder treats an empty app id
+ * as "accept anonymous traffic", which must never happen outside the sandbox.
+ */
+export function loadConfig(env: Env = process.env): Config {
+  const problems: string[] = [];
+  const get = (name: string): string | undefined => {
+    const value = env[name]?.trim();
+    return value === '' ? undefined : value;
+  };
+  const mode = (get('CABINET_MODE') ?? 'sandbox').toLowerCase();
+  if (mode !== 'sandbox' && mode !== 'production') {
+    throw new ConfigError(`CABINET_MODE is "${mode}"; set it to "sandbox" (the default) or "production".`);
+  }
+  const integer = (name: string, fallback: number, min: number, max: number): number => {
+    const raw = get(name);
+    if (raw === undefined) return fallback;
+    const value = Number(raw);
+    if (!Number.isInteger(value) || value < min || value > max) {
+      problems.push(`${name} is "${raw}"; set it to a whole number between ${min} and ${max}.`);
+      return fallback;
+    }
+    return value;
+  };
+  const flag = (name: string, fallback: boolean): boolean => {
+    const raw = get(name)?.toLowerCase();
+    if (raw === undefined) return fallback;
+    if (['1', 'true', 'on', 'yes'].includes(raw)) return true;
+    if (['0', 'false', 'off', 'no'].includes(raw)) return false;
+    problems.push(`${name} is "${raw}"; set it to on or off.`);
+    return fallback;
+  };
+
+  const port = integer('PORT', 3978, 0, 65535);
+  const tablePrefix = get('CABINET_TABLE_PREFIX') ?? 'cabinet';
+  if (!/^[A-Za-z][A-Za-z0-9]{2,40}$/.test(tablePrefix)) {
+    problems.push(`CABINET_TABLE_PREFIX is "${tablePrefix}"; use 3–41 letters and digits, starting with a letter.`);
+  }
+  const relay = { enabled: flag('CABINET_RELAY', true), intervalMs: integer('CABINET_RELAY_INTERVAL_MS', 2000, 50, 600_000) };
+  const sandbox = {
+    dataDir: get('CABINET_DATA_DIR') ?? '.cabinet',
+    playgrounds: flag('CABINET_PLAYGROUNDS', true),
+    playgroundBasePort: integer('CABINET_PLAYGROUND_PORT', 56150, 1024, 65000),
+    azuritePort: integer('CABINET_AZURITE_PORT', 10002, 0, 65535),
+  };
+  const connectionString = get('CABINET_STORAGE_CONNECTION_STRING');
+
+  if (mode === 'sandbox') {
+    if (get('MicrosoftAppPassword') || get('MicrosoftAppCertificateThumbprint')) {
+      problems.push(
+        'Bot credentials are set but CABINET_MODE is sandbox; sandbox never runs with production credentials. Unset MicrosoftAppPassword/MicrosoftAppCertificateThumbprint or set CABINET_MODE=production.',
+      );
+    }
+    if (get('HOST') && get('HOST') !== '127.0.0.1') {
+      problems.push(`HOST is "${get('HOST')}"; the sandbox binds to 127.0.0.1 only. Unset HOST or set CABINET_MODE=production.`);
+    }
+    fail(problems);
+    return Object.freeze({
+      mode,
+      http: { host: '127.0.0.1', port },
+      storage: { ...(connectionString ? { connectionString } : {}), tablePrefix },
+      mspTenantId: MSP_TENANT,
+      relay,
+      sandbox,
+    });
+  }
+
+  const appId = get('MicrosoftAppId');
+  const appType = get('MicrosoftAppType');
+  const appTenantId = get('MicrosoftAppTenantId');
+  const password = get('MicrosoftAppPassword');
+  const certificateThumbprint = get('MicrosoftAppCertificateThumbprint');
+  const certificatePrivateKey = get('MicrosoftAppCertificatePrivateKey');
+  if (!appId) problems.push('Bot authentication is unavailable because MicrosoftAppId was not configured; set it to the Azure Bot\'s Microsoft App ID.');
+  if (appType !== 'SingleTenant') {
+    problems.push(`MicrosoftAppType is "${appType ?? ''}"; set it to SingleTenant (new Azure Bot registrations are single-tenant).`);
+  }
+  if (!appTenantId || !asTenantId(appTenantId)) {
+    problems.push('MicrosoftAppTenantId was not configured; set it to the MSP\'s Entra tenant id (a GUID).');
+  }
+  if (!password && !(certificateThumbprint && certificatePrivateKey)) {
+    problems.push(
+      'Bot authentication is unavailable because neither MicrosoftAppPassword nor MicrosoftAppCertificateThumbprint with MicrosoftAppCertificatePrivateKey was configured; set the client secret or the certificate.',
+    );
+  }
+  if (!connectionString) {
+    problems.push('Storage is unavailable because CABINET_STORAGE_CONNECTION_STRING was not configured; set it to the Azure Storage account connection string.');
+  } else if (/UseDevelopmentStorage=true|devstoreaccount1/i.test(connectionString)) {
+    problems.push('CABINET_STORAGE_CONNECTION_STRING points at the local emulator; production needs a real Azure Storage account.');
+  }
+  const mspTenantRaw = get('CABINET_MSP_TENANT_ID') ?? appTenantId ?? '';
+  const mspTenantId = asTenantId(mspTenantRaw);
+  if (!mspTenantId) problems.push('CABINET_MSP_TENANT_ID is not a tenant GUID; set it to the MSP\'s Entra tenant id (defaults to MicrosoftAppTenantId).');
+  fail(problems);
+  return Object.freeze({
+    mode,
+    http: { host: get('HOST') ?? '0.0.0.0', port },
+    botAuth: {
+      appId: appId!,
+      appType: 'SingleTenant' as const,
+      tenantId: appTenantId!,
+      ...(password ? { password } : {}),
+      ...(certificateThumbprint ? { certificateThumbprint } : {}),
+      ...(certificatePrivateKey ? { certificatePrivateKey } : {}),
+    },
+    storage: { connectionString: connectionString!, tablePrefix },
+    mspTenantId: mspTenantId!,
+    relay,
+    sandbox,
+  });
+}
+
+function fail(problems: readonly string[]): void {
+  if (problems.length > 0) {
+    throw new ConfigError(`Cabinet cannot start:\n${problems.map((p) => `  - ${p}`).join('\n')}`);
+  }
+}

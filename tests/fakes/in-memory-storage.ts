@@ -1,0 +1,336 @@
+import { randomBytes, randomUUID } from 'node:crypto';
+import { chainEvents, type StoredAuditEntry } from '../../src/domain/audit/audit-chain';
+import type { AuditEvent } from '../../src/domain/audit/audit-event';
+import type { DataKey } from '../../src/domain/audit/personal-data';
+import type { ClientProfile } from '../../src/domain/client/client';
+import type { ChangeRequest } from '../../src/domain/change-request/change-request';
+import type { ChangeRequestId, ClientCode, ObjectId, TenantId } from '../../src/domain/shared/ids';
+import type { JsonObject } from '../../src/domain/shared/json';
+import { openEntryPersonalData, sealEvents } from '../../src/application/audit/seal-events';
+import type { AuditHead, AuditLog, ReadAuditOptions } from '../../src/application/ports/audit-log';
+import type {
+  ChangeRequestStore,
+  ChangeRequestWrite,
+  ListChangeRequestsOptions,
+  StoredChangeRequest,
+} from '../../src/application/ports/change-request-store';
+import type { ClientDirectory, StoredClientProfile } from '../../src/application/ports/client-directory';
+import type { ConversationStore, StoredConversation } from '../../src/application/ports/conversation-store';
+import type { DataKeyring } from '../../src/application/ports/data-keyring';
+import { ConcurrencyError, ConflictError } from '../../src/application/ports/errors';
+import type { ClaimOutboxOptions, OutboxMessage, OutboxRow, OutboxStatus, OutboxStore, Recipient } from '../../src/application/ports/outbox';
+import type { Clock } from '../../src/application/ports/clock';
+
+/** A clock that only moves when told to. */
+export class FakeClock implements Clock {
+  constructor(private current = new Date('2026-11-23T09:00:00.000Z')) {}
+  now(): Date {
+    return new Date(this.current);
+  }
+  advance(ms: number): void {
+    this.current = new Date(this.current.getTime() + ms);
+  }
+}
+
+const etag = () => `W/"${randomUUID()}"`;
+
+export class InMemoryDataKeyring implements DataKeyring {
+  private readonly keys = new Map<string, DataKey>();
+  current(tenantId: TenantId): Promise<DataKey> {
+    let key = this.keys.get(tenantId);
+    if (!key) {
+      key = { kid: randomUUID(), key: randomBytes(32) };
+      this.keys.set(tenantId, key);
+    }
+    return Promise.resolve(key);
+  }
+  find(tenantId: TenantId, kid: string): Promise<DataKey | undefined> {
+    const key = this.keys.get(tenantId);
+    return Promise.resolve(key?.kid === kid ? key : undefined);
+  }
+  destroy(tenantId: TenantId): Promise<void> {
+    this.keys.delete(tenantId);
+    return Promise.resolve();
+  }
+}
+
+/**
+ * All client-owned data of the fakes, one "partition" per tenant, committed atomically like an
+ * entity-group transaction: request, audit entries and outbox rows land together or not at all.
+ */
+export class InMemoryPartitions {
+  readonly requests = new Map<string, Map<number, StoredChangeRequest>>();
+  readonly counters = new Map<string, number>();
+  readonly audit = new Map<string, StoredAuditEntry[]>();
+  readonly outbox = new Map<string, OutboxRow[]>();
+  readonly profiles = new Map<string, StoredClientProfile>();
+  /** Set to make the next commit fail as if storage were down. */
+  failNextCommit: Error | undefined;
+
+  constructor(
+    readonly keyring: DataKeyring,
+    readonly clock: Clock,
+  ) {}
+
+  async commit(tenantId: TenantId, events: readonly AuditEvent[], outbox: readonly OutboxMessage[], apply: () => void): Promise<void> {
+    const chainable = await sealEvents(tenantId, events, this.keyring);
+    if (this.failNextCommit) {
+      const error = this.failNextCommit;
+      this.failNextCommit = undefined;
+      throw error;
+    }
+    apply();
+    const chain = this.audit.get(tenantId) ?? [];
+    const last = chain.at(-1);
+    const now = this.clock.now().toISOString();
+    chain.push(...chainEvents(tenantId, last ? { seq: last.seq, hash: last.hash } : undefined, chainable, now));
+    this.audit.set(tenantId, chain);
+    const rows = this.outbox.get(tenantId) ?? [];
+    for (const message of outbox) {
+      rows.push({ tenantId, id: randomUUID(), message, status: 'pending', attempts: 0, nextAttemptAt: now, createdAt: now, etag: etag() });
+    }
+    this.outbox.set(tenantId, rows);
+  }
+}
+
+export class InMemoryChangeRequestStore implements ChangeRequestStore {
+  constructor(private readonly data: InMemoryPartitions) {}
+
+  get(tenantId: TenantId, id: ChangeRequestId): Promise<StoredChangeRequest | undefined> {
+    const found = [...(this.data.requests.get(tenantId)?.values() ?? [])].find((s) => s.request.id === id);
+    return Promise.resolve(found ? structuredClone(found) : undefined);
+  }
+
+  list(tenantId: TenantId, options: ListChangeRequestsOptions = {}): Promise<ChangeRequest[]> {
+    const all = [...(this.data.requests.get(tenantId)?.values() ?? [])]
+      .map((s) => s.request)
+      .filter((r) => !options.statuses || options.statuses.includes(r.status))
+      .sort((a, b) => b.number - a.number);
+    return Promise.resolve(structuredClone(all.slice(0, options.limit ?? 50)));
+  }
+
+  async create(tenantId: TenantId, build: (number: number) => ChangeRequestWrite): Promise<StoredChangeRequest> {
+    const number = (this.data.counters.get(tenantId) ?? 0) + 1;
+    const write = build(number);
+    const stored = { request: structuredClone(write.request), etag: etag() };
+    await this.data.commit(tenantId, write.audit, write.outbox, () => {
+      this.data.counters.set(tenantId, number);
+      const map = this.data.requests.get(tenantId) ?? new Map<number, StoredChangeRequest>();
+      map.set(number, stored);
+      this.data.requests.set(tenantId, map);
+    });
+    return structuredClone(stored);
+  }
+
+  async update(tenantId: TenantId, expectedEtag: string, write: ChangeRequestWrite): Promise<StoredChangeRequest> {
+    const map = this.data.requests.get(tenantId);
+    const current = map?.get(write.request.number);
+    if (!map || !current || current.etag !== expectedEtag) throw new ConcurrencyError();
+    const stored = { request: structuredClone(write.request), etag: etag() };
+    await this.data.commit(tenantId, write.audit, write.outbox, () => map.set(write.request.number, stored));
+    return structuredClone(stored);
+  }
+}
+
+export class InMemoryAuditLog implements AuditLog {
+  constructor(private readonly data: InMemoryPartitions) {}
+
+  async append(tenantId: TenantId, events: readonly AuditEvent[]): Promise<AuditHead> {
+    await this.data.commit(tenantId, events, [], () => undefined);
+    return (await this.head(tenantId))!;
+  }
+
+  head(tenantId: TenantId): Promise<AuditHead | undefined> {
+    const last = this.data.audit.get(tenantId)?.at(-1);
+    return Promise.resolve(last ? { seq: last.seq, hash: last.hash } : undefined);
+  }
+
+  read(tenantId: TenantId, options: ReadAuditOptions = {}): Promise<StoredAuditEntry[]> {
+    const from = options.fromSeq ?? 1;
+    const entries = (this.data.audit.get(tenantId) ?? []).filter((e) => e.seq >= from);
+    return Promise.resolve(entries.slice(0, options.limit ?? entries.length).map((e) => ({ ...e })));
+  }
+
+  openPersonal(tenantId: TenantId, entry: StoredAuditEntry): Promise<JsonObject | undefined> {
+    return openEntryPersonalData(tenantId, entry, this.data.keyring);
+  }
+}
+
+export class InMemoryClientDirectory implements ClientDirectory {
+  constructor(private readonly data: InMemoryPartitions) {}
+
+  get(tenantId: TenantId): Promise<StoredClientProfile | undefined> {
+    const found = this.data.profiles.get(tenantId);
+    return Promise.resolve(found ? structuredClone(found) : undefined);
+  }
+
+  getByCode(code: ClientCode): Promise<StoredClientProfile | undefined> {
+    const found = [...this.data.profiles.values()].find((p) => p.profile.code === code);
+    return Promise.resolve(found ? structuredClone(found) : undefined);
+  }
+
+  list(): Promise<ClientProfile[]> {
+    return Promise.resolve([...this.data.profiles.values()].map((p) => structuredClone(p.profile)).sort((a, b) => a.code.localeCompare(b.code)));
+  }
+
+  async forStaff(mspTenantId: TenantId, oid: ObjectId): Promise<ClientProfile[]> {
+    const all = await this.list();
+    return all.filter((p) => [...p.techs, ...p.leads].some((s) => s.tid === mspTenantId && s.oid === oid));
+  }
+
+  async create(profile: ClientProfile, audit: readonly AuditEvent[]): Promise<StoredClientProfile> {
+    if (this.data.profiles.has(profile.tenantId)) throw new ConflictError(`Tenant ${profile.tenantId} is already a client.`);
+    if ([...this.data.profiles.values()].some((p) => p.profile.code === profile.code)) {
+      throw new ConflictError(`Client code ${profile.code} is already taken.`);
+    }
+    const stored = { profile: structuredClone(profile), etag: etag() };
+    await this.data.commit(profile.tenantId, audit, [], () => this.data.profiles.set(profile.tenantId, stored));
+    return structuredClone(stored);
+  }
+
+  async update(profile: ClientProfile, expectedEtag: string, audit: readonly AuditEvent[]): Promise<StoredClientProfile> {
+    const current = this.data.profiles.get(profile.tenantId);
+    if (!current || current.etag !== expectedEtag) throw new ConcurrencyError();
+    const stored = { profile: structuredClone(profile), etag: etag() };
+    await this.data.commit(profile.tenantId, audit, [], () => this.data.profiles.set(profile.tenantId, stored));
+    return structuredClone(stored);
+  }
+}
+
+export class InMemoryOutboxStore implements OutboxStore {
+  constructor(private readonly data: InMemoryPartitions) {}
+
+  private rows(tenantId: TenantId): OutboxRow[] {
+    return this.data.outbox.get(tenantId) ?? [];
+  }
+
+  private replace(row: OutboxRow, patch: Partial<OutboxRow>): boolean {
+    const rows = this.rows(row.tenantId);
+    const index = rows.findIndex((r) => r.id === row.id);
+    if (index < 0 || rows[index]!.etag !== row.etag) return false;
+    rows[index] = { ...rows[index]!, ...patch, etag: etag() };
+    return true;
+  }
+
+  claimDue(tenantId: TenantId, now: Date, options: ClaimOutboxOptions = {}): Promise<OutboxRow[]> {
+    const at = now.toISOString();
+    const leaseUntil = new Date(now.getTime() + (options.leaseMs ?? 30_000)).toISOString();
+    const due = this.rows(tenantId)
+      .filter((r) => r.status === 'pending' && r.nextAttemptAt <= at && (!r.leaseUntil || r.leaseUntil <= at))
+      .slice(0, options.limit ?? 20);
+    const claimed: OutboxRow[] = [];
+    for (const row of due) {
+      if (this.replace(row, { leaseUntil })) claimed.push(structuredClone(this.rows(tenantId).find((r) => r.id === row.id)!));
+    }
+    return Promise.resolve(claimed);
+  }
+
+  complete(row: OutboxRow): Promise<void> {
+    if (!this.replace(row, { status: 'done' })) throw new ConcurrencyError('Outbox row was claimed by another relay.');
+    return Promise.resolve();
+  }
+
+  fail(row: OutboxRow, update: { readonly error: string; readonly nextAttemptAt?: Date; readonly park: boolean }): Promise<void> {
+    const patch: Partial<OutboxRow> = {
+      attempts: row.attempts + 1,
+      lastError: update.error,
+      status: update.park ? 'parked' : 'pending',
+      ...(update.nextAttemptAt ? { nextAttemptAt: update.nextAttemptAt.toISOString() } : {}),
+    };
+    if (!this.replace(row, patch)) throw new ConcurrencyError('Outbox row was claimed by another relay.');
+    return Promise.resolve();
+  }
+
+  waitForRecipient(row: OutboxRow): Promise<void> {
+    if (!this.replace(row, { status: 'waiting_for_recipient' })) throw new ConcurrencyError('Outbox row was claimed by another relay.');
+    return Promise.resolve();
+  }
+
+  releaseWaiting(tenantId: TenantId, recipient: Recipient, now: Date): Promise<number> {
+    let released = 0;
+    for (const row of [...this.rows(tenantId)]) {
+      const to = row.message.recipient;
+      if (row.status === 'waiting_for_recipient' && to.tid === recipient.tid && to.oid === recipient.oid) {
+        if (this.replace(row, { status: 'pending', nextAttemptAt: now.toISOString() })) released += 1;
+      }
+    }
+    return Promise.resolve(released);
+  }
+
+  list(tenantId: TenantId, options: { readonly statuses?: readonly OutboxStatus[] } = {}): Promise<OutboxRow[]> {
+    return Promise.resolve(structuredClone(this.rows(tenantId).filter((r) => !options.statuses || options.statuses.includes(r.status))));
+  }
+
+  retry(tenantId: TenantId, id: string, now: Date): Promise<boolean> {
+    const row = this.rows(tenantId).find((r) => r.id === id);
+    if (!row || row.status === 'done') return Promise.resolve(false);
+    return Promise.resolve(this.replace(row, { status: 'pending', attempts: 0, nextAttemptAt: now.toISOString() }));
+  }
+}
+
+export class InMemoryConversationStore implements ConversationStore {
+  private readonly conversations = new Map<string, StoredConversation>();
+  private readonly cards = new Map<string, string>();
+
+  get(tid: TenantId, oid: ObjectId): Promise<StoredConversation | undefined> {
+    const found = this.conversations.get(`${tid}|${oid}`);
+    return Promise.resolve(found ? structuredClone(found) : undefined);
+  }
+
+  save(conversation: StoredConversation): Promise<{ readonly created: boolean }> {
+    const key = `${conversation.tid}|${conversation.oid}`;
+    const existing = this.conversations.get(key);
+    this.conversations.set(key, {
+      ...structuredClone(conversation),
+      ...(existing?.welcomedAt ? { welcomedAt: existing.welcomedAt } : {}),
+      stale: false,
+    });
+    return Promise.resolve({ created: !existing });
+  }
+
+  markWelcomed(tid: TenantId, oid: ObjectId, at: string): Promise<boolean> {
+    const existing = this.conversations.get(`${tid}|${oid}`);
+    if (!existing || existing.welcomedAt) return Promise.resolve(false);
+    this.conversations.set(`${tid}|${oid}`, { ...existing, welcomedAt: at });
+    return Promise.resolve(true);
+  }
+
+  markStale(tid: TenantId, oid: ObjectId): Promise<void> {
+    const existing = this.conversations.get(`${tid}|${oid}`);
+    if (existing) this.conversations.set(`${tid}|${oid}`, { ...existing, stale: true });
+    return Promise.resolve();
+  }
+
+  getCardActivity(tid: TenantId, oid: ObjectId, cardKey: string): Promise<string | undefined> {
+    return Promise.resolve(this.cards.get(`${tid}|${oid}|${cardKey}`));
+  }
+
+  saveCardActivity(tid: TenantId, oid: ObjectId, cardKey: string, activityId: string): Promise<void> {
+    this.cards.set(`${tid}|${oid}|${cardKey}`, activityId);
+    return Promise.resolve();
+  }
+
+  reachable(people: readonly { readonly tid: TenantId; readonly oid: ObjectId }[]): Promise<ReadonlySet<string>> {
+    const live = people.filter((p) => {
+      const c = this.conversations.get(`${p.tid}|${p.oid}`);
+      return c !== undefined && !c.stale;
+    });
+    return Promise.resolve(new Set(live.map((p) => `${p.tid}|${p.oid}`)));
+  }
+}
+
+/** Everything a use case needs, in memory, sharing one set of partitions. */
+export function createInMemoryStorage(clock: Clock = new FakeClock()) {
+  const keyring = new InMemoryDataKeyring();
+  const data = new InMemoryPartitions(keyring, clock);
+  return {
+    clock,
+    keyring,
+    data,
+    requests: new InMemoryChangeRequestStore(data),
+    audit: new InMemoryAuditLog(data),
+    clients: new InMemoryClientDirectory(data),
+    outbox: new InMemoryOutboxStore(data),
+    conversations: new InMemoryConversationStore(),
+  };
+}
