@@ -1,3 +1,4 @@
+import type { TenantId } from '../../domain/shared/ids';
 import type { Notification, Recipient } from './outbox';
 
 export type DeliveryResult =
@@ -10,5 +11,5 @@ export type DeliveryResult =
 /** Delivers proactive Teams messages; use cases never see a TurnContext. */
 export interface Notifier {
   /** Sends the card, or updates the card already sent under `notification.cardKey`. */
-  deliver(recipient: Recipient, notification: Notification): Promise<DeliveryResult>;
+  deliver(tenantId: TenantId, recipient: Recipient, notification: Notification): Promise<DeliveryResult>;
 }

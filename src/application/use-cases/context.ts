@@ -1,0 +1,18 @@
+import type { AuditLog } from '../ports/audit-log';
+import type { ChangeRequestStore } from '../ports/change-request-store';
+import type { ClientDirectory } from '../ports/client-directory';
+import type { Clock } from '../ports/clock';
+import type { ConversationStore } from '../ports/conversation-store';
+import type { TenantId } from '../../domain/shared/ids';
+
+/** The ports every use case may need, wired once by the composition root. */
+export interface UseCaseDeps {
+  readonly requests: ChangeRequestStore;
+  readonly audit: AuditLog;
+  readonly clients: ClientDirectory;
+  readonly conversations: ConversationStore;
+  readonly clock: Clock;
+  readonly mspTenantId: TenantId;
+  /** Called after a commit that wrote outbox rows, so delivery starts without waiting for the next sweep. */
+  readonly outboxWritten?: (tenantId: TenantId) => void;
+}
