@@ -76,7 +76,13 @@ export class PlaygroundPage {
         viewport: { width: 1400, height: 1000 },
       });
       const page = context.pages()[0] ?? (await context.newPage());
-      const sut = new PlaygroundPage(page, context, profileDir, options.name, options.timeoutMs ?? 20_000);
+      const sut = new PlaygroundPage(
+        page,
+        context,
+        profileDir,
+        options.name,
+        options.timeoutMs ?? 20_000,
+      );
       await context.route('**/*', (route) => {
         const requestUrl = route.request().url();
         if (LOOPBACK.test(requestUrl) || LOCAL_SCHEMES.test(requestUrl)) return route.continue();
@@ -95,7 +101,9 @@ export class PlaygroundPage {
 
   /** Selects the one-to-one chat with the bot and waits until the compose box is ready. */
   async openPersonalChat(): Promise<void> {
-    await this.page.getByRole(SELECTORS.personalChat.role, { name: SELECTORS.personalChat.name }).click();
+    await this.page
+      .getByRole(SELECTORS.personalChat.role, { name: SELECTORS.personalChat.name })
+      .click();
     await this.composeBox().waitFor({ state: 'visible' });
   }
 
@@ -104,7 +112,9 @@ export class PlaygroundPage {
     const box = this.composeBox();
     await box.click();
     await box.pressSequentially(text);
-    await this.page.getByRole(SELECTORS.sendButton.role, { name: SELECTORS.sendButton.name }).click();
+    await this.page
+      .getByRole(SELECTORS.sendButton.role, { name: SELECTORS.sendButton.name })
+      .click();
   }
 
   /** Waits for a rendered Adaptive Card containing `text`; returns the newest such card. */
