@@ -33,14 +33,15 @@ const email = z
   .email('must be an e-mail address like jane@example.com')
   .transform((v) => v.toLowerCase());
 const optionalEmail = z.preprocess((v) => (typeof v === 'string' && v.trim() === '' ? undefined : v), email.optional());
+const isCalendarDate = (v: string) => {
+  const d = new Date(`${v}T00:00:00Z`);
+  return !Number.isNaN(d.getTime()) && d.toISOString().slice(0, 10) === v;
+};
 const isoDate = z
   .string()
   .trim()
   .regex(/^\d{4}-\d{2}-\d{2}$/, 'must be a date like 2026-01-31')
-  .refine((v) => {
-    const d = new Date(`${v}T00:00:00Z`);
-    return !Number.isNaN(d.getTime()) && d.toISOString().slice(0, 10) === v;
-  }, 'is not a real calendar date');
+  .refine(isCalendarDate, 'is not a real calendar date');
 const optionalDate = z.preprocess((v) => (typeof v === 'string' && v.trim() === '' ? undefined : v), isoDate.optional());
 /** Cards send multi-selects as "a,b,c"; APIs may send arrays. Both become a clean list. */
 const list = (item: z.ZodType<string>, max: number) =>
@@ -117,15 +118,23 @@ export const GeneralPayload = z.object({
 export const IncidentPayload = z.object({
   severity: z.enum(['sev1', 'sev2', 'sev3', 'sev4'], { errorMap: () => ({ message: 'must be sev1, sev2, sev3 or sev4' }) }),
   affectedService: requiredText(200),
-  affectedUsers: z.coerce
-    .number({ invalid_type_error: 'must be a number' })
-    .int('must be a whole number')
-    .min(0, 'cannot be negative')
-    .max(1_000_000, 'is implausibly large'),
+  // Blank card text is a missing answer, not zero (Number('') === 0).
+  affectedUsers: z.preprocess(
+    (v) => (v === null || (typeof v === 'string' && v.trim() === '') ? undefined : typeof v === 'string' ? Number(v) : v),
+    z
+      .number({ invalid_type_error: 'must be a number' })
+      .int('must be a whole number')
+      .min(0, 'cannot be negative')
+      .max(1_000_000, 'is implausibly large'),
+  ),
+  // Date.parse rolls impossible dates over (2026-02-30 becomes 2 March), so the date part is checked too.
   startedAt: z
     .string()
     .trim()
-    .refine((v) => !Number.isNaN(Date.parse(v)), 'must be a date and time like 2026-01-31T09:30'),
+    .refine((v) => {
+      const day = /^(\d{4}-\d{2}-\d{2})(?:[T ]|$)/.exec(v)?.[1];
+      return day !== undefined && isCalendarDate(day) && !Number.isNaN(Date.parse(v));
+    }, 'must be a date and time like 2026-01-31T09:30'),
 });
 
 export type NewUserPayload = z.infer<typeof NewUserPayload>;
