@@ -1,13 +1,13 @@
-import { existsSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
-import { chromium, type BrowserContext, type Locator, type Page } from 'playwright-core';
-
 /**
  * Page objects for the Microsoft 365 Agents Playground UI, driven by headless Debian Chromium.
  * @remarks The playground's UI is not a stable test API (0.2.x, pre-release), so every selector the tests
  * depend on lives in this one file. Pin the playground version and fix selectors here when it moves.
+ * @packageDocumentation
  */
+import { existsSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { chromium, type BrowserContext, type Locator, type Page } from 'playwright-core';
 
 /** Debian's chromium package; `.ci/run` installs it. playwright-core never downloads a browser. */
 export const CHROMIUM_PATH = '/usr/bin/chromium';
