@@ -45,7 +45,8 @@ export async function decideApproval(deps: UseCaseDeps, command: DecideApprovalC
   if (!parsed) return { kind: 'refused', error: AccessErrors.requestNotFound(command.requestId) };
   const client = (await deps.clients.getByCode(parsed.code))?.profile;
   if (!client) return { kind: 'refused', error: AccessErrors.requestNotFound(parsed.id) };
-  if (command.actor.tid !== client.tenantId) {
+  const roles = rolesFor(client, command.actor);
+  if (command.actor.tid !== client.tenantId && roles.size === 0) {
     await deps.audit.append(client.tenantId, [refusal(command, 'ACCESS.WRONG_TENANT')]);
     return { kind: 'refused', error: AccessErrors.requestNotFound(parsed.id) };
   }
@@ -62,7 +63,7 @@ export async function decideApproval(deps: UseCaseDeps, command: DecideApprovalC
       command.decision === 'approve'
         ? { type: 'ApprovalGranted' as const, version: command.version, ...(cardHash ? { cardHash } : {}) }
         : { type: 'ApprovalDenied' as const, version: command.version, reason: command.reason ?? '', ...(cardHash ? { cardHash } : {}) };
-    const result = transition(current, event, { actor: command.actor, roles: rolesFor(client, command.actor), now });
+    const result = transition(current, event, { actor: command.actor, roles, now });
     if (!result.ok) {
       if (!CORRECTABLE.has(result.error.code)) await deps.audit.append(client.tenantId, [refusal(command, result.error.code)]);
       return { kind: 'refused', error: result.error, request: current };

@@ -1,0 +1,21 @@
+import type { Activity } from 'botbuilder';
+import type { Person } from '../../domain/change-request/change-request';
+import { asObjectId, asTenantId } from '../../domain/shared/ids';
+
+/**
+ * The acting person, from an activity the adapter has authenticated: `from.aadObjectId` and the
+ * tenant Teams stamped on the channel data. Never from card data or message text.
+ * @remarks Refuses activities whose channel tenant and conversation tenant disagree.
+ */
+export function actorOf(activity: Partial<Activity>): Person | undefined {
+  const channelTenant = (activity.channelData as { tenant?: { id?: unknown } } | undefined)?.tenant?.id;
+  const conversationTenant = activity.conversation?.tenantId;
+  if (typeof channelTenant === 'string' && typeof conversationTenant === 'string' && channelTenant.toLowerCase() !== conversationTenant.toLowerCase()) {
+    return undefined;
+  }
+  const tid = asTenantId(typeof channelTenant === 'string' ? channelTenant : (conversationTenant ?? ''));
+  const oid = asObjectId(activity.from?.aadObjectId ?? '');
+  if (!tid || !oid) return undefined;
+  const name = (activity.from?.name ?? '').trim().slice(0, 120) || 'Someone';
+  return { tid, oid, name };
+}

@@ -1,0 +1,357 @@
+import { Application, type AdaptiveCard, type TurnState } from '@microsoft/teams-ai';
+import { ActivityTypes, CardFactory, MessageFactory, TurnContext, type Activity } from 'botbuilder';
+import { randomUUID } from 'node:crypto';
+import type { z } from 'zod';
+import type { TeamsAdapter } from '@microsoft/teams-ai';
+import type { Person } from '../../domain/change-request/change-request';
+import { isChangeType } from '../../domain/change-request/change-request.payloads';
+import { isMspStaff, mayRaise, rolesFor } from '../../domain/client/client';
+import { DomainError, ValidationError } from '../../domain/shared/errors';
+import { parseRequestId } from '../../domain/shared/ids';
+import type { UseCaseDeps } from '../../application/use-cases/context';
+import type { OutboxStore } from '../../application/ports/outbox';
+import { StorageUnavailableError } from '../../application/ports/errors';
+import { actOnRequest, type RequestAction } from '../../application/use-cases/act-on-request';
+import { decideApproval } from '../../application/use-cases/decide-approval';
+import { editChange } from '../../application/use-cases/edit-change';
+import { identify, type Identity } from '../../application/use-cases/identify';
+import { openConversation } from '../../application/use-cases/open-conversation';
+import { listVisibleRequests, resolveRequest } from '../../application/use-cases/resolve-request';
+import { submitChange } from '../../application/use-cases/submit-change';
+import { actorOf } from './activity-identity';
+import { ActionData, DecisionData, FormData, MAX_CARD_DATA_BYTES, RequestRef } from './card-data';
+import { ALL_CARD_VERBS, CardVerbs } from './card-verbs';
+import { formCard, typePickerCard, type ClientChoices } from './cards/forms.view';
+import { messageCard } from './cards/message.view';
+import { approvalCard, cardHash, listNames, requestStatusCard, type Banner } from './cards/request.view';
+import type { AdaptiveCardJson } from './cards/template';
+import { requestListCard, welcomeCard } from './cards/welcome.view';
+
+export interface BotDeps {
+  readonly useCases: UseCaseDeps & { readonly outbox: OutboxStore };
+  readonly adapter: TeamsAdapter;
+  readonly log: (message: string) => void;
+}
+
+type CardResult = AdaptiveCardJson;
+
+/**
+ * The Teams bot: commands, intake forms, approvals and technician actions. Routes translate
+ * activities into use-case calls and render the outcome; every rule lives in the domain.
+ * @remarks Every invoke gets a card back — never an empty response, which Teams would retry.
+ */
+export function createBotApplication(deps: BotDeps): Application<TurnState> {
+  const app = new Application<TurnState>({ adapter: deps.adapter, startTypingTimer: false, removeRecipientMention: true });
+  const uc = deps.useCases;
+
+  const rememberConversation = async (context: TurnContext, actor: Person) =>
+    openConversation(uc, { person: actor, reference: TurnContext.getConversationReference(context.activity) as Record<string, unknown> });
+
+  const onInstall = async (context: TurnContext) => {
+    const actor = actorOf(context.activity);
+    if (!actor || context.activity.conversation?.conversationType !== 'personal') return;
+    const opened = await guardStorage(() => rememberConversation(context, actor));
+    if (opened && opened.welcome) await context.sendActivity(attachment(welcomeCard(opened.identity)));
+  };
+  app.conversationUpdate('membersAdded', onInstall);
+  app.activity(ActivityTypes.InstallationUpdate, onInstall);
+
+  app.activity(ActivityTypes.Message, async (context) => {
+    const actor = actorOf(context.activity);
+    if (!actor) {
+      await context.sendActivity(attachment(unidentifiedCard()));
+      return;
+    }
+    const card = await guardCard(deps, async () => {
+      const opened = context.activity.conversation?.conversationType === 'personal' ? await rememberConversation(context, actor) : undefined;
+      const identity = opened?.identity ?? (await identify(uc, actor));
+      return handleCommand(uc, identity, (context.activity.text ?? '').trim());
+    });
+    await context.sendActivity(attachment(card));
+  });
+
+  const execute = (verb: string, handler: (actor: Person, data: Record<string, unknown>, context: TurnContext) => Promise<CardResult>) => {
+    app.adaptiveCards.actionExecute<Record<string, unknown>>(verb, async (context, _state, data) => {
+      const actor = actorOf(context.activity);
+      if (!actor) return asCard(unidentifiedCard());
+      if (JSON.stringify(data ?? {}).length > MAX_CARD_DATA_BYTES) {
+        return asCard(messageCard({ title: 'That card sent too much data', text: 'Shorten the text you entered and try again.', style: 'attention', code: 'CARD.TOO_LARGE' }));
+      }
+      return asCard(await guardCard(deps, () => handler(actor, data ?? {}, context)));
+    });
+  };
+
+  execute(CardVerbs.NewRequest, async (actor) => pickerFor(uc, await identify(uc, actor)));
+  execute(CardVerbs.Dismiss, () => Promise.resolve(messageCard({ title: 'Cancelled', text: 'Nothing was submitted. Type **new** to start again.' })));
+  execute(CardVerbs.List, async (actor) => listFor(uc, await identify(uc, actor)));
+
+  execute(CardVerbs.ShowForm, async (actor, data) => {
+    const identity = await identify(uc, actor);
+    if (!isChangeType(data['type'])) return typePickerCard(staffClients(identity));
+    const clientTenantId = typeof data['clientTenantId'] === 'string' ? data['clientTenantId'] : '';
+    return formCard(data['type'], { clients: staffClients(identity), clientTenantId });
+  });
+
+  execute(CardVerbs.Submit, async (actor, data) => {
+    const fields = FormData.safeParse(data);
+    if (!fields.success || !isChangeType(data['type'])) return invalidCardData();
+    const identity = await identify(uc, actor);
+    const clientTenantId = typeof data['clientTenantId'] === 'string' ? data['clientTenantId'] : undefined;
+    const result = await submitChange(uc, { actor, type: data['type'], fields: fields.data, ...(clientTenantId ? { clientTenantId } : {}) });
+    if (!result.ok) {
+      if (result.error instanceof ValidationError) {
+        return formCard(data['type'], { values: fields.data, errors: result.error.issues, clients: staffClients(identity), ...(clientTenantId ? { clientTenantId } : {}) });
+      }
+      return errorCard(result.error);
+    }
+    const { request, unreachedApprovers } = result.value;
+    const reached = (request.approval?.approvers ?? []).filter((a) => !unreachedApprovers.some((u) => u.oid === a.oid && u.tid === a.tid));
+    const text = [
+      `Submitted as ${request.id}.`,
+      reached.length > 0 ? `Sent to ${listNames(reached)} for approval.` : '',
+      unreachedApprovers.length > 0
+        ? `Not reached yet: ${listNames(unreachedApprovers)} (${unreachedApprovers.length === 1 ? 'has' : 'have'} not opened Cabinet; the card is delivered when they do).`
+        : '',
+    ]
+      .filter(Boolean)
+      .join(' ');
+    const viewer = { person: actor, roles: rolesOf(identity, request.tenantId) };
+    return requestStatusCard(request, viewer, clientNameOf(identity, request.tenantId), {
+      text,
+      style: unreachedApprovers.length > 0 ? 'warning' : 'good',
+    });
+  });
+
+  execute(CardVerbs.Approve, (actor, data) => decide(uc, actor, data, 'approve'));
+  execute(CardVerbs.Deny, (actor, data) => decide(uc, actor, data, 'deny'));
+
+  execute(CardVerbs.Status, async (actor, data) => {
+    const ref = RequestRef.safeParse(data);
+    return ref.success ? statusFor(uc, actor, ref.data.requestId) : invalidCardData();
+  });
+
+  execute(CardVerbs.Edit, async (actor, data) => {
+    const ref = RequestRef.safeParse(data);
+    if (!ref.success) return invalidCardData();
+    const visible = await resolveRequest(uc, actor, ref.data.requestId);
+    if (!visible.ok) return errorCard(visible.error);
+    const { request } = visible.value.stored;
+    return formCard(request.type, {
+      values: { title: request.title, description: request.description, ...(request.payload as Record<string, unknown>) },
+      edit: { requestId: request.id, version: request.version },
+    });
+  });
+
+  execute(CardVerbs.SaveEdit, async (actor, data) => {
+    const ref = RequestRef.safeParse(data);
+    const fields = FormData.safeParse(data);
+    if (!ref.success || !fields.success || ref.data.version === undefined) return invalidCardData();
+    const result = await editChange(uc, { actor, requestId: ref.data.requestId, version: ref.data.version, fields: fields.data });
+    if (!result.ok) {
+      if (result.error instanceof ValidationError && isChangeType(data['type'])) {
+        return formCard(data['type'], { values: fields.data, errors: result.error.issues, edit: { requestId: ref.data.requestId, version: ref.data.version } });
+      }
+      return errorCard(result.error);
+    }
+    return statusFor(uc, actor, result.value.id, { text: `Saved as version ${result.value.version}; the approvers have new cards.`, style: 'good' });
+  });
+
+  const act = (verb: string, toAction: (d: z.infer<typeof ActionData>) => RequestAction) =>
+    execute(verb, async (actor, data) => {
+      const parsed = ActionData.safeParse(data);
+      if (!parsed.success) return invalidCardData();
+      const outcome = await actOnRequest(uc, {
+        actor,
+        requestId: parsed.data.requestId,
+        ...(parsed.data.version !== undefined ? { version: parsed.data.version } : {}),
+        action: toAction(parsed.data),
+      });
+      if (outcome.kind === 'refused') {
+        return outcome.request ? statusFor(uc, actor, outcome.request.id, refusalBanner(outcome.error)) : errorCard(outcome.error);
+      }
+      return statusFor(uc, actor, outcome.request.id, { text: `Done: ${outcome.request.id} is now ${outcome.request.status.replace(/_/g, ' ')}.`, style: 'good' });
+    });
+  act(CardVerbs.Start, () => ({ type: 'WorkStarted' }));
+  act(CardVerbs.MarkImplemented, (d) => ({ type: 'ImplementationCompleted', notes: d.notes ?? '' }));
+  act(CardVerbs.MarkFailed, (d) => ({ type: 'Failed', reason: d.reason ?? '' }));
+  act(CardVerbs.RolledBack, (d) => ({ type: 'RolledBack', notes: d.notes ?? '' }));
+  act(CardVerbs.Close, (d) => ({ type: 'Closed', outcome: d.outcome ?? 'successful', notes: d.notes ?? '' }));
+  act(CardVerbs.CloseFailed, (d) => ({ type: 'Closed', outcome: 'failed', notes: d.notes ?? '' }));
+  act(CardVerbs.Cancel, (d) => ({ type: 'Cancelled', reason: d.reason ?? '' }));
+
+  // Registered last: any verb not handled above still gets a card saying what happened.
+  app.adaptiveCards.actionExecute(
+    (context) => Promise.resolve(context.activity.name === 'adaptiveCard/action' && !ALL_CARD_VERBS.has(verbOf(context.activity))),
+    (context) =>
+      Promise.resolve(
+        asCard(
+          messageCard({
+            title: 'Unknown action',
+            text: `This card asked for "${verbOf(context.activity).slice(0, 60)}", which Cabinet does not know. It may be from an older version; type **help** for a fresh start.`,
+            style: 'attention',
+            code: 'CARD.UNKNOWN_VERB',
+          }),
+        ),
+      ),
+  );
+
+  app.error(async (context, error) => {
+    const correlation = randomUUID();
+    deps.log(`turn failed [${correlation}]: ${describeError(error)}`);
+    if (context.activity.type === ActivityTypes.Message) await context.sendActivity(attachment(failureCard(error, correlation)));
+  });
+  return app;
+}
+
+async function handleCommand(uc: UseCaseDeps, identity: Identity, text: string): Promise<CardResult> {
+  const command = text.replace(/<at>.*?<\/at>/g, '').trim().toLowerCase();
+  if (command === 'new' || command === 'new request' || command === 'raise') return pickerFor(uc, identity);
+  if (command === 'my requests' || command === 'list' || command === 'requests') return listFor(uc, identity);
+  const status = /^status\s+(\S+)$/.exec(command);
+  if (status) return statusFor(uc, identity.person, status[1]!);
+  if (command === 'help' || command === 'hi' || command === 'hello' || command === '') return welcomeCard(identity);
+  return messageCard({
+    title: "I didn't catch that",
+    text: 'Try **new** to raise a request, **my requests** to see requests, **status CONTOSO-1042** for one request, or **help**.',
+    actions: identity.memberships.some((m) => mayRaise(m.roles)) ? [{ title: 'Raise a request', verb: CardVerbs.NewRequest, data: {} }] : [],
+  });
+}
+
+function pickerFor(_uc: UseCaseDeps, identity: Identity): CardResult {
+  if (!identity.memberships.some((m) => mayRaise(m.roles))) return errorCard(new DomainError('ACCESS.NOT_REGISTERED', notRegisteredText()));
+  return typePickerCard(staffClients(identity));
+}
+
+async function listFor(uc: UseCaseDeps, identity: Identity): Promise<CardResult> {
+  if (identity.memberships.length === 0) return errorCard(new DomainError('ACCESS.NOT_REGISTERED', notRegisteredText()));
+  const requests = await listVisibleRequests(uc, identity.memberships, { limit: 20 });
+  const heading = identity.isMspStaff ? 'Requests for your clients' : `Requests for ${identity.memberships[0]!.client.name}`;
+  return requestListCard(requests, identity.memberships.some((m) => mayRaise(m.roles)), heading);
+}
+
+async function statusFor(uc: UseCaseDeps, actor: Person, requestId: string, banner?: Banner): Promise<CardResult> {
+  const visible = await resolveRequest(uc, actor, requestId);
+  if (!visible.ok) return errorCard(visible.error);
+  const { client, roles, stored } = visible.value;
+  const viewer = { person: actor, roles };
+  const request = stored.request;
+  const pendingForViewer =
+    request.status === 'awaiting_approval' && (request.approval?.approvers ?? []).some((a) => a.oid === actor.oid && a.tid === actor.tid);
+  return pendingForViewer ? approvalCard(request, viewer, client.name, banner) : requestStatusCard(request, viewer, client.name, banner);
+}
+
+async function decide(uc: UseCaseDeps, actor: Person, data: Record<string, unknown>, decision: 'approve' | 'deny'): Promise<CardResult> {
+  const parsed = DecisionData.safeParse(data);
+  if (!parsed.success || parsed.data.version === undefined) return invalidCardData();
+  const code = parseRequestId(parsed.data.requestId)?.code;
+  const client = code ? await uc.clients.getByCode(code) : undefined;
+  const clientName = client?.profile.name ?? '';
+  const viewerFor = (roles = client ? rolesFor(client.profile, actor) : new Set<never>()) => ({ person: actor, roles });
+  const outcome = await decideApproval(uc, {
+    actor,
+    requestId: parsed.data.requestId,
+    version: parsed.data.version,
+    decision,
+    ...(parsed.data.reason !== undefined ? { reason: parsed.data.reason } : {}),
+    cardHash: (request) => cardHash(approvalCard(request, viewerFor(), clientName)),
+  });
+  switch (outcome.kind) {
+    case 'decided':
+    case 'already_decided':
+      return approvalCard(outcome.request, viewerFor(), clientName);
+    case 'refused':
+      return outcome.request ? approvalCard(outcome.request, viewerFor(), clientName, refusalBanner(outcome.error)) : errorCard(outcome.error);
+  }
+}
+
+function refusalBanner(error: DomainError): Banner {
+  return { text: `${error.message} (${error.code})`, style: error.code === 'CR.STALE_VERSION' ? 'warning' : 'attention' };
+}
+
+function staffClients(identity: Identity): ClientChoices {
+  return identity.isMspStaff ? identity.memberships.filter((m) => isMspStaff(m.roles)).map((m) => m.client) : [];
+}
+
+function rolesOf(identity: Identity, tenantId: string) {
+  return identity.memberships.find((m) => m.client.tenantId === tenantId)?.roles ?? new Set();
+}
+
+function clientNameOf(identity: Identity, tenantId: string): string {
+  return identity.memberships.find((m) => m.client.tenantId === tenantId)?.client.name ?? '';
+}
+
+function errorCard(error: DomainError): CardResult {
+  return messageCard({ title: "Cabinet couldn't do that", text: error.message, style: 'attention', code: error.code });
+}
+
+function invalidCardData(): CardResult {
+  return messageCard({
+    title: 'That card sent data Cabinet cannot use',
+    text: 'The card may be out of date or was altered. Type **help** for a fresh start.',
+    style: 'attention',
+    code: 'CARD.INVALID_DATA',
+  });
+}
+
+function unidentifiedCard(): CardResult {
+  return messageCard({
+    title: 'Cabinet could not tell who you are',
+    text: 'Your message arrived without a Microsoft Entra identity or with mismatched tenants, so nothing was done. Open Cabinet from Microsoft Teams signed in with your work account.',
+    style: 'attention',
+    code: 'ACCESS.UNIDENTIFIED',
+  });
+}
+
+function notRegisteredText(): string {
+  return 'Cabinet does not know you yet. Ask your MSP to add you as a client admin or approver.';
+}
+
+function failureCard(error: unknown, correlation: string): CardResult {
+  if (error instanceof StorageUnavailableError) {
+    return messageCard({
+      title: 'Cabinet cannot reach its storage',
+      text: 'Nothing was changed. Please try again in a minute; if it persists, tell your MSP.',
+      style: 'attention',
+      code: `STORAGE.UNAVAILABLE · ${correlation}`,
+    });
+  }
+  return messageCard({ title: 'Something went wrong', text: 'Nothing was changed. Please try again; if it persists, tell your MSP and quote the code below.', style: 'attention', code: `INTERNAL · ${correlation}` });
+}
+
+async function guardCard(deps: BotDeps, work: () => Promise<CardResult>): Promise<CardResult> {
+  try {
+    return await work();
+  } catch (error: unknown) {
+    const correlation = randomUUID();
+    deps.log(`request failed [${correlation}]: ${describeError(error)}`);
+    return failureCard(error, correlation);
+  }
+}
+
+async function guardStorage<T>(work: () => Promise<T>): Promise<T | undefined> {
+  try {
+    return await work();
+  } catch (error: unknown) {
+    if (error instanceof StorageUnavailableError) return undefined;
+    throw error;
+  }
+}
+
+function verbOf(activity: Partial<Activity>): string {
+  const verb = (activity.value as { action?: { verb?: unknown } } | undefined)?.action?.verb;
+  return typeof verb === 'string' ? verb : '';
+}
+
+function asCard(card: AdaptiveCardJson): AdaptiveCard {
+  return card as unknown as AdaptiveCard;
+}
+
+export function attachment(card: AdaptiveCardJson): Partial<Activity> {
+  return MessageFactory.attachment(CardFactory.adaptiveCard(card));
+}
+
+function describeError(error: unknown): string {
+  if (!(error instanceof Error)) return String(error);
+  const cause = error.cause instanceof Error ? ` <- ${describeError(error.cause)}` : '';
+  return `${error.name}: ${error.message}${cause}`;
+}

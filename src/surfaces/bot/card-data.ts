@@ -1,0 +1,21 @@
+import { z } from 'zod';
+
+/** Card data is client-supplied: a request id and the version the card showed, nothing else is trusted. */
+export const RequestRef = z.object({
+  requestId: z.string().trim().min(1).max(40),
+  version: z.coerce.number().int().min(0).max(1_000_000).optional(),
+});
+
+export const DecisionData = RequestRef.extend({ reason: z.string().max(4000).optional() });
+
+export const ActionData = RequestRef.extend({
+  reason: z.string().max(4000).optional(),
+  notes: z.string().max(4000).optional(),
+  outcome: z.enum(['successful', 'successful_with_issues']).optional(),
+});
+
+/** Whole card payloads above this are refused before any parsing work. */
+export const MAX_CARD_DATA_BYTES = 64 * 1024;
+
+/** Form data: flat string/number/boolean values only; anything nested is not from our forms. */
+export const FormData = z.record(z.union([z.string().max(10_000), z.number(), z.boolean()]));
