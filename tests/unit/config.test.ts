@@ -1,0 +1,72 @@
+import { strict as assert } from 'node:assert';
+import { ConfigError, loadConfig } from '../../src/config';
+
+const PRODUCTION = {
+  CABINET_MODE: 'production',
+  MicrosoftAppId: '11111111-2222-4333-8444-555555555555',
+  MicrosoftAppType: 'SingleTenant',
+  MicrosoftAppTenantId: '0b5e55ed-0000-4000-8000-000000000001',
+  MicrosoftAppPassword: 'secret',
+  CABINET_STORAGE_CONNECTION_STRING: 'DefaultEndpointsProtocol=https;AccountName=cabinetprod;AccountKey=a2V5;EndpointSuffix=core.windows.net',
+};
+
+function refusal(env: Record<string, string | undefined>): string {
+  try {
+    loadConfig(env);
+  } catch (error: unknown) {
+    assert.ok(error instanceof ConfigError);
+    return error.message;
+  }
+  assert.fail('expected the configuration to be refused');
+}
+
+describe(loadConfig.name, () => {
+  it('runs the sandbox on loopback when nothing is set', () => {
+    const config = loadConfig({});
+    assert.equal(config.mode, 'sandbox');
+    assert.equal(config.http.host, '127.0.0.1');
+    assert.equal(config.http.port, 3978);
+    assert.equal(config.botAuth, undefined);
+  });
+
+  it('accepts a complete production configuration', () => {
+    const config = loadConfig(PRODUCTION);
+    assert.equal(config.mode, 'production');
+    assert.equal(config.botAuth?.appId, PRODUCTION.MicrosoftAppId);
+    assert.equal(config.mspTenantId, PRODUCTION.MicrosoftAppTenantId);
+  });
+
+  for (const variable of ['MicrosoftAppId', 'MicrosoftAppTenantId', 'MicrosoftAppPassword', 'CABINET_STORAGE_CONNECTION_STRING']) {
+    it(`refuses production without ${variable} and names it`, () => {
+      assert.match(refusal({ ...PRODUCTION, [variable]: undefined }), new RegExp(variable));
+    });
+  }
+
+  it('refuses a multi-tenant bot registration in production', () => {
+    assert.match(refusal({ ...PRODUCTION, MicrosoftAppType: 'MultiTenant' }), /MicrosoftAppType is "MultiTenant"; set it to SingleTenant/);
+  });
+
+  it('accepts a certificate instead of a secret', () => {
+    const config = loadConfig({
+      ...PRODUCTION,
+      MicrosoftAppPassword: undefined,
+      MicrosoftAppCertificateThumbprint: 'AB12',
+      MicrosoftAppCertificatePrivateKey: '-----BEGIN PRIVATE KEY-----',
+    });
+    assert.equal(config.botAuth?.certificateThumbprint, 'AB12');
+  });
+
+  it('refuses the storage emulator in production', () => {
+    assert.match(refusal({ ...PRODUCTION, CABINET_STORAGE_CONNECTION_STRING: 'UseDevelopmentStorage=true' }), /local emulator/);
+  });
+
+  it('never runs the sandbox with production credentials or off loopback', () => {
+    assert.match(refusal({ MicrosoftAppPassword: 'secret' }), /sandbox never runs with production credentials/);
+    assert.match(refusal({ HOST: '0.0.0.0' }), /binds to 127\.0\.0\.1 only/);
+  });
+
+  it('names the variable and the fix for a bad value', () => {
+    assert.match(refusal({ PORT: 'eighty' }), /PORT is "eighty"; set it to a whole number/);
+    assert.match(refusal({ CABINET_MODE: 'staging' }), /CABINET_MODE is "staging"/);
+  });
+});
