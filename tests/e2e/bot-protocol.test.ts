@@ -161,11 +161,21 @@ describe('Cabinet over the Bot Framework protocol', function () {
   it('lets a technician start, implement and close, and tells the requester the notes', async () => {
     const byClient = await bot.invoke(carla, CardVerbs.Start, { requestId: 'CONTOSO-1', version: 1 });
     includes(cardText(byClient.card), 'Only the MSP technicians');
-    const started = await bot.invoke(tina, CardVerbs.Start, { requestId: 'CONTOSO-1', version: 1 });
+    // Each step clicks the button the previous card rendered, with the data that card carries.
+    const button = (card: Record<string, unknown>, title: string) => {
+      const found = cardActions(card).find((a) => a.title === title);
+      assert.ok(found, `no ${title} button`);
+      return found;
+    };
+    const ready = await waitForCard(tina, 'ready to execute');
+    const start = button(ready, 'Start work');
+    const started = await bot.invoke(tina, start.verb, start.data);
     includes(cardText(started.card), 'In progress');
-    const implemented = await bot.invoke(tina, CardVerbs.MarkImplemented, { requestId: 'CONTOSO-1', version: 1, notes: 'Account created' });
+    const implement = button(started.card, 'Mark implemented');
+    const implemented = await bot.invoke(tina, implement.verb, { ...implement.data, notes: 'Account created' });
     includes(cardText(implemented.card), 'Implemented');
-    const closed = await bot.invoke(tina, CardVerbs.Close, { requestId: 'CONTOSO-1', version: 1, outcome: 'successful', notes: 'Jane can sign in from Monday.' });
+    const close = button(implemented.card, 'Close');
+    const closed = await bot.invoke(tina, close.verb, { ...close.data, outcome: 'successful', notes: 'Jane can sign in from Monday.' });
     includes(cardText(closed.card), 'Closed');
     const told = await waitForCard(carla, 'Jane can sign in from Monday.');
     includes(cardText(told), 'Closed');
