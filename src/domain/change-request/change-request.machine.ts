@@ -157,7 +157,7 @@ export function transition(cr: ChangeRequest, ev: ChangeEvent, ctx: TransitionCo
       };
       return ok({
         next,
-        audit: event('request.edited', ctx.actor, next, {
+        audit: event('request.edited', auditActor(ctx), next, {
           payload: { status: cr.status, version, supersededApprovalVersion: cr.status === 'awaiting_approval' ? cr.version : null },
           personal: { title: ev.changes.title, description: ev.changes.description, details: ev.changes.payload as unknown as JsonObject },
         }),
@@ -271,14 +271,18 @@ function step(
   patch: Partial<ChangeRequest> = {},
 ): Transition {
   const next: ChangeRequest = { ...cr, ...patch, status, version: cr.version, updatedAt: ctx.now };
-  const actor = ctx.system ? { ...ctx.actor, oid: SYSTEM_OID } : ctx.actor;
   return {
     next,
-    audit: event(type, actor, next, {
+    audit: event(type, auditActor(ctx), next, {
       payload: { from: cr.status, status, version: next.version, ...payload },
       ...(Object.keys(personal).length > 0 ? { personal } : {}),
     }),
   };
+}
+
+/** Cabinet's own steps are recorded as Cabinet, whichever person's turn triggered them. */
+function auditActor(ctx: TransitionContext): { readonly tid: string; readonly oid: string } {
+  return ctx.system ? { tid: ctx.actor.tid, oid: SYSTEM_OID } : ctx.actor;
 }
 
 function event(
