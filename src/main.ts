@@ -30,7 +30,17 @@ export async function startCabinet(config: Config, options: StartCabinetOptions 
   const storage = createTableStorage({ connectionString: config.storage.connectionString, tablePrefix: config.storage.tablePrefix });
   await storage.ensureTables();
 
-  let relay: OutboxRelay | undefined;
+  const adapter = createBotAdapter(config.botAuth);
+  const notifier = new TeamsNotifier({
+    adapter,
+    appId: config.botAuth?.appId ?? '',
+    conversations: storage.conversations,
+    requests: storage.requests,
+    clients: storage.clients,
+  });
+  const relay = config.relay.enabled
+    ? new OutboxRelay({ outbox: storage.outbox, notifier, clients: storage.clients, clock }, { log })
+    : undefined;
   const useCases: UseCaseDeps & { readonly outbox: typeof storage.outbox } = {
     requests: storage.requests,
     audit: storage.audit,
@@ -43,15 +53,6 @@ export async function startCabinet(config: Config, options: StartCabinetOptions 
   };
   if (config.mode === 'sandbox') await seedSandbox(useCases);
 
-  const adapter = createBotAdapter(config.botAuth);
-  const notifier = new TeamsNotifier({
-    adapter,
-    appId: config.botAuth?.appId ?? '',
-    conversations: storage.conversations,
-    requests: storage.requests,
-    clients: storage.clients,
-  });
-  relay = config.relay.enabled ? new OutboxRelay({ outbox: storage.outbox, notifier, clients: storage.clients, clock }, { log }) : undefined;
   const bot = createBotApplication({ useCases, adapter, log });
   const http = await startHttpServer(
     { bot, adapter, readiness: () => storage.ping(), allowServiceUrl: serviceUrlPolicy(config.mode), log },

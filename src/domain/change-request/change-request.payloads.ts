@@ -162,6 +162,16 @@ export const PAYLOAD_SCHEMAS: { readonly [T in ChangeType]: z.ZodType } = {
   incident: IncidentPayload,
 };
 
+/** The payload's field names per type, in form order (cards pre-fill and label them). */
+export const PAYLOAD_FIELDS: { readonly [T in ChangeType]: readonly string[] } = {
+  new_user: Object.keys(NewUserPayload.shape),
+  offboard: Object.keys(OffboardPayload.shape),
+  licence_change: Object.keys(LicenceChangePayload.innerType().shape),
+  access_change: Object.keys(AccessChangePayload.shape),
+  general: Object.keys(GeneralPayload.shape),
+  incident: Object.keys(IncidentPayload.shape),
+};
+
 const Common = z.object({
   title: requiredText(TITLE_MAX).pipe(z.string().min(3, 'must be at least 3 characters')),
   description: requiredText(DESCRIPTION_MAX),

@@ -45,7 +45,7 @@ export function createBotApplication(deps: BotDeps): Application<TurnState> {
   const uc = deps.useCases;
 
   const rememberConversation = async (context: TurnContext, actor: Person) =>
-    openConversation(uc, { person: actor, reference: TurnContext.getConversationReference(context.activity) as Record<string, unknown> });
+    openConversation(uc, { person: actor, reference: TurnContext.getConversationReference(context.activity) });
 
   const onInstall = async (context: TurnContext) => {
     const actor = actorOf(context.activity);
@@ -198,7 +198,7 @@ export function createBotApplication(deps: BotDeps): Application<TurnState> {
   app.error(async (context, error) => {
     const correlation = randomUUID();
     deps.log(`turn failed [${correlation}]: ${describeError(error)}`);
-    if (context.activity.type === ActivityTypes.Message) await context.sendActivity(attachment(failureCard(error, correlation)));
+    if (context.activity.type === 'message') await context.sendActivity(attachment(failureCard(error, correlation)));
   });
   return app;
 }
@@ -343,7 +343,7 @@ function verbOf(activity: Partial<Activity>): string {
 }
 
 function asCard(card: AdaptiveCardJson): AdaptiveCard {
-  return card as unknown as AdaptiveCard;
+  return card;
 }
 
 export function attachment(card: AdaptiveCardJson): Partial<Activity> {

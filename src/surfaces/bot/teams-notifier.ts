@@ -40,7 +40,7 @@ export class TeamsNotifier implements Notifier {
       ? await this.deps.conversations.getCardActivity(recipient.tid, recipient.oid, notification.cardKey)
       : undefined;
     try {
-      const activityId = await this.send(conversation.reference as Partial<ConversationReference>, card, existingActivity);
+      const activityId = await this.send(conversation.reference, card, existingActivity);
       if (notification.cardKey && !existingActivity) {
         await this.deps.conversations.saveCardActivity(recipient.tid, recipient.oid, notification.cardKey, activityId);
       }

@@ -60,7 +60,10 @@ export async function startHttpServer(deps: HttpServerDeps, listen: { readonly h
   const port = typeof address === 'object' && address ? address.port : listen.port;
   return {
     url: `http://${listen.host === '0.0.0.0' ? '127.0.0.1' : listen.host}:${port}`,
-    close: () => new Promise<void>((resolve) => server.close(() => resolve())),
+    close: () =>
+      new Promise<void>((resolve) => {
+        server.close(() => resolve());
+      }),
   };
 }
 

@@ -1,4 +1,4 @@
-import { CHANGE_TYPES, PAYLOAD_SCHEMAS, type ChangeType } from '../../../domain/change-request/change-request.payloads';
+import { CHANGE_TYPES, PAYLOAD_FIELDS, type ChangeType } from '../../../domain/change-request/change-request.payloads';
 import type { FieldIssue } from '../../../domain/shared/errors';
 import type { ClientProfile } from '../../../domain/client/client';
 import { CardVerbs } from '../card-verbs';
@@ -56,12 +56,14 @@ export function formCard(type: ChangeType, options: FormCardOptions = {}): Adapt
 
 /** Every input of the form with a string value, so the template never shows a raw `${…}`. */
 function formValues(type: ChangeType, values: Readonly<Record<string, unknown>>): Record<string, string> {
-  const schema = PAYLOAD_SCHEMAS[type] as unknown as { _def?: { schema?: { shape?: object } }; shape?: object };
-  const shape = schema.shape ?? schema._def?.schema?.shape ?? {};
   const out: Record<string, string> = {};
-  for (const key of ['title', 'description', ...Object.keys(shape)]) {
+  for (const key of ['title', 'description', ...PAYLOAD_FIELDS[type]]) {
     const value = values[key];
-    out[key] = Array.isArray(value) ? value.join(', ') : value === undefined || value === null ? '' : String(value as string | number | boolean);
+    out[key] = Array.isArray(value)
+      ? value.join(', ')
+      : typeof value === 'string' || typeof value === 'number' || typeof value === 'boolean'
+        ? String(value)
+        : '';
   }
   return out;
 }
