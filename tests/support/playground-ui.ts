@@ -36,6 +36,9 @@ const SELECTORS = {
   card: '.ac-adaptiveCard',
 } as const;
 
+/** Text to look for: a substring, or a pattern. */
+export type TextMatch = string | RegExp;
+
 export interface OpenPlaygroundPageOptions {
   /** Prefix for screenshot file names, e.g. the persona key. */
   readonly name: string;
@@ -117,9 +120,32 @@ export class PlaygroundPage {
       .click();
   }
 
-  /** Waits for a rendered Adaptive Card containing `text`; returns the newest such card. */
-  async waitForCardText(text: string | RegExp, timeoutMs = this.timeoutMs): Promise<Locator> {
-    const card = this.cards().filter({ hasText: text }).last();
+  /**
+   * Waits for a rendered Adaptive Card containing `text` (every one of them, if several); returns the newest
+   * such card. Cards the bot replaces in place after a button click count too.
+   */
+  async waitForCardText(
+    text: TextMatch | readonly TextMatch[],
+    timeoutMs = this.timeoutMs,
+  ): Promise<Locator> {
+    const card = this.cardsWith(text).last();
+    await card.waitFor({ state: 'visible', timeout: timeoutMs });
+    return card;
+  }
+
+  /**
+   * Runs `action` and waits for one more card containing `text` than there was before: a new message,
+   * so an older card with the same words cannot satisfy it.
+   */
+  async waitForNewCard(
+    text: TextMatch | readonly TextMatch[],
+    action: () => Promise<void>,
+    timeoutMs = this.timeoutMs,
+  ): Promise<Locator> {
+    const matching = this.cardsWith(text);
+    const before = await matching.count();
+    await action();
+    const card = matching.nth(before);
     await card.waitFor({ state: 'visible', timeout: timeoutMs });
     return card;
   }
@@ -133,22 +159,23 @@ export class PlaygroundPage {
   async fillCardInput(labelOrPlaceholder: string, value: string): Promise<void> {
     const cards = this.cards();
     await cards
-      .getByLabel(labelOrPlaceholder, { exact: true })
+      .getByLabel(labelled(labelOrPlaceholder))
       .or(cards.getByPlaceholder(labelOrPlaceholder, { exact: true }))
       .last()
       .fill(value);
   }
 
   /**
-   * Picks `choice` in the newest card's `Input.ChoiceSet` labelled `label`.
+   * Picks `choice` (its exact title, or a pattern for long titles) in the newest card's `Input.ChoiceSet`
+   * labelled `label`.
    * @remarks The playground renders a compact choice set as a Fluent combobox (options in a popup outside
    * the card) and an expanded one as a radio group.
    */
-  async selectChoice(label: string, choice: string): Promise<void> {
+  async selectChoice(label: string, choice: string | RegExp): Promise<void> {
     const cards = this.cards();
     const input = cards
-      .getByRole('combobox', { name: label, exact: true })
-      .or(cards.getByRole('radiogroup', { name: label, exact: true }))
+      .getByRole('combobox', { name: labelled(label) })
+      .or(cards.getByRole('radiogroup', { name: labelled(label) }))
       .last();
     await input.waitFor({ state: 'visible' });
     if ((await input.getAttribute('role')) === 'combobox') {
@@ -183,4 +210,15 @@ export class PlaygroundPage {
   private cards(): Locator {
     return this.page.locator(SELECTORS.card);
   }
+
+  private cardsWith(text: TextMatch | readonly TextMatch[]): Locator {
+    const texts: readonly TextMatch[] =
+      typeof text === 'string' || text instanceof RegExp ? [text] : text;
+    return texts.reduce((cards, t) => cards.filter({ hasText: t }), this.cards());
+  }
+}
+
+/** An input's accessible name: its label, plus the ` *` the renderer appends to required inputs. */
+function labelled(label: string): RegExp {
+  return new RegExp(`^\\s*${label.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}\\s*\\*?\\s*$`);
 }
