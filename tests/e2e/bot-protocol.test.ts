@@ -195,6 +195,40 @@ describe('Cabinet over the Bot Framework protocol', function () {
     await waitForCard(carla, 'Not this quarter.');
   });
 
+  it('lets an MSP technician raise a request only for a client they serve', async () => {
+    await bot.say(tina, 'new');
+    const picker = await waitForCard(tina, 'You are raising this on behalf of a client.');
+    includes(cardText(picker), 'Contoso Ltd (CONTOSO)');
+    excludes(cardText(picker), 'Fabrikam');
+    const forFabrikam = await bot.invoke(tina, CardVerbs.Submit, { type: 'general', title: 'Sneaky change', description: 'x', clientTenantId: FABRIKAM.tenantId });
+    includes(cardText(forFabrikam.card), 'You cannot raise requests for that client');
+    const forContoso = await bot.invoke(tina, CardVerbs.Submit, { type: 'incident', title: 'Printer on fire', description: 'Smoke from floor 2 printer.', severity: 'sev2', affectedService: 'Printing', affectedUsers: '40', startedAt: '2026-11-23T08:00', clientTenantId: CONTOSO.tenantId });
+    includes(cardText(forContoso.card), 'CONTOSO-3');
+    includes(cardText(forContoso.card), 'raised by Tina Tech for Contoso Ltd');
+  });
+
+  it('re-issues approval cards when the requester edits, and refuses the old card', async () => {
+    await waitForCard(andy, 'Printer on fire');
+    const edited = await bot.invoke(tina, CardVerbs.SaveEdit, {
+      requestId: 'CONTOSO-3',
+      version: 1,
+      type: 'incident',
+      title: 'Printer on fire (floor 2)',
+      description: 'Smoke from floor 2 printer.',
+      severity: 'sev1',
+      affectedService: 'Printing',
+      affectedUsers: '40',
+      startedAt: '2026-11-23T08:00',
+    });
+    includes(cardText(edited.card), 'Saved as version 2');
+    const updated = await waitForCard(andy, 'Printer on fire (floor 2)');
+    assert.equal(cardActions(updated).find((a) => a.title === 'Approve')!.data['version'], 2);
+    const old = await bot.invoke(andy, CardVerbs.Approve, { requestId: 'CONTOSO-3', version: 1 });
+    includes(cardText(old.card), 'This card shows version 1, but the request is now at version 2');
+    const current = await bot.invoke(andy, CardVerbs.Approve, { requestId: 'CONTOSO-3', version: 2 });
+    includes(cardText(current.card), 'Approved by Andy Approver');
+  });
+
   it('shows requests only within the caller’s own tenant or assigned clients', async () => {
     await bot.say(carla, 'status CONTOSO-1');
     includes(cardText(await waitForCard(carla, 'Jane can sign in')), 'CONTOSO-1');
@@ -208,6 +242,7 @@ describe('Cabinet over the Bot Framework protocol', function () {
     const staffList = await waitForCard(tina, 'Requests for your clients');
     includes(cardText(staffList), 'CONTOSO-1');
     includes(cardText(staffList), 'CONTOSO-2');
+    includes(cardText(staffList), 'CONTOSO-3');
   });
 
   it('answers unknown verbs and malformed card data with a card, never an empty body', async () => {
@@ -225,8 +260,9 @@ describe('Cabinet over the Bot Framework protocol', function () {
     const entries = await storage.audit.read(CONTOSO.tenantId);
     const verdict = verifyChain(CONTOSO.tenantId, entries);
     assert.deepEqual(verdict, { ok: true, count: entries.length, headHash: entries.at(-1)?.hash });
-    const types = entries.map((e) => (JSON.parse(e.canonical) as { type: string }).type);
-    assert.equal(types.filter((t) => t === 'approval.granted').length, 1);
+    const parsed = entries.map((e) => JSON.parse(e.canonical) as { type: string; requestId: string | null });
+    const types = parsed.map((e) => e.type);
+    assert.equal(parsed.filter((e) => e.type === 'approval.granted' && e.requestId === 'CONTOSO-1').length, 1);
     includesAll(types, ['client.onboarded', 'request.submitted', 'approval.requested', 'approval.refused', 'work.started', 'work.implemented', 'request.closed', 'approval.denied']);
     assert.ok(types.filter((t) => t === 'approval.refused').length >= 3);
   });
