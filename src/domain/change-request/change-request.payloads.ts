@@ -211,17 +211,22 @@ export function validateChangeInput(
   if (!common.success) issues.push(...toIssues(common.error));
   const payload = PAYLOAD_SCHEMAS[type].safeParse(raw);
   if (!payload.success) issues.push(...toIssues(payload.error));
-  if (payload.success && options.today) issues.push(...datesNotInPast(type, payload.data as ChangePayload, options.today));
+  if (options.today) {
+    // Checked on the raw form too when other fields failed, so a past date is reported in the same round.
+    const values = payload.success ? (payload.data as Record<string, unknown>) : raw;
+    issues.push(...datesNotInPast(type, values, options.today).filter((i) => !issues.some((x) => x.field === i.field)));
+  }
   if (issues.length > 0 || !common.success || !payload.success) return err(new ValidationError(issues));
   return ok({ type, title: common.data.title, description: common.data.description, payload: payload.data as ChangePayload });
 }
 
-function datesNotInPast(type: ChangeType, payload: ChangePayload, today: string): FieldIssue[] {
+function datesNotInPast(type: ChangeType, values: Readonly<Record<string, unknown>>, today: string): FieldIssue[] {
   const field =
     type === 'new_user' ? 'startDate' : type === 'licence_change' ? 'effectiveDate' : type === 'access_change' ? 'until' : undefined;
   if (!field) return [];
-  const value = (payload as Record<string, unknown>)[field];
-  return typeof value === 'string' && value < today ? [{ field, message: `must not be in the past (today is ${today})` }] : [];
+  const value = values[field];
+  const day = typeof value === 'string' ? value.trim() : '';
+  return /^\d{4}-\d{2}-\d{2}$/.test(day) && day < today ? [{ field, message: `must not be in the past (today is ${today})` }] : [];
 }
 
 function toIssues(error: z.ZodError): FieldIssue[] {
