@@ -1,0 +1,88 @@
+import { createHash } from 'node:crypto';
+import { asClientCode, asObjectId, asTenantId } from '../../domain/shared/ids';
+
+/**
+ * A storage key was about to be built from a value that is not a validated identifier.
+ * @remarks Keys never carry raw user strings (DESIGN.md §4): a refusal here is a bug upstream, not a user error.
+ */
+export class InvalidStorageKeyError extends Error {
+  constructor(what: string) {
+    super(`Refusing to build a storage key from an invalid ${what}.`);
+    this.name = 'InvalidStorageKeyError';
+  }
+}
+
+/** Row kinds in a client's partition, told apart by RowKey prefix (DESIGN.md §4). */
+export const RowKeys = {
+  counter: 'n',
+  profile: 'profile',
+  head: 'h',
+  requestPrefix: 'r_',
+  entryPrefix: 'e_',
+  outboxPrefix: 'o_',
+} as const;
+
+const OUTBOX_ID = /^[0-9]{13}-[0-9a-f]{12}$/;
+const MAX_REQUEST_NUMBER = 9_999_999_999;
+
+/** The PartitionKey of a client's data: its tenant id, which must already be a lowercase GUID. */
+export function tenantKey(tenantId: string): string {
+  if (asTenantId(tenantId) !== tenantId) throw new InvalidStorageKeyError('tenant id');
+  return tenantId;
+}
+
+export function objectIdKey(oid: string): string {
+  if (asObjectId(oid) !== oid) throw new InvalidStorageKeyError('object id');
+  return oid;
+}
+
+export function clientCodeKey(code: string): string {
+  if (asClientCode(code) !== code) throw new InvalidStorageKeyError('client code');
+  return code;
+}
+
+export function requestRowKey(number: number): string {
+  if (!Number.isSafeInteger(number) || number < 1 || number > MAX_REQUEST_NUMBER)
+    throw new InvalidStorageKeyError('request number');
+  return `${RowKeys.requestPrefix}${String(number).padStart(10, '0')}`;
+}
+
+/** Zero-padded so that lexical RowKey order is chain order. */
+export function entryRowKey(seq: number): string {
+  if (!Number.isSafeInteger(seq) || seq < 1)
+    throw new InvalidStorageKeyError('audit sequence number');
+  return `${RowKeys.entryPrefix}${String(seq).padStart(16, '0')}`;
+}
+
+export function seqFromEntryRowKey(rowKey: string): number {
+  return Number(rowKey.slice(RowKeys.entryPrefix.length));
+}
+
+/** Outbox ids are time-ordered (13-digit milliseconds) plus 48 random bits, so RowKey order is creation order. */
+export function isOutboxId(id: string): boolean {
+  return OUTBOX_ID.test(id);
+}
+
+export function outboxRowKey(id: string): string {
+  if (!isOutboxId(id)) throw new InvalidStorageKeyError('outbox id');
+  return `${RowKeys.outboxPrefix}${id}`;
+}
+
+export function outboxIdFromRowKey(rowKey: string): string {
+  return rowKey.slice(RowKeys.outboxPrefix.length);
+}
+
+export function conversationRowKey(oid: string): string {
+  return `u_${objectIdKey(oid)}`;
+}
+
+/** Card keys are caller-chosen strings, so only their hash enters the key. */
+export function cardRowKey(oid: string, cardKey: string): string {
+  return `card_${objectIdKey(oid)}_${createHash('sha256').update(cardKey, 'utf8').digest('hex')}`;
+}
+
+/** The RowKey range holding every key with `prefix`: [prefix, prefix with its last character bumped). */
+export function prefixRange(prefix: string): { readonly from: string; readonly to: string } {
+  const last = prefix.charCodeAt(prefix.length - 1);
+  return { from: prefix, to: `${prefix.slice(0, -1)}${String.fromCharCode(last + 1)}` };
+}

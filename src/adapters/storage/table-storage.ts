@@ -1,0 +1,103 @@
+import type { TableClient } from '@azure/data-tables';
+import type { AuditLog } from '../../application/ports/audit-log';
+import type { ChangeRequestStore } from '../../application/ports/change-request-store';
+import type { ClientDirectory } from '../../application/ports/client-directory';
+import type { Clock } from '../../application/ports/clock';
+import type { ConversationStore } from '../../application/ports/conversation-store';
+import type { DataKeyring } from '../../application/ports/data-keyring';
+import type { OutboxStore } from '../../application/ports/outbox';
+import { TableDataKeyring } from '../crypto/table-data-keyring';
+import {
+  PartitionCommitter,
+  type CommitterStats,
+  type PartitionCommitterOptions,
+} from './partition-committer';
+import { TableAuditLog } from './table-audit-log';
+import { TableChangeRequestStore } from './table-change-request-store';
+import { TableClientDirectory } from './table-client-directory';
+import { openTable, readRow } from './table-connection';
+import { TableConversationStore } from './table-conversation-store';
+import { guarded } from './table-errors';
+import { TableOutboxStore } from './table-outbox-store';
+
+export interface CreateTableStorageOptions {
+  readonly connectionString: string;
+  /** Letters and digits, starting with a letter; every table name is this plus a fixed suffix. */
+  readonly tablePrefix: string;
+  readonly clock?: Clock;
+  readonly commit?: PartitionCommitterOptions;
+}
+
+/** Every storage port Cabinet needs, backed by Azure Table Storage (or Azurite). */
+export interface TableStorage {
+  readonly requests: ChangeRequestStore;
+  readonly audit: AuditLog;
+  readonly clients: ClientDirectory;
+  readonly outbox: OutboxStore;
+  readonly conversations: ConversationStore;
+  readonly keyring: DataKeyring;
+  /** Counters of the group committer (transactions, commits, entries, head conflicts). */
+  readonly commitStats: Readonly<CommitterStats>;
+  /** Resolves when storage answers and the tables exist (for `/readyz`); StorageUnavailableError otherwise. */
+  ping(): Promise<void>;
+  /** Creates the tables if missing; safe to call on every start. */
+  ensureTables(): Promise<void>;
+}
+
+/** The table names for a prefix: client data, MSP-wide directory, conversations, data keys. */
+export function tableNames(prefix: string): {
+  readonly data: string;
+  readonly directory: string;
+  readonly conversations: string;
+  readonly keys: string;
+} {
+  if (!/^[A-Za-z][A-Za-z0-9]{2,40}$/.test(prefix))
+    throw new Error(
+      `Table prefix "${prefix}" must be 3–41 letters and digits, starting with a letter.`,
+    );
+  return {
+    data: `${prefix}data`,
+    directory: `${prefix}directory`,
+    conversations: `${prefix}conversations`,
+    keys: `${prefix}keys`,
+  };
+}
+
+const systemClock: Clock = { now: () => new Date() };
+
+/**
+ * Wires the Table Storage adapters over one connection string. All writes to a client's partition
+ * share one group committer, so a state change, its audit entries and its outbox rows land together.
+ */
+export function createTableStorage(options: CreateTableStorageOptions): TableStorage {
+  const names = tableNames(options.tablePrefix);
+  const clock = options.clock ?? systemClock;
+  const data = openTable(options.connectionString, names.data);
+  const directory = openTable(options.connectionString, names.directory);
+  const conversationsTable = openTable(options.connectionString, names.conversations);
+  const keysTable = openTable(options.connectionString, names.keys);
+  const committer = new PartitionCommitter(
+    openTable(options.connectionString, names.data, { sdkRetries: false }),
+    data,
+    clock,
+    options.commit,
+  );
+  const keyring = new TableDataKeyring(keysTable);
+  const tables: readonly TableClient[] = [data, directory, conversationsTable, keysTable];
+  return {
+    requests: new TableChangeRequestStore(data, committer, keyring),
+    audit: new TableAuditLog(data, committer, keyring),
+    clients: new TableClientDirectory(data, directory, committer, keyring),
+    outbox: new TableOutboxStore(data),
+    conversations: new TableConversationStore(conversationsTable),
+    keyring,
+    commitStats: committer.stats,
+    async ping() {
+      await Promise.all(tables.map((table) => readRow(table, 'ping', 'ping')));
+    },
+    ensureTables: () =>
+      guarded('create tables', async () => {
+        await Promise.all(tables.map((table) => table.createTable()));
+      }),
+  };
+}

@@ -1,0 +1,20 @@
+import { createInMemoryStorage, FakeClock } from '../fakes/in-memory-storage';
+import { describeAuditLogContract } from './audit-log.contract';
+import { describeChangeRequestStoreContract } from './change-request-store.contract';
+import { describeClientDirectoryContract } from './client-directory.contract';
+import type { MakeStorage } from './contract-support';
+import { describeConversationStoreContract } from './conversation-store.contract';
+import { describeDataKeyringContract } from './data-keyring.contract';
+import { describeOutboxStoreContract } from './outbox-store.contract';
+
+const make: MakeStorage = () => {
+  const storage = createInMemoryStorage(new FakeClock());
+  return Promise.resolve({ ...storage, clock: storage.clock as FakeClock });
+};
+
+describeChangeRequestStoreContract('in memory', make);
+describeAuditLogContract('in memory', make);
+describeClientDirectoryContract('in memory', make);
+describeOutboxStoreContract('in memory', make);
+describeConversationStoreContract('in memory', make);
+describeDataKeyringContract('in memory', make);

@@ -1,0 +1,134 @@
+import assert from 'node:assert/strict';
+import { InvalidStorageKeyError } from '../../src/adapters/storage/table-keys';
+import {
+  assertEntityGroup,
+  EntityGroupError,
+  submitEntityGroup,
+  type EntityAction,
+} from '../../src/adapters/storage/entity-group';
+import { openTable } from '../../src/adapters/storage/table-connection';
+import type { ChangeRequestId, ObjectId, TenantId } from '../../src/domain/shared/ids';
+import { FakeClock } from '../fakes/in-memory-storage';
+import { useAzurite } from '../support/azurite-fixture';
+import { describeAuditLogContract } from './audit-log.contract';
+import { describeChangeRequestStoreContract } from './change-request-store.contract';
+import { describeClientDirectoryContract } from './client-directory.contract';
+import {
+  event,
+  newOid,
+  newTenant,
+  profile,
+  rejection,
+  request,
+  write,
+  type MakeStorage,
+} from './contract-support';
+import { describeConversationStoreContract } from './conversation-store.contract';
+import { describeDataKeyringContract } from './data-keyring.contract';
+import { describeOutboxStoreContract } from './outbox-store.contract';
+
+describe('Table Storage adapters on Azurite', () => {
+  const azurite = useAzurite();
+  const make: MakeStorage = async () => {
+    const clock = new FakeClock();
+    return { ...(await azurite.newStorage({ clock })), clock };
+  };
+
+  describeChangeRequestStoreContract('table storage', make);
+  describeAuditLogContract('table storage', make);
+  describeClientDirectoryContract('table storage', make);
+  describeOutboxStoreContract('table storage', make);
+  describeConversationStoreContract('table storage', make);
+  describeDataKeyringContract('table storage', make);
+
+  describe('storage keys', () => {
+    it('refuses raw user strings where a validated id belongs', async () => {
+      const sut = await make();
+      const tenant = newTenant();
+      const bad = ['Contoso', "x' or 1 eq 1", 'a/b', 'C0A7050A-0000-4000-8000-000000000002', ''];
+
+      for (const value of bad) {
+        assert.ok(
+          (await rejection(
+            sut.requests.get(value as TenantId, 'CONTOSO-1' as ChangeRequestId),
+          )) instanceof InvalidStorageKeyError,
+          value,
+        );
+        assert.ok(
+          (await rejection(sut.audit.append(value as TenantId, [event(tenant)]))) instanceof
+            InvalidStorageKeyError,
+          value,
+        );
+        assert.ok(
+          (await rejection(sut.conversations.get(tenant, value as ObjectId))) instanceof
+            InvalidStorageKeyError,
+          value,
+        );
+        assert.ok(
+          (await rejection(sut.keyring.current(value as TenantId))) instanceof
+            InvalidStorageKeyError,
+          value,
+        );
+      }
+      assert.ok(
+        (await rejection(
+          sut.clients.create(profile(tenant, { code: 'ab/c' as never }), []),
+        )) instanceof InvalidStorageKeyError,
+      );
+      assert.ok(
+        (await rejection(
+          sut.requests.create(tenant, (n) => write(request(tenant, n, { tenantId: newTenant() }))),
+        )) instanceof Error,
+      );
+    });
+  });
+
+  describe('entity-group assertions', () => {
+    const row = (partitionKey: string, rowKey: string): EntityAction => ({
+      kind: 'create',
+      entity: { partitionKey, rowKey },
+    });
+
+    it('refuses a cross-partition batch before it reaches storage', async () => {
+      const table = openTable(azurite.connectionString, 'crosspartition');
+      await table.createTable();
+
+      const error = await rejection(submitEntityGroup(table, [row('a', '1'), row('b', '1')]));
+
+      assert.ok(error instanceof EntityGroupError);
+      assert.match(error.message, /one PartitionKey/);
+      const stored = [];
+      for await (const entity of table.listEntities()) stored.push(entity);
+      assert.deepEqual(stored, []);
+    });
+
+    it('refuses more than 100 entities, a row twice, or 4 MiB', () => {
+      assert.throws(
+        () => assertEntityGroup(Array.from({ length: 101 }, (_, i) => row('a', String(i)))),
+        EntityGroupError,
+      );
+      assert.throws(() => assertEntityGroup([row('a', '1'), row('a', '1')]), EntityGroupError);
+      const big = (i: number): EntityAction => ({
+        kind: 'create',
+        entity: { partitionKey: 'a', rowKey: String(i), v: 'x'.repeat(45_000) },
+      });
+      assert.throws(
+        () => assertEntityGroup(Array.from({ length: 100 }, (_, i) => big(i))),
+        /4 MiB/,
+      );
+      assert.throws(() => assertEntityGroup([]), EntityGroupError);
+      assertEntityGroup(Array.from({ length: 100 }, (_, i) => row('a', String(i))));
+    });
+  });
+
+  it('keeps card keys and conversation keys free of raw strings', async () => {
+    const sut = await make();
+    const tid = newTenant();
+    const oid = newOid();
+    await sut.conversations.saveCardActivity(tid, oid, 'approval/../#?\u0001', 'activity-1');
+    assert.equal(
+      await sut.conversations.getCardActivity(tid, oid, 'approval/../#?\u0001'),
+      'activity-1',
+    );
+  });
+});
