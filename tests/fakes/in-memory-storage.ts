@@ -1,5 +1,5 @@
 import { randomBytes, randomUUID } from 'node:crypto';
-import { chainEvents, type StoredAuditEntry } from '../../src/domain/audit/audit-chain';
+import { chainEvents, GENESIS_HASH, type StoredAuditEntry } from '../../src/domain/audit/audit-chain';
 import type { AuditEvent } from '../../src/domain/audit/audit-event';
 import type { DataKey } from '../../src/domain/audit/personal-data';
 import type { ClientProfile } from '../../src/domain/client/client';
@@ -72,7 +72,11 @@ export class InMemoryPartitions {
     readonly clock: Clock,
   ) {}
 
-  async commit(tenantId: TenantId, events: readonly AuditEvent[], outbox: readonly OutboxMessage[], apply: () => void): Promise<void> {
+  /**
+   * `apply` runs after the events are sealed and checks its own preconditions there (as the real
+   * transaction does): if it throws, nothing is written. Returns the entries this commit chained.
+   */
+  async commit(tenantId: TenantId, events: readonly AuditEvent[], outbox: readonly OutboxMessage[], apply: () => void): Promise<StoredAuditEntry[]> {
     const chainable = await sealEvents(tenantId, events, this.keyring);
     if (this.failNextCommit) {
       const error = this.failNextCommit;
@@ -83,15 +87,20 @@ export class InMemoryPartitions {
     const chain = this.audit.get(tenantId) ?? [];
     const last = chain.at(-1);
     const now = this.clock.now().toISOString();
-    chain.push(...chainEvents(tenantId, last ? { seq: last.seq, hash: last.hash } : undefined, chainable, now));
+    const entries = chainEvents(tenantId, last ? { seq: last.seq, hash: last.hash } : undefined, chainable, now);
+    chain.push(...entries);
     this.audit.set(tenantId, chain);
     const rows = this.outbox.get(tenantId) ?? [];
     for (const message of outbox) {
       rows.push({ tenantId, id: randomUUID(), message, status: 'pending', attempts: 0, nextAttemptAt: now, createdAt: now, etag: etag() });
     }
     this.outbox.set(tenantId, rows);
+    return entries;
   }
 }
+
+/** Another commit took the number a create was built with; the create builds again with the next one. */
+class NumberTaken extends Error {}
 
 export class InMemoryChangeRequestStore implements ChangeRequestStore {
   constructor(private readonly data: InMemoryPartitions) {}
@@ -110,24 +119,33 @@ export class InMemoryChangeRequestStore implements ChangeRequestStore {
   }
 
   async create(tenantId: TenantId, build: (number: number) => ChangeRequestWrite): Promise<StoredChangeRequest> {
-    const number = (this.data.counters.get(tenantId) ?? 0) + 1;
-    const write = build(number);
-    const stored = { request: structuredClone(write.request), etag: etag() };
-    await this.data.commit(tenantId, write.audit, write.outbox, () => {
-      this.data.counters.set(tenantId, number);
-      const map = this.data.requests.get(tenantId) ?? new Map<number, StoredChangeRequest>();
-      map.set(number, stored);
-      this.data.requests.set(tenantId, map);
-    });
-    return structuredClone(stored);
+    for (;;) {
+      const number = (this.data.counters.get(tenantId) ?? 0) + 1;
+      const write = build(number);
+      const stored = { request: structuredClone(write.request), etag: etag() };
+      try {
+        await this.data.commit(tenantId, write.audit, write.outbox, () => {
+          if ((this.data.counters.get(tenantId) ?? 0) !== number - 1) throw new NumberTaken();
+          this.data.counters.set(tenantId, number);
+          const map = this.data.requests.get(tenantId) ?? new Map<number, StoredChangeRequest>();
+          map.set(number, stored);
+          this.data.requests.set(tenantId, map);
+        });
+        return structuredClone(stored);
+      } catch (error) {
+        if (!(error instanceof NumberTaken)) throw error;
+      }
+    }
   }
 
   async update(tenantId: TenantId, expectedEtag: string, write: ChangeRequestWrite): Promise<StoredChangeRequest> {
-    const map = this.data.requests.get(tenantId);
-    const current = map?.get(write.request.number);
-    if (!map || !current || current.etag !== expectedEtag) throw new ConcurrencyError();
     const stored = { request: structuredClone(write.request), etag: etag() };
-    await this.data.commit(tenantId, write.audit, write.outbox, () => map.set(write.request.number, stored));
+    await this.data.commit(tenantId, write.audit, write.outbox, () => {
+      const map = this.data.requests.get(tenantId);
+      const current = map?.get(write.request.number);
+      if (!map || !current || current.etag !== expectedEtag) throw new ConcurrencyError();
+      map.set(write.request.number, stored);
+    });
     return structuredClone(stored);
   }
 }
@@ -136,8 +154,9 @@ export class InMemoryAuditLog implements AuditLog {
   constructor(private readonly data: InMemoryPartitions) {}
 
   async append(tenantId: TenantId, events: readonly AuditEvent[]): Promise<AuditHead> {
-    await this.data.commit(tenantId, events, [], () => undefined);
-    return (await this.head(tenantId))!;
+    const last = (await this.data.commit(tenantId, events, [], () => undefined)).at(-1);
+    if (last) return { seq: last.seq, hash: last.hash };
+    return (await this.head(tenantId)) ?? { seq: 0, hash: GENESIS_HASH };
   }
 
   head(tenantId: TenantId): Promise<AuditHead | undefined> {
@@ -179,21 +198,30 @@ export class InMemoryClientDirectory implements ClientDirectory {
   }
 
   async create(profile: ClientProfile, audit: readonly AuditEvent[]): Promise<StoredClientProfile> {
-    if (this.data.profiles.has(profile.tenantId)) throw new ConflictError(`Tenant ${profile.tenantId} is already a client.`);
-    if ([...this.data.profiles.values()].some((p) => p.profile.code === profile.code)) {
-      throw new ConflictError(`Client code ${profile.code} is already taken.`);
-    }
     const stored = { profile: structuredClone(profile), etag: etag() };
-    await this.data.commit(profile.tenantId, audit, [], () => this.data.profiles.set(profile.tenantId, stored));
+    await this.data.commit(profile.tenantId, audit, [], () => {
+      if (this.data.profiles.has(profile.tenantId)) throw new ConflictError(`Tenant ${profile.tenantId} is already a client.`);
+      this.assertCodeFree(profile);
+      this.data.profiles.set(profile.tenantId, stored);
+    });
     return structuredClone(stored);
   }
 
   async update(profile: ClientProfile, expectedEtag: string, audit: readonly AuditEvent[]): Promise<StoredClientProfile> {
-    const current = this.data.profiles.get(profile.tenantId);
-    if (!current || current.etag !== expectedEtag) throw new ConcurrencyError();
     const stored = { profile: structuredClone(profile), etag: etag() };
-    await this.data.commit(profile.tenantId, audit, [], () => this.data.profiles.set(profile.tenantId, stored));
+    await this.data.commit(profile.tenantId, audit, [], () => {
+      const current = this.data.profiles.get(profile.tenantId);
+      if (!current || current.etag !== expectedEtag) throw new ConcurrencyError();
+      this.assertCodeFree(profile);
+      this.data.profiles.set(profile.tenantId, stored);
+    });
     return structuredClone(stored);
+  }
+
+  private assertCodeFree(profile: ClientProfile): void {
+    if ([...this.data.profiles.values()].some((p) => p.profile.code === profile.code && p.profile.tenantId !== profile.tenantId)) {
+      throw new ConflictError(`Client code ${profile.code} is already taken.`);
+    }
   }
 }
 
@@ -226,7 +254,7 @@ export class InMemoryOutboxStore implements OutboxStore {
   }
 
   complete(row: OutboxRow): Promise<void> {
-    if (!this.replace(row, { status: 'done' })) throw new ConcurrencyError('Outbox row was claimed by another relay.');
+    if (!this.replace(row, { status: 'done' })) return Promise.reject(new ConcurrencyError('Outbox row was claimed by another relay.'));
     return Promise.resolve();
   }
 
@@ -237,12 +265,14 @@ export class InMemoryOutboxStore implements OutboxStore {
       status: update.park ? 'parked' : 'pending',
       ...(update.nextAttemptAt ? { nextAttemptAt: update.nextAttemptAt.toISOString() } : {}),
     };
-    if (!this.replace(row, patch)) throw new ConcurrencyError('Outbox row was claimed by another relay.');
+    if (!this.replace(row, patch)) return Promise.reject(new ConcurrencyError('Outbox row was claimed by another relay.'));
     return Promise.resolve();
   }
 
   waitForRecipient(row: OutboxRow): Promise<void> {
-    if (!this.replace(row, { status: 'waiting_for_recipient' })) throw new ConcurrencyError('Outbox row was claimed by another relay.');
+    if (!this.replace(row, { status: 'waiting_for_recipient' })) {
+      return Promise.reject(new ConcurrencyError('Outbox row was claimed by another relay.'));
+    }
     return Promise.resolve();
   }
 
