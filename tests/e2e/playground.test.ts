@@ -59,6 +59,10 @@ describe('Cabinet in the Agents Playground', function () {
       PlaygroundPage.open(andyPlayground!.url, { name: 'andy' }),
     ]);
     await Promise.all([carla.openPersonalChat(), andy.openPersonalChat()]);
+    await Promise.all([
+      carla.waitForCardText('Welcome to Cabinet'),
+      andy.waitForCardText('Welcome to Cabinet'),
+    ]);
   });
 
   afterEach(async function () {
@@ -76,7 +80,7 @@ describe('Cabinet in the Agents Playground', function () {
   });
 
   it('answers help with a card about Cabinet', async () => {
-    await carla.waitForNewCard('Cabinet', () => carla.sendMessage('help'));
+    await carla.waitForNewCard('Welcome to Cabinet', () => carla.sendMessage('help'));
     await carla.screenshot('01-help');
   });
 
