@@ -101,11 +101,11 @@ export function describeOutboxStoreContract(name: string, make: MakeStorage): vo
       );
     });
 
-    it('schedules a failed row for later and parks it when told to', async () => {
+    it('schedules a failed row for later, releasing its lease, and parks it when told to', async () => {
       const tenant = newTenant();
       await enqueue(tenant, [notify(tenant, 'CONTOSO-1')]);
       const now = sut.clock.now();
-      const [row] = await sut.outbox.claimDue(tenant, now, { leaseMs: 1_000 });
+      const [row] = await sut.outbox.claimDue(tenant, now, { leaseMs: 3_600_000 });
       const retryAt = new Date(now.getTime() + 60_000);
 
       await sut.outbox.fail(
@@ -129,11 +129,11 @@ export function describeOutboxStoreContract(name: string, make: MakeStorage): vo
       assert.deepEqual(await sut.outbox.list(tenant, { statuses: ['pending'] }), []);
     });
 
-    it('retries a parked row with a fresh budget, but not a done or unknown one', async () => {
+    it('makes a retried parked row due at once with a fresh budget, but not a done or unknown one', async () => {
       const tenant = newTenant();
       await enqueue(tenant, [notify(tenant, 'CONTOSO-1'), notify(tenant, 'CONTOSO-1')]);
       const now = sut.clock.now();
-      const [first, second] = await sut.outbox.claimDue(tenant, now, { leaseMs: 1 });
+      const [first, second] = await sut.outbox.claimDue(tenant, now);
       await sut.outbox.fail(first!, { error: 'gone', park: true }, now);
       await sut.outbox.complete(second!, now);
       const later = new Date(now.getTime() + 5_000);
@@ -156,7 +156,7 @@ export function describeOutboxStoreContract(name: string, make: MakeStorage): vo
         notify(tenant, 'CONTOSO-1', other),
       ]);
       const now = sut.clock.now();
-      for (const row of await sut.outbox.claimDue(tenant, now, { leaseMs: 1 }))
+      for (const row of await sut.outbox.claimDue(tenant, now))
         await sut.outbox.waitForRecipient(row, now);
       const later = new Date(now.getTime() + 1_000);
 

@@ -232,11 +232,13 @@ export class InMemoryOutboxStore implements OutboxStore {
     return this.data.outbox.get(tenantId) ?? [];
   }
 
-  private replace(row: OutboxRow, patch: Partial<OutboxRow>): boolean {
+  /** ETag-guarded patch; `release` also drops the lease, so the row's own schedule decides when it is due. */
+  private replace(row: OutboxRow, patch: Partial<OutboxRow>, release = false): boolean {
     const rows = this.rows(row.tenantId);
     const index = rows.findIndex((r) => r.id === row.id);
     if (index < 0 || rows[index]!.etag !== row.etag) return false;
-    rows[index] = { ...rows[index]!, ...patch, etag: etag() };
+    const { leaseUntil, ...rest } = rows[index]!;
+    rows[index] = { ...rest, ...(release || !leaseUntil ? {} : { leaseUntil }), ...patch, etag: etag() };
     return true;
   }
 
@@ -265,12 +267,12 @@ export class InMemoryOutboxStore implements OutboxStore {
       status: update.park ? 'parked' : 'pending',
       ...(update.nextAttemptAt ? { nextAttemptAt: update.nextAttemptAt.toISOString() } : {}),
     };
-    if (!this.replace(row, patch)) return Promise.reject(new ConcurrencyError('Outbox row was claimed by another relay.'));
+    if (!this.replace(row, patch, true)) return Promise.reject(new ConcurrencyError('Outbox row was claimed by another relay.'));
     return Promise.resolve();
   }
 
   waitForRecipient(row: OutboxRow): Promise<void> {
-    if (!this.replace(row, { status: 'waiting_for_recipient' })) {
+    if (!this.replace(row, { status: 'waiting_for_recipient' }, true)) {
       return Promise.reject(new ConcurrencyError('Outbox row was claimed by another relay.'));
     }
     return Promise.resolve();
@@ -281,7 +283,7 @@ export class InMemoryOutboxStore implements OutboxStore {
     for (const row of [...this.rows(tenantId)]) {
       const to = row.message.recipient;
       if (row.status === 'waiting_for_recipient' && to.tid === recipient.tid && to.oid === recipient.oid) {
-        if (this.replace(row, { status: 'pending', nextAttemptAt: now.toISOString() })) released += 1;
+        if (this.replace(row, { status: 'pending', nextAttemptAt: now.toISOString() }, true)) released += 1;
       }
     }
     return Promise.resolve(released);
@@ -294,7 +296,7 @@ export class InMemoryOutboxStore implements OutboxStore {
   retry(tenantId: TenantId, id: string, now: Date): Promise<boolean> {
     const row = this.rows(tenantId).find((r) => r.id === id);
     if (!row || row.status === 'done') return Promise.resolve(false);
-    return Promise.resolve(this.replace(row, { status: 'pending', attempts: 0, nextAttemptAt: now.toISOString() }));
+    return Promise.resolve(this.replace(row, { status: 'pending', attempts: 0, nextAttemptAt: now.toISOString() }, true));
   }
 }
 

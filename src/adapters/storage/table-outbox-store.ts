@@ -18,6 +18,9 @@ type OutboxPatch = Partial<
   Pick<OutboxRow, 'status' | 'attempts' | 'nextAttemptAt' | 'leaseUntil' | 'lastError'>
 >;
 
+/** Merge cannot remove a property: an empty `leaseUntil` is a released lease. */
+const RELEASED = { leaseUntil: '' } as const;
+
 /** Longest error text kept on a row; enough to diagnose, far below the property limit. */
 const MAX_ERROR_CHARS = 2_000;
 
@@ -58,12 +61,13 @@ export class TableOutboxStore implements OutboxStore {
       attempts: row.attempts + 1,
       lastError: update.error.slice(0, MAX_ERROR_CHARS),
       status: update.park ? 'parked' : 'pending',
+      ...RELEASED,
       ...(update.nextAttemptAt ? { nextAttemptAt: update.nextAttemptAt.toISOString() } : {}),
     });
   }
 
   async waitForRecipient(row: OutboxRow): Promise<void> {
-    await this.settle(row, { status: 'waiting_for_recipient' });
+    await this.settle(row, { status: 'waiting_for_recipient', ...RELEASED });
   }
 
   async releaseWaiting(tenantId: TenantId, recipient: Recipient, now: Date): Promise<number> {
@@ -73,7 +77,7 @@ export class TableOutboxStore implements OutboxStore {
     );
     const released = await Promise.all(
       waiting.map((row) =>
-        this.patch(row, { status: 'pending', nextAttemptAt: now.toISOString() }),
+        this.patch(row, { status: 'pending', nextAttemptAt: now.toISOString(), ...RELEASED }),
       ),
     );
     return released.filter((row) => row !== undefined).length;
@@ -98,6 +102,7 @@ export class TableOutboxStore implements OutboxStore {
         status: 'pending',
         attempts: 0,
         nextAttemptAt: now.toISOString(),
+        ...RELEASED,
       })) !== undefined
     );
   }
@@ -128,7 +133,8 @@ export class TableOutboxStore implements OutboxStore {
     };
     try {
       const response = await this.table.updateEntity(entity, 'Merge', { etag: row.etag });
-      return { ...row, ...changes, etag: response.etag ?? row.etag };
+      const { leaseUntil, ...next } = { ...row, ...changes, etag: response.etag ?? row.etag };
+      return leaseUntil ? { ...next, leaseUntil } : next;
     } catch (error) {
       if (isPreconditionFailure(error)) return undefined;
       throw toPortError(error, `update outbox row ${row.id}`);
