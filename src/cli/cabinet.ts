@@ -1,0 +1,78 @@
+/**
+ * `npm run cabinet -- <group> <command> [options]`: operator commands against Cabinet's storage.
+ * Each group lives in its own `<group>.command.ts` and is registered in GROUPS below.
+ */
+import type { TableStorage } from '../adapters/storage/table-storage';
+import { ConfigError, loadConfig, type Config } from '../config';
+import { AUDIT_USAGE, runAuditCommand } from './audit.command';
+import { CliStorageError, openCliStorage } from './cli-storage';
+import { OUTBOX_USAGE, runOutboxCommand } from './outbox.command';
+
+/** What every command group gets: configuration, storage on first use, and an output line sink. */
+interface CliContext {
+  readonly config: Config;
+  readonly storage: () => Promise<TableStorage>;
+  readonly out: (line: string) => void;
+}
+
+interface CommandGroup {
+  readonly usage: string;
+  run(args: readonly string[], context: CliContext): Promise<number>;
+}
+
+const GROUPS: Readonly<Record<string, CommandGroup>> = {
+  audit: {
+    usage: AUDIT_USAGE,
+    run: async (args, context) =>
+      runAuditCommand(args, { audit: (await context.storage()).audit, out: context.out }),
+  },
+  outbox: {
+    usage: OUTBOX_USAGE,
+    run: async (args, context) => {
+      const storage = await context.storage();
+      return runOutboxCommand(args, {
+        outbox: storage.outbox,
+        clients: storage.clients,
+        now: () => new Date(),
+        out: context.out,
+      });
+    },
+  },
+};
+
+function usage(): string {
+  return [
+    'Usage: npm run cabinet -- <group> <command> [options]',
+    ...Object.values(GROUPS).flatMap((group) => ['', group.usage]),
+  ].join('\n');
+}
+
+async function main(argv: readonly string[]): Promise<number> {
+  const [name, ...args] = argv;
+  if (name === undefined || name === 'help' || name === '--help') {
+    console.log(usage());
+    return name === undefined ? 2 : 0;
+  }
+  const group = GROUPS[name];
+  if (!group) {
+    console.log(`Unknown command group "${name}".\n\n${usage()}`);
+    return 2;
+  }
+  const config = loadConfig();
+  let opened: Promise<TableStorage> | undefined;
+  return group.run(args, {
+    config,
+    storage: () => (opened ??= openCliStorage(config)),
+    out: (line) => console.log(line),
+  });
+}
+
+main(process.argv.slice(2)).then(
+  (code) => process.exit(code),
+  (error: unknown) => {
+    if (error instanceof ConfigError || error instanceof CliStorageError)
+      console.error(error.message);
+    else console.error(error);
+    process.exit(2);
+  },
+);

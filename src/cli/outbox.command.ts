@@ -1,0 +1,80 @@
+import { parseArgs } from 'node:util';
+import type { ClientDirectory } from '../application/ports/client-directory';
+import type { OutboxRow, OutboxStatus, OutboxStore } from '../application/ports/outbox';
+import { asTenantId, type TenantId } from '../domain/shared/ids';
+
+export interface OutboxCommandDeps {
+  readonly outbox: OutboxStore;
+  readonly clients: ClientDirectory;
+  readonly now: () => Date;
+  readonly out: (line: string) => void;
+}
+
+export const OUTBOX_USAGE = `cabinet outbox <command>
+  list  [--tenant <guid>] [--status pending|waiting_for_recipient|done|parked]   every client's rows unless --tenant
+  retry --tenant <guid> --id <id>                  make a parked or failing row due now, with a fresh attempt budget`;
+
+const STATUSES: readonly OutboxStatus[] = ['pending', 'waiting_for_recipient', 'done', 'parked'];
+
+/** `cabinet outbox …`: see what the relay has still to deliver and retry what it gave up on. Returns the exit code. */
+export async function runOutboxCommand(
+  args: readonly string[],
+  deps: OutboxCommandDeps,
+): Promise<number> {
+  const [command, ...rest] = args;
+  const { values } = parseArgs({
+    args: rest,
+    options: { tenant: { type: 'string' }, status: { type: 'string' }, id: { type: 'string' } },
+    allowPositionals: false,
+  });
+  const tenantId = values.tenant ? asTenantId(values.tenant) : undefined;
+  if (values.tenant && !tenantId)
+    return usage(
+      deps,
+      `--tenant takes the client's tenant id (a GUID); "${values.tenant}" is not one.`,
+    );
+  if (command === 'list') {
+    const status = values.status as OutboxStatus | undefined;
+    if (status !== undefined && !STATUSES.includes(status))
+      return usage(deps, `--status takes one of ${STATUSES.join(', ')}.`);
+    const tenants: TenantId[] = tenantId
+      ? [tenantId]
+      : (await deps.clients.list()).map((client) => client.tenantId);
+    let shown = 0;
+    for (const tenant of tenants) {
+      for (const row of await deps.outbox.list(tenant, status ? { statuses: [status] } : {})) {
+        deps.out(describe(row));
+        shown += 1;
+      }
+    }
+    if (shown === 0) deps.out(`No outbox rows${status ? ` with status ${status}` : ''}.`);
+    return 0;
+  }
+  if (command === 'retry') {
+    if (!tenantId || !values.id)
+      return usage(deps, 'outbox retry needs --tenant <guid> and --id <id> (see outbox list).');
+    if (await deps.outbox.retry(tenantId, values.id, deps.now())) {
+      deps.out(`Outbox row ${values.id} is due again; the relay picks it up on its next pass.`);
+      return 0;
+    }
+    deps.out(
+      `No retryable outbox row ${values.id} for tenant ${tenantId}: it does not exist or was already delivered.`,
+    );
+    return 1;
+  }
+  return usage(deps, OUTBOX_USAGE);
+}
+
+function describe(row: OutboxRow): string {
+  const { notification, recipient } = row.message;
+  return [
+    `${row.tenantId} ${row.id} ${row.status.padEnd(21)} attempts ${row.attempts} next ${row.nextAttemptAt}`,
+    `  ${notification.template} for ${notification.requestId} v${notification.version} to ${recipient.tid}/${recipient.oid}`,
+    ...(row.lastError ? [`  last error: ${row.lastError}`] : []),
+  ].join('\n');
+}
+
+function usage(deps: OutboxCommandDeps, message: string): number {
+  deps.out(message);
+  return 2;
+}
