@@ -1,5 +1,5 @@
 import { createServer } from 'node:net';
-import { resolve } from 'node:path';
+import { relative, resolve } from 'node:path';
 import type { Config } from '../config';
 import { startAzurite, type RunningAzurite } from './azurite';
 import { PLAYGROUND_PERSONAS, startPlayground, type RunningPlayground } from './playground';
@@ -149,8 +149,9 @@ function printBanner(
     print('Cabinet sandbox is running (playgrounds off: CABINET_PLAYGROUNDS=off).');
   }
   print(`  bot      ${state.botEndpoint}`);
+  const shownDir = relative(process.cwd(), state.azuriteDir);
   print(
-    `  Azurite  http://127.0.0.1:${state.azurite.port} (Table storage, data kept in ${state.azuriteDir})`,
+    `  storage  Azurite on 127.0.0.1:${state.azurite.port}, data in ${shownDir.startsWith('..') ? state.azuriteDir : shownDir}`,
   );
   print(
     'In another terminal, `npm run cabinet -- help` lists what the CLI can do. Ctrl-C stops everything.',

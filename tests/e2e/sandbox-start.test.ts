@@ -50,8 +50,9 @@ describe('npm start (sandbox mode)', function () {
       [playgroundBase, playgroundBase + 1, playgroundBase + 2],
     );
     const bot = /bot {6}(http:\/\/127\.0\.0\.1:(\d+))\/api\/messages/.exec(output);
-    const azurite = /Azurite {2}http:\/\/127\.0\.0\.1:(\d+)/.exec(output);
+    const azurite = /storage {2}Azurite on 127\.0\.0\.1:(\d+), data in (.+)$/m.exec(output);
     assert.ok(bot && azurite, output);
+    assert.equal(azurite[2], join(dataDir, 'azurite'));
 
     assert.equal((await fetch(`${bot[1]}/healthz`)).status, 200);
     assert.equal((await fetch(`${bot[1]}/readyz`)).status, 200);
