@@ -1,6 +1,7 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdirSync } from 'node:fs';
 import { createServer, type AddressInfo } from 'node:net';
+import { resolve as resolvePath } from 'node:path';
 
 /** Azurite's well-known development account (public, documented by Microsoft; not a secret). */
 const DEV_ACCOUNT = 'devstoreaccount1';
@@ -40,8 +41,10 @@ export async function freePort(): Promise<number> {
 /** Starts Azurite's Table service from the project's own node_modules, on loopback, without telemetry. */
 export async function startAzurite(options: StartAzuriteOptions = {}): Promise<RunningAzurite> {
   const port = options.port && options.port > 0 ? options.port : await freePort();
-  const storageArgs = options.location ? ['--location', options.location] : ['--inMemoryPersistence'];
-  if (options.location) mkdirSync(options.location, { recursive: true });
+  // Absolute, because Azurite runs with the data folder as its working directory.
+  const location = options.location ? resolvePath(options.location) : undefined;
+  const storageArgs = location ? ['--location', location] : ['--inMemoryPersistence'];
+  if (location) mkdirSync(location, { recursive: true });
   const child = spawn(
     process.execPath,
     [
@@ -54,7 +57,7 @@ export async function startAzurite(options: StartAzuriteOptions = {}): Promise<R
       '--skipApiVersionCheck',
       '--disableTelemetry',
     ],
-    { stdio: ['ignore', 'pipe', 'pipe'], cwd: options.location ?? process.cwd() },
+    { stdio: ['ignore', 'pipe', 'pipe'], cwd: location ?? process.cwd() },
   );
   await waitForStart(child, options.timeoutMs ?? 20_000);
   return {

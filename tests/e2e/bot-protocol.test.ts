@@ -152,7 +152,8 @@ describe('Cabinet over the Bot Framework protocol', function () {
 
   it('delivers held cards when an approver first opens Cabinet', async () => {
     assert.equal(connector.cardsIn(conv(avery)).length, 0);
-    await bot.install(avery);
+    await bot.install(avery, { withoutName: true });
+    includes(cardText(await waitForCard(avery, 'Welcome to Cabinet')), 'Hi Avery Approver.');
     const card = await waitForCard(avery, 'New starter: Jane Doe');
     includes(cardText(card), 'Approved by Andy Approver');
     excludes(cardActions(card).map((a) => a.title), 'Approve');

@@ -47,11 +47,14 @@ export class BotClient {
     return fetch(`${this.botUrl}/api/messages`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) });
   }
 
-  /** The install event Teams (and the playground, on every page load) sends. */
-  async install(user: ChannelUser): Promise<number> {
-    const res = await this.post(
-      this.activity(user, { type: 'conversationUpdate', membersAdded: [{ id: `29:${user.oid}`, aadObjectId: user.oid }, { id: '28:cabinet-sandbox-bot' }] }),
-    );
+  /** The install event Teams (and the playground, on every page load) sends; often without the user's name. */
+  async install(user: ChannelUser, options: { readonly withoutName?: boolean } = {}): Promise<number> {
+    const activity = this.activity(user, {
+      type: 'conversationUpdate',
+      membersAdded: [{ id: `29:${user.oid}`, aadObjectId: user.oid }, { id: '28:cabinet-sandbox-bot' }],
+    });
+    if (options.withoutName) activity['from'] = { id: `29:${user.oid}`, aadObjectId: user.oid };
+    const res = await this.post(activity);
     return res.status;
   }
 

@@ -36,3 +36,16 @@ export async function identify(deps: Pick<UseCaseDeps, 'clients' | 'mspTenantId'
 export function membershipFor(identity: Identity, tenantId: string): ClientMembership | undefined {
   return identity.memberships.find((m) => m.client.tenantId === tenantId);
 }
+
+/**
+ * The person with a display name: the one Teams sent, or, when the activity carried none (install
+ * events often do not), the name the client profile knows them by.
+ */
+export async function withDisplayName(deps: Pick<UseCaseDeps, 'clients' | 'mspTenantId'>, person: Person): Promise<Person> {
+  if (person.name) return person;
+  const identity = await identify(deps, person);
+  const known = identity.memberships
+    .flatMap((m) => [...m.client.admins, ...m.client.approvers, ...m.client.techs, ...m.client.leads])
+    .find((p) => p.tid === person.tid && p.oid === person.oid);
+  return { ...person, name: known?.name || 'Someone' };
+}

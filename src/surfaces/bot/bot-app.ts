@@ -14,7 +14,7 @@ import { StorageUnavailableError } from '../../application/ports/errors';
 import { actOnRequest, type RequestAction } from '../../application/use-cases/act-on-request';
 import { decideApproval } from '../../application/use-cases/decide-approval';
 import { editChange } from '../../application/use-cases/edit-change';
-import { identify, type Identity } from '../../application/use-cases/identify';
+import { identify, withDisplayName, type Identity } from '../../application/use-cases/identify';
 import { openConversation } from '../../application/use-cases/open-conversation';
 import { listVisibleRequests, resolveRequest } from '../../application/use-cases/resolve-request';
 import { submitChange } from '../../application/use-cases/submit-change';
@@ -48,21 +48,22 @@ export function createBotApplication(deps: BotDeps): Application<TurnState> {
     openConversation(uc, { person: actor, reference: TurnContext.getConversationReference(context.activity) });
 
   const onInstall = async (context: TurnContext) => {
-    const actor = actorOf(context.activity);
-    if (!actor || context.activity.conversation?.conversationType !== 'personal') return;
-    const opened = await guardStorage(() => rememberConversation(context, actor));
+    const unnamed = actorOf(context.activity);
+    if (!unnamed || context.activity.conversation?.conversationType !== 'personal') return;
+    const opened = await guardStorage(async () => rememberConversation(context, await withDisplayName(uc, unnamed)));
     if (opened && opened.welcome) await context.sendActivity(attachment(welcomeCard(opened.identity)));
   };
   app.conversationUpdate('membersAdded', onInstall);
   app.activity(ActivityTypes.InstallationUpdate, onInstall);
 
   app.activity(ActivityTypes.Message, async (context) => {
-    const actor = actorOf(context.activity);
-    if (!actor) {
+    const unnamed = actorOf(context.activity);
+    if (!unnamed) {
       await context.sendActivity(attachment(unidentifiedCard()));
       return;
     }
     const card = await guardCard(deps, async () => {
+      const actor = await withDisplayName(uc, unnamed);
       const opened = context.activity.conversation?.conversationType === 'personal' ? await rememberConversation(context, actor) : undefined;
       const identity = opened?.identity ?? (await identify(uc, actor));
       return handleCommand(uc, identity, (context.activity.text ?? '').trim());
@@ -72,12 +73,12 @@ export function createBotApplication(deps: BotDeps): Application<TurnState> {
 
   const execute = (verb: string, handler: (actor: Person, data: Record<string, unknown>, context: TurnContext) => Promise<CardResult>) => {
     app.adaptiveCards.actionExecute<Record<string, unknown>>(verb, async (context, _state, data) => {
-      const actor = actorOf(context.activity);
-      if (!actor) return asCard(unidentifiedCard());
+      const unnamed = actorOf(context.activity);
+      if (!unnamed) return asCard(unidentifiedCard());
       if (JSON.stringify(data ?? {}).length > MAX_CARD_DATA_BYTES) {
         return asCard(messageCard({ title: 'That card sent too much data', text: 'Shorten the text you entered and try again.', style: 'attention', code: 'CARD.TOO_LARGE' }));
       }
-      return asCard(await guardCard(deps, () => handler(actor, data ?? {}, context)));
+      return asCard(await guardCard(deps, async () => handler(await withDisplayName(uc, unnamed), data ?? {}, context)));
     });
   };
 
