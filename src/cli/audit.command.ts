@@ -4,11 +4,13 @@ import { GENESIS_HASH, verifyChain, type StoredAuditEntry } from '../domain/audi
 import { isSealedPersonalData } from '../domain/audit/personal-data';
 import { asTenantId, type TenantId } from '../domain/shared/ids';
 
+/** The ports `audit` commands use, so tests can run them on any storage. */
 export interface AuditCommandDeps {
   readonly audit: AuditLog;
   readonly out: (line: string) => void;
 }
 
+/** Help text for the audit group. */
 export const AUDIT_USAGE = `cabinet audit <command>
   verify --tenant <guid>                          check the client's whole chain and its head
   show   --tenant <guid> [--from <seq>] [--limit <n>]   print entries (personal data decrypted while the client's key exists)

@@ -3,6 +3,7 @@ import type { ClientDirectory } from '../application/ports/client-directory';
 import type { OutboxRow, OutboxStatus, OutboxStore } from '../application/ports/outbox';
 import { asTenantId, type TenantId } from '../domain/shared/ids';
 
+/** The ports `outbox` commands use, so tests can run them on any storage. */
 export interface OutboxCommandDeps {
   readonly outbox: OutboxStore;
   readonly clients: ClientDirectory;
@@ -10,6 +11,7 @@ export interface OutboxCommandDeps {
   readonly out: (line: string) => void;
 }
 
+/** Help text for the outbox group. */
 export const OUTBOX_USAGE = `cabinet outbox <command>
   list  [--tenant <guid>] [--status pending|waiting_for_recipient|done|parked]   every client's rows unless --tenant
   retry --tenant <guid> --id <id>                  make a parked or failing row due now, with a fresh attempt budget`;

@@ -6,7 +6,11 @@ import {
   submitEntityGroup,
   type EntityAction,
 } from '../../src/adapters/storage/entity-group';
+import { PartitionCommitter } from '../../src/adapters/storage/partition-committer';
 import { openTable } from '../../src/adapters/storage/table-connection';
+import { classifyStorageError } from '../../src/adapters/storage/table-errors';
+import { tableNames } from '../../src/adapters/storage/table-storage';
+import { verifyChain } from '../../src/domain/audit/audit-chain';
 import type { ChangeRequestId, ObjectId, TenantId } from '../../src/domain/shared/ids';
 import { FakeClock } from '../fakes/in-memory-storage';
 import { useAzurite } from '../support/azurite-fixture';
@@ -118,6 +122,68 @@ describe('Table Storage adapters on Azurite', () => {
       );
       assert.throws(() => assertEntityGroup([]), EntityGroupError);
       assertEntityGroup(Array.from({ length: 100 }, (_, i) => row('a', String(i))));
+    });
+  });
+
+  describe('group commit', () => {
+    it('groups concurrent commits of one tenant into few transactions', async () => {
+      const sut = await azurite.newStorage();
+      const tenant = newTenant();
+
+      await Promise.all(
+        Array.from({ length: 100 }, (_, i) => sut.audit.append(tenant, [event(tenant, { i })])),
+      );
+
+      assert.ok(sut.commitStats.transactions <= 3, `${sut.commitStats.transactions} transactions`);
+      assert.equal(sut.commitStats.entries, 100);
+    });
+
+    it('commits the rest of a group one by one when one member breaks the transaction', async () => {
+      const sut = await azurite.newStorage();
+      const data = tableNames(sut.prefix).data;
+      const committer = new PartitionCommitter(
+        openTable(azurite.connectionString, data, { sdkRetries: false }),
+        openTable(azurite.connectionString, data),
+        new FakeClock(),
+      );
+      const tenant = newTenant();
+      const chainable = (n: number) => ({
+        type: 'request.submitted',
+        actor: { tid: tenant, oid: newOid() },
+        requestId: null,
+        payload: { n },
+      });
+
+      const [before, broken, after] = await Promise.allSettled([
+        committer.commit(tenant, () => ({ ops: [], events: [chainable(1)], outbox: [] })),
+        committer.commit(tenant, () => ({
+          ops: [
+            {
+              kind: 'create',
+              entity: { partitionKey: tenant, rowKey: 'x', v: 'x'.repeat(40_000) },
+              onConflict: 'conflict',
+            },
+          ],
+          events: [chainable(2)],
+          outbox: [],
+        })),
+        committer.commit(tenant, () => ({ ops: [], events: [chainable(3)], outbox: [] })),
+      ]);
+
+      assert.equal(before.status, 'fulfilled');
+      assert.ok(broken.status === 'rejected');
+      assert.deepEqual(classifyStorageError(broken.reason), {
+        kind: 'status',
+        status: 400,
+        code: 'PropertyValueTooLarge',
+      });
+      assert.equal(after.status, 'fulfilled');
+      const entries = await sut.audit.read(tenant);
+      assert.equal(verifyChain(tenant, entries).ok, true);
+      assert.deepEqual(
+        entries.map((e) => (JSON.parse(e.canonical) as { payload: { n: number } }).payload.n),
+        [1, 3],
+      );
     });
   });
 

@@ -2,6 +2,7 @@ import type { TableClient, TableEntity, TransactionAction } from '@azure/data-ta
 
 /** Property values Cabinet stores: strings (JSON included), numbers and flags. */
 export type RowProperties = Record<string, string | number | boolean>;
+/** An entity as Cabinet writes it: keys plus flat properties. */
 export type Row = TableEntity<RowProperties>;
 
 /** One write in an entity-group transaction: insert-only, or a full replace guarded by `If-Match`. */
@@ -11,6 +12,7 @@ export type EntityAction =
 
 /** Azure's entity-group transaction limits (reliability-security.md §1.2). */
 export const MAX_GROUP_ENTITIES = 100;
+/** Azure refuses transaction bodies of 4 MiB or more. */
 export const MAX_GROUP_BYTES = 4 * 1024 * 1024;
 /** Multipart framing and headers per action, generously rounded up. */
 const ACTION_OVERHEAD_BYTES = 700;

@@ -69,6 +69,7 @@ export interface CommitPlan {
   readonly outbox: readonly OutboxMessage[];
 }
 
+/** What a settled commit hands back to its caller. */
 export interface CommitResult {
   /** The new ETag of each of the commit's own rows, by RowKey. */
   readonly etags: ReadonlyMap<string, string>;
@@ -76,6 +77,7 @@ export interface CommitResult {
   readonly head: AuditHead | undefined;
 }
 
+/** Retry budget for a contended chain head; the defaults suit 4 instances hammering one tenant. */
 export interface PartitionCommitterOptions {
   /** Total time a commit may spend retrying a moving head. */
   readonly budgetMs?: number;
@@ -183,8 +185,8 @@ export class PartitionCommitter {
    * StorageUnavailableError when storage is unreachable or the retry budget runs out.
    */
   commit(tenantId: TenantId, build: () => CommitPlan | Promise<CommitPlan>): Promise<CommitResult> {
-    tenantKey(tenantId);
     return new Promise<CommitResult>((resolve, reject) => {
+      tenantKey(tenantId);
       const lane = this.lane(tenantId);
       lane.queue.push({ build: async () => build(), plan: undefined, resolve, reject });
       if (!lane.draining) {
@@ -406,6 +408,7 @@ export class PartitionCommitter {
         this.stats.headConflicts += 1;
         return 'backoff';
       }
+      lane.known = batch.known;
       let rebuilt = false;
       for (const { member, op } of culprits) {
         if (!members.includes(member)) continue;

@@ -4,6 +4,7 @@ import { guarded, isEntityNotFound } from './table-errors';
 
 const LOOPBACK = new Set(['127.0.0.1', 'localhost', '[::1]', '::1']);
 
+/** How a table client is opened. */
 export interface OpenTableOptions {
   /**
    * Let the SDK retry transient failures itself. Off for transactions: a retried batch that was in

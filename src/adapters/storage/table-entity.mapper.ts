@@ -32,6 +32,7 @@ const JSON_CHUNK = 30_000;
 /** Longest audit entry Cabinet stores inline; the verifier hashes this exact string. */
 export const MAX_ENTRY_CHARS = 30_000;
 
+/** A value as JSON split over `json0…jsonN` (with `jsonParts`), so no single property exceeds the String limit. */
 export function jsonProperties(value: unknown): RowProperties {
   const text = JSON.stringify(value);
   const parts = Math.max(1, Math.ceil(text.length / JSON_CHUNK));
@@ -41,6 +42,7 @@ export function jsonProperties(value: unknown): RowProperties {
   return properties;
 }
 
+/** Reassembles what {@link jsonProperties} wrote. */
 export function readJson<T>(row: Record<string, unknown>): T {
   const parts = Number(row['jsonParts']);
   let text = '';
@@ -84,18 +86,22 @@ export function requestEntity(tenantId: TenantId, request: ChangeRequest): Row {
   };
 }
 
+/** The request and the ETag its next save must match. */
 export function readStoredRequest(row: ReadRow): StoredChangeRequest {
   return { request: readJson<ChangeRequest>(row), etag: row.etag };
 }
 
+/** The per-client request counter `n`: the last number handed out. */
 export function counterEntity(tenantId: TenantId, last: number): Row {
   return { partitionKey: tenantKey(tenantId), rowKey: RowKeys.counter, last };
 }
 
+/** The last request number handed out. */
 export function readCounter(row: ReadRow): number {
   return numberProp(row, 'last');
 }
 
+/** The client profile row, saved in the client's own partition with its audit entries. */
 export function profileEntity(profile: ClientProfile): Row {
   return {
     partitionKey: tenantKey(profile.tenantId),
@@ -105,6 +111,7 @@ export function profileEntity(profile: ClientProfile): Row {
   };
 }
 
+/** The profile and the ETag its next save must match. */
 export function readStoredProfile(row: ReadRow): StoredClientProfile {
   return { profile: readJson<ClientProfile>(row), etag: row.etag };
 }
@@ -135,6 +142,7 @@ export function readEntry(row: ReadRow): StoredAuditEntry {
   };
 }
 
+/** The chain head `h`: last seq and hash, replaced under If-Match by every appending transaction. */
 export function headEntity(tenantId: TenantId, head: AuditHead): Row {
   return {
     partitionKey: tenantKey(tenantId),
@@ -144,6 +152,7 @@ export function headEntity(tenantId: TenantId, head: AuditHead): Row {
   };
 }
 
+/** The chain head as stored. */
 export function readHead(row: ReadRow): AuditHead {
   return { seq: numberProp(row, 'seq'), hash: stringProp(row, 'hash') };
 }
@@ -169,6 +178,7 @@ export function outboxEntity(
   };
 }
 
+/** An outbox row as the relay sees it; an empty `leaseUntil` is a released lease. */
 export function readOutboxRow(tenantId: TenantId, row: ReadRow): OutboxRow {
   const leaseUntil = optionalString(row, 'leaseUntil');
   const lastError = optionalString(row, 'lastError');

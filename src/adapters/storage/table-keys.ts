@@ -31,16 +31,19 @@ export function tenantKey(tenantId: string): string {
   return tenantId;
 }
 
+/** Entra object ids are GUIDs; anything else never reaches a key. */
 export function objectIdKey(oid: string): string {
   if (asObjectId(oid) !== oid) throw new InvalidStorageKeyError('object id');
   return oid;
 }
 
+/** Client codes are already upper-case letters and digits; anything else never reaches a key. */
 export function clientCodeKey(code: string): string {
   if (asClientCode(code) !== code) throw new InvalidStorageKeyError('client code');
   return code;
 }
 
+/** `r_` + 10-digit number, so RowKey order is request order. */
 export function requestRowKey(number: number): string {
   if (!Number.isSafeInteger(number) || number < 1 || number > MAX_REQUEST_NUMBER)
     throw new InvalidStorageKeyError('request number');
@@ -54,6 +57,7 @@ export function entryRowKey(seq: number): string {
   return `${RowKeys.entryPrefix}${String(seq).padStart(16, '0')}`;
 }
 
+/** The position an entry row sits at, which is what verification trusts (not a property). */
 export function seqFromEntryRowKey(rowKey: string): number {
   return Number(rowKey.slice(RowKeys.entryPrefix.length));
 }
@@ -63,15 +67,18 @@ export function isOutboxId(id: string): boolean {
   return OUTBOX_ID.test(id);
 }
 
+/** `o_` + a validated outbox id. */
 export function outboxRowKey(id: string): string {
   if (!isOutboxId(id)) throw new InvalidStorageKeyError('outbox id');
   return `${RowKeys.outboxPrefix}${id}`;
 }
 
+/** The outbox id a row key carries. */
 export function outboxIdFromRowKey(rowKey: string): string {
   return rowKey.slice(RowKeys.outboxPrefix.length);
 }
 
+/** `u_` + the person's object id. */
 export function conversationRowKey(oid: string): string {
   return `u_${objectIdKey(oid)}`;
 }

@@ -20,6 +20,7 @@ import { TableConversationStore } from './table-conversation-store';
 import { guarded } from './table-errors';
 import { TableOutboxStore } from './table-outbox-store';
 
+/** Where the tables are and how they are named; `clock` stamps audit entries and outbox rows. */
 export interface CreateTableStorageOptions {
   readonly connectionString: string;
   /** Letters and digits, starting with a letter; every table name is this plus a fixed suffix. */
