@@ -1,0 +1,249 @@
+import { strict as assert } from 'node:assert';
+import { verifyChain } from '../../../src/domain/audit/audit-chain';
+import type { Person } from '../../../src/domain/change-request/change-request';
+import type { ChangeRequestId } from '../../../src/domain/shared/ids';
+import {
+  actOnRequest,
+  type ActOnRequestCommand,
+  type RequestAction,
+} from '../../../src/application/use-cases/act-on-request';
+import { decideApproval } from '../../../src/application/use-cases/decide-approval';
+import { submitChange } from '../../../src/application/use-cases/submit-change';
+import {
+  CONTOSO_TENANT_ID,
+  createHarness,
+  people,
+  seedClients,
+  validFields,
+  type Harness,
+} from '../../support/fixtures';
+
+const ID = 'CONTOSO-1' as ChangeRequestId;
+
+async function harness(approved: boolean): Promise<Harness> {
+  const h = createHarness();
+  await seedClients(h);
+  assert.ok(
+    (
+      await submitChange(h.deps, {
+        actor: people.carla,
+        type: 'general',
+        fields: validFields('general'),
+      })
+    ).ok,
+  );
+  if (approved)
+    assert.equal(
+      (
+        await decideApproval(h.deps, {
+          actor: people.andy,
+          requestId: ID,
+          version: 1,
+          decision: 'approve',
+        })
+      ).kind,
+      'decided',
+    );
+  return h;
+}
+
+const act = (
+  actor: Person,
+  action: RequestAction,
+  extra: Partial<ActOnRequestCommand> = {},
+): ActOnRequestCommand => ({ actor, requestId: ID, version: 1, action, ...extra });
+
+async function entries(h: Harness) {
+  return (await h.deps.audit.read(CONTOSO_TENANT_ID)).map((e) => ({
+    stored: e,
+    ...(JSON.parse(e.canonical) as {
+      type: string;
+      actor: { oid: string };
+      payload: Record<string, unknown>;
+    }),
+  }));
+}
+
+async function rowsSince(h: Harness, count: number) {
+  return (await h.deps.outbox.list(CONTOSO_TENANT_ID))
+    .slice(count)
+    .map((r) => ({
+      to: r.message.recipient.oid,
+      template: r.message.notification.template,
+      cardKey: r.message.notification.cardKey,
+    }));
+}
+
+const status = async (h: Harness) =>
+  (await h.deps.requests.get(CONTOSO_TENANT_ID, ID))!.request.status;
+
+describe(actOnRequest.name, () => {
+  const sut = actOnRequest;
+
+  it('takes an approved request through start, implemented and close, telling the requester each time', async () => {
+    const h = await harness(true);
+    const outboxBefore = (await h.deps.outbox.list(CONTOSO_TENANT_ID)).length;
+    const steps: [RequestAction, string, string][] = [
+      [{ type: 'WorkStarted' }, 'in_progress', 'work.started'],
+      [{ type: 'ImplementationCompleted', notes: 'Rule added' }, 'implemented', 'work.implemented'],
+      [
+        { type: 'Closed', outcome: 'successful', notes: 'Firewall rule live; test passed' },
+        'closed',
+        'request.closed',
+      ],
+    ];
+    for (const [action, expected, auditType] of steps) {
+      const outcome = await sut(h.deps, act(people.tina, action));
+      assert.equal(outcome.kind, 'done', action.type);
+      if (outcome.kind === 'done') assert.equal(outcome.request.status, expected);
+      const last = (await entries(h)).at(-1)!;
+      assert.equal(last.type, auditType);
+      assert.equal(last.actor.oid, people.tina.oid);
+    }
+    assert.deepEqual(await rowsSince(h, outboxBefore), [
+      { to: people.carla.oid, template: 'status_update', cardKey: undefined },
+      { to: people.carla.oid, template: 'status_update', cardKey: undefined },
+      { to: people.carla.oid, template: 'request_closed', cardKey: undefined },
+    ]);
+    const request = (await h.deps.requests.get(CONTOSO_TENANT_ID, ID))!.request;
+    assert.deepEqual(request.closure, {
+      outcome: 'successful',
+      notes: 'Firewall rule live; test passed',
+      by: people.tina,
+      at: '2026-11-23T09:00:00.000Z',
+    });
+    const closed = (await entries(h)).at(-1)!;
+    assert.ok(!closed.stored.canonical.includes('Firewall rule live'), 'close notes are sealed');
+    assert.deepEqual(await h.deps.audit.openPersonal(CONTOSO_TENANT_ID, closed.stored), {
+      notes: 'Firewall rule live; test passed',
+    });
+  });
+
+  it('refuses a technician of another client as not found, without touching the request or the chain', async () => {
+    const h = await harness(true);
+    const before = (await entries(h)).length;
+    for (const stranger of [people.theo, people.impostor, people.frank]) {
+      const outcome = await sut(h.deps, act(stranger, { type: 'WorkStarted' }));
+      assert.equal(outcome.kind, 'refused');
+      if (outcome.kind === 'refused') {
+        assert.equal(outcome.error.code, 'CR.NOT_FOUND');
+        assert.equal(outcome.request, undefined);
+      }
+    }
+    assert.equal((await entries(h)).length, before);
+    assert.equal(await status(h), 'approved');
+  });
+
+  it('refuses a client admin starting work, and audits the attempt', async () => {
+    const h = await harness(true);
+    const outcome = await sut(h.deps, act(people.carla, { type: 'WorkStarted' }));
+    assert.equal(outcome.kind, 'refused');
+    if (outcome.kind !== 'refused') return;
+    assert.equal(outcome.error.code, 'CR.NOT_STAFF');
+    assert.equal(outcome.request?.status, 'approved');
+    const last = (await entries(h)).at(-1)!;
+    assert.equal(last.type, 'action.refused');
+    assert.equal(last.actor.oid, people.carla.oid);
+    assert.deepEqual(last.payload, { code: 'CR.NOT_STAFF', action: 'WorkStarted' });
+    assert.equal(await status(h), 'approved');
+  });
+
+  it('refuses a same-tenant user with no role as not registered', async () => {
+    const h = await harness(true);
+    const outcome = await sut(h.deps, act(people.sam, { type: 'Cancelled', reason: 'x' }));
+    assert.equal(outcome.kind === 'refused' && outcome.error.code, 'ACCESS.NOT_REGISTERED');
+  });
+
+  it('refuses starting work before approval without auditing a mere wrong state', async () => {
+    const h = await harness(false);
+    const before = (await entries(h)).length;
+    const outcome = await sut(h.deps, act(people.tina, { type: 'WorkStarted' }));
+    assert.equal(outcome.kind === 'refused' && outcome.error.code, 'CR.INVALID_TRANSITION');
+    assert.equal((await entries(h)).length, before);
+    assert.equal(await status(h), 'awaiting_approval');
+  });
+
+  it('refuses a card of another version with the current request', async () => {
+    const h = await harness(true);
+    const outcome = await sut(h.deps, act(people.tina, { type: 'WorkStarted' }, { version: 3 }));
+    assert.equal(outcome.kind, 'refused');
+    if (outcome.kind !== 'refused') return;
+    assert.equal(outcome.error.code, 'CR.STALE_VERSION');
+    assert.equal(outcome.request?.version, 1);
+    assert.equal(await status(h), 'approved');
+  });
+
+  it("lets the requester cancel while awaiting approval and replaces the approvers' live cards", async () => {
+    const h = await harness(false);
+    const outboxBefore = (await h.deps.outbox.list(CONTOSO_TENANT_ID)).length;
+    const outcome = await sut(
+      h.deps,
+      act(people.carla, { type: 'Cancelled', reason: 'Raised by mistake' }),
+    );
+    assert.equal(outcome.kind, 'done');
+    assert.equal(await status(h), 'cancelled');
+    assert.deepEqual(await rowsSince(h, outboxBefore), [
+      { to: people.andy.oid, template: 'approval_decided', cardKey: 'approval:CONTOSO-1' },
+      { to: people.avery.oid, template: 'approval_decided', cardKey: 'approval:CONTOSO-1' },
+    ]);
+    assert.equal(
+      (
+        await decideApproval(h.deps, {
+          actor: people.andy,
+          requestId: ID,
+          version: 1,
+          decision: 'approve',
+        })
+      ).kind,
+      'refused',
+    );
+  });
+
+  it('tells the requester when a technician cancels or rolls back', async () => {
+    const cancelled = await harness(true);
+    const before = (await cancelled.deps.outbox.list(CONTOSO_TENANT_ID)).length;
+    assert.equal(
+      (
+        await sut(
+          cancelled.deps,
+          act(people.lena, { type: 'Cancelled', reason: 'Client changed their mind' }),
+        )
+      ).kind,
+      'done',
+    );
+    assert.deepEqual(await rowsSince(cancelled, before), [
+      { to: people.carla.oid, template: 'status_update', cardKey: undefined },
+    ]);
+
+    const rolled = await harness(true);
+    await sut(rolled.deps, act(people.tina, { type: 'WorkStarted' }));
+    await sut(rolled.deps, act(people.tina, { type: 'Failed', reason: 'Licence pool empty' }));
+    const beforeRollback = (await rolled.deps.outbox.list(CONTOSO_TENANT_ID)).length;
+    const outcome = await sut(
+      rolled.deps,
+      act(people.tina, { type: 'RolledBack', notes: 'Nothing was changed' }),
+    );
+    assert.equal(outcome.kind === 'done' && outcome.request.status, 'rolled_back');
+    assert.deepEqual(await rowsSince(rolled, beforeRollback), [
+      { to: people.carla.oid, template: 'request_closed', cardKey: undefined },
+    ]);
+  });
+
+  it('retries after a failure and still closes', async () => {
+    const h = await harness(true);
+    for (const action of [
+      { type: 'WorkStarted' },
+      { type: 'Failed', reason: 'Timeout' },
+      { type: 'WorkStarted' },
+      { type: 'ImplementationCompleted' },
+      { type: 'Closed', outcome: 'successful_with_issues', notes: 'Second try worked' },
+    ] as RequestAction[]) {
+      const outcome = await sut(h.deps, act(people.lena, action));
+      assert.equal(outcome.kind, 'done', action.type);
+    }
+    assert.equal(await status(h), 'closed');
+    const verdict = verifyChain(CONTOSO_TENANT_ID, await h.deps.audit.read(CONTOSO_TENANT_ID));
+    assert.ok(verdict.ok);
+    assert.equal(verdict.count, 1 + 3 + 1 + 5);
+  });
+});

@@ -1,0 +1,203 @@
+import { strict as assert } from 'node:assert';
+import { verifyChain } from '../../../src/domain/audit/audit-chain';
+import type { ChangeRequestId } from '../../../src/domain/shared/ids';
+import { actOnRequest } from '../../../src/application/use-cases/act-on-request';
+import { decideApproval } from '../../../src/application/use-cases/decide-approval';
+import { editChange } from '../../../src/application/use-cases/edit-change';
+import { identify } from '../../../src/application/use-cases/identify';
+import { openConversation } from '../../../src/application/use-cases/open-conversation';
+import { OutboxRelay } from '../../../src/application/use-cases/relay-outbox';
+import {
+  listVisibleRequests,
+  resolveRequest,
+} from '../../../src/application/use-cases/resolve-request';
+import { submitChange } from '../../../src/application/use-cases/submit-change';
+import {
+  CONTOSO_TENANT_ID,
+  FABRIKAM_TENANT_ID,
+  RecordingNotifier,
+  createHarness,
+  people,
+  seedClients,
+  validFields,
+  type Harness,
+} from '../../support/fixtures';
+
+const ID = 'CONTOSO-1' as ChangeRequestId;
+const ref = { conversation: { id: 'chat' } };
+
+async function assertChainsVerify(h: Harness): Promise<void> {
+  for (const tenant of [CONTOSO_TENANT_ID, FABRIKAM_TENANT_ID]) {
+    const verdict = verifyChain(tenant, await h.deps.audit.read(tenant));
+    assert.ok(verdict.ok, `${tenant}: ${JSON.stringify(verdict)}`);
+  }
+}
+
+describe('change request flow', () => {
+  it('raises, approves, executes and closes a new_user change, notifying everyone, with a chain that verifies', async () => {
+    const h = createHarness();
+    await seedClients(h);
+    const notifier = new RecordingNotifier({ conversations: h.deps.conversations });
+    const relay = new OutboxRelay({
+      outbox: h.deps.outbox,
+      notifier,
+      clients: h.deps.clients,
+      clock: h.clock,
+    });
+    for (const p of [people.carla, people.avery, people.tina])
+      await openConversation(h.deps, { person: p, reference: ref });
+
+    const raised = await submitChange(h.deps, {
+      actor: people.carla,
+      type: 'new_user',
+      fields: validFields('new_user'),
+    });
+    assert.ok(raised.ok);
+    assert.deepEqual(raised.value.unreachedApprovers, [people.andy]);
+    await relay.sweep();
+
+    h.clock.advance(5 * 60_000);
+    const edited = await editChange(h.deps, {
+      actor: people.carla,
+      requestId: ID,
+      version: 1,
+      fields: validFields('new_user', { jobTitle: 'Senior Analyst' }),
+    });
+    assert.ok(edited.ok);
+    await openConversation(h.deps, { person: people.andy, reference: ref });
+    await relay.sweep();
+    assert.deepEqual(
+      notifier.sentTo(people.andy).map((d) => d.notification.version),
+      [1, 2],
+      'the held card, then its replacement',
+    );
+
+    assert.equal(
+      (
+        await decideApproval(h.deps, {
+          actor: people.andy,
+          requestId: ID,
+          version: 2,
+          decision: 'approve',
+        })
+      ).kind,
+      'decided',
+    );
+    for (const action of [
+      { type: 'WorkStarted' },
+      { type: 'ImplementationCompleted', notes: 'Account created' },
+      { type: 'Closed', outcome: 'successful', notes: 'Jane can sign in' },
+    ] as const) {
+      const outcome = await actOnRequest(h.deps, {
+        actor: people.tina,
+        requestId: ID,
+        version: 2,
+        action,
+      });
+      assert.equal(outcome.kind, 'done', action.type);
+    }
+    await relay.sweep();
+
+    assert.deepEqual(
+      notifier.sentTo(people.carla).map((d) => d.notification.template),
+      ['approval_decided', 'status_update', 'status_update', 'request_closed'],
+    );
+    assert.deepEqual(
+      notifier.sentTo(people.tina).map((d) => d.notification.template),
+      ['ready_to_execute'],
+    );
+    assert.equal(
+      (
+        await h.deps.outbox.list(CONTOSO_TENANT_ID, {
+          statuses: ['pending', 'waiting_for_recipient', 'parked'],
+        })
+      ).length,
+      0,
+    );
+
+    const entries = await h.deps.audit.read(CONTOSO_TENANT_ID);
+    assert.deepEqual(
+      entries.map((e) => (JSON.parse(e.canonical) as { type: string }).type),
+      [
+        'client.onboarded',
+        'request.submitted',
+        'request.triaged',
+        'approval.requested',
+        'request.edited',
+        'approval.granted',
+        'work.started',
+        'work.implemented',
+        'request.closed',
+      ],
+    );
+    await assertChainsVerify(h);
+  });
+
+  it("keeps the chain verifiable but the personal data unreadable once the client's key is destroyed", async () => {
+    const h = createHarness();
+    await seedClients(h);
+    assert.ok(
+      (
+        await submitChange(h.deps, {
+          actor: people.carla,
+          type: 'new_user',
+          fields: validFields('new_user'),
+        })
+      ).ok,
+    );
+    const [, submitted] = await h.deps.audit.read(CONTOSO_TENANT_ID);
+    assert.equal(
+      (await h.deps.audit.openPersonal(CONTOSO_TENANT_ID, submitted!))?.['title'],
+      'Please do a new user',
+    );
+
+    await h.storage.keyring.destroy(CONTOSO_TENANT_ID);
+    const entries = await h.deps.audit.read(CONTOSO_TENANT_ID);
+    assert.ok(verifyChain(CONTOSO_TENANT_ID, entries).ok);
+    for (const entry of entries)
+      assert.equal(await h.deps.audit.openPersonal(CONTOSO_TENANT_ID, entry), undefined);
+    assert.ok(entries.every((e) => !e.canonical.includes('jane.doe')));
+  });
+
+  it("never shows a client's request to another tenant or to staff of other clients", async () => {
+    const h = createHarness();
+    await seedClients(h);
+    assert.ok(
+      (
+        await submitChange(h.deps, {
+          actor: people.carla,
+          type: 'general',
+          fields: validFields('general'),
+        })
+      ).ok,
+    );
+    assert.ok(
+      (
+        await submitChange(h.deps, {
+          actor: people.fiona,
+          type: 'general',
+          fields: validFields('general'),
+        })
+      ).ok,
+    );
+
+    for (const stranger of [people.impostor, people.frank, people.fiona, people.theo]) {
+      const seen = await resolveRequest(h.deps, stranger, 'contoso-1');
+      assert.equal(!seen.ok && seen.error.code, 'CR.NOT_FOUND', stranger.name);
+    }
+    const own = await resolveRequest(h.deps, people.andy, 'contoso-1');
+    assert.ok(own.ok);
+    assert.equal(own.value.stored.request.id, ID);
+
+    const visible = async (p: typeof people.carla) =>
+      (await listVisibleRequests(h.deps, (await identify(h.deps, p)).memberships))
+        .map((r) => r.id)
+        .sort();
+    assert.deepEqual(await visible(people.carla), ['CONTOSO-1']);
+    assert.deepEqual(await visible(people.frank), ['FABRIKAM-1']);
+    assert.deepEqual(await visible(people.tina), ['CONTOSO-1']);
+    assert.deepEqual(await visible(people.lena), ['CONTOSO-1', 'FABRIKAM-1']);
+    assert.deepEqual(await visible(people.impostor), []);
+    await assertChainsVerify(h);
+  });
+});
