@@ -59,7 +59,7 @@ export async function actOnRequest(deps: UseCaseDeps, command: ActOnRequestComma
       const saved = await deps.requests.update(client.tenantId, stored.etag, {
         request: result.value.next,
         audit: [result.value.audit],
-        outbox: actionNotifications(result.value.next, current, command.actor),
+        outbox: actionNotifications(result.value.next, current, command.actor, client.techs),
       });
       deps.outboxWritten?.(client.tenantId);
       return { kind: 'done', request: saved.request };
@@ -69,7 +69,7 @@ export async function actOnRequest(deps: UseCaseDeps, command: ActOnRequestComma
   }
 }
 
-function actionNotifications(next: ChangeRequest, before: ChangeRequest, actor: Person): OutboxMessage[] {
+function actionNotifications(next: ChangeRequest, before: ChangeRequest, actor: Person, techs: readonly Person[]): OutboxMessage[] {
   const message = (to: Person, template: NotificationTemplate, cardKey?: string): OutboxMessage => ({
     kind: 'teams.notify',
     recipient: { tid: to.tid, oid: to.oid },
@@ -78,9 +78,13 @@ function actionNotifications(next: ChangeRequest, before: ChangeRequest, actor: 
   const requesters = [next.requester, ...(next.onBehalfOf ? [next.onBehalfOf] : [])].filter((p) => p.oid !== actor.oid || p.tid !== actor.tid);
   const template: NotificationTemplate = next.status === 'closed' || next.status === 'rolled_back' ? 'request_closed' : 'status_update';
   const messages = requesters.map((p) => message(p, template));
-  // A cancelled request must not leave live Approve buttons behind.
+  // A cancelled request must not leave live Approve buttons behind, nor a technician working on it.
   if (next.status === 'cancelled' && before.status === 'awaiting_approval') {
     messages.push(...(next.approval?.approvers ?? []).map((a) => message(a, 'approval_decided', approvalCardKey(next.id))));
+  }
+  if (next.status === 'cancelled' && ['approved', 'in_progress', 'implemented', 'failed'].includes(before.status)) {
+    const workers = before.assignee ? [before.assignee] : techs;
+    messages.push(...workers.filter((w) => !(w.oid === actor.oid && w.tid === actor.tid)).map((w) => message(w, 'status_update')));
   }
   return messages;
 }

@@ -46,16 +46,19 @@ export async function decideApproval(deps: UseCaseDeps, command: DecideApprovalC
   const client = (await deps.clients.getByCode(parsed.code))?.profile;
   if (!client) return { kind: 'refused', error: AccessErrors.requestNotFound(parsed.id) };
   const roles = rolesFor(client, command.actor);
-  if (command.actor.tid !== client.tenantId && roles.size === 0) {
-    await deps.audit.append(client.tenantId, [refusal(command, 'ACCESS.WRONG_TENANT')]);
-    return { kind: 'refused', error: AccessErrors.requestNotFound(parsed.id) };
-  }
+  const sameTenant = command.actor.tid === client.tenantId;
 
   for (let attempt = 1; ; attempt += 1) {
     const stored = await deps.requests.get(client.tenantId, parsed.id);
     if (!stored) return { kind: 'refused', error: AccessErrors.requestNotFound(parsed.id) };
+    if (!sameTenant && roles.size === 0) {
+      await deps.audit.append(client.tenantId, [refusal(command, 'ACCESS.WRONG_TENANT')]);
+      return { kind: 'refused', error: AccessErrors.requestNotFound(parsed.id) };
+    }
     const current = stored.request;
-    if (current.approval?.decision) return { kind: 'already_decided', request: current };
+    // A designated approver clicking again (double click, Teams retry, or after another approver) sees the outcome.
+    const designated = current.approval?.approvers.some((a) => samePerson(a, command.actor)) ?? false;
+    if (current.approval?.decision && designated) return { kind: 'already_decided', request: current };
 
     const now = deps.clock.now().toISOString();
     const cardHash = command.cardHash?.(current);
@@ -66,7 +69,7 @@ export async function decideApproval(deps: UseCaseDeps, command: DecideApprovalC
     const result = transition(current, event, { actor: command.actor, roles, now });
     if (!result.ok) {
       if (!CORRECTABLE.has(result.error.code)) await deps.audit.append(client.tenantId, [refusal(command, result.error.code)]);
-      return { kind: 'refused', error: result.error, request: current };
+      return { kind: 'refused', error: result.error, ...(roles.size > 0 ? { request: current } : {}) };
     }
     try {
       const saved = await deps.requests.update(client.tenantId, stored.etag, {

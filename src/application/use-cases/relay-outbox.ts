@@ -105,8 +105,20 @@ export class OutboxRelay {
     for (;;) {
       const rows = await this.deps.outbox.claimDue(tenantId, this.deps.clock.now(), { leaseMs: this.leaseMs, limit: 20 });
       if (rows.length === 0) return delivered;
-      const results = await Promise.all(rows.map((row) => this.deliverOne(row)));
-      delivered += results.filter(Boolean).length;
+      // One person's messages go in order (a re-issued card must update the first, not race it); people in parallel.
+      const byRecipient = new Map<string, OutboxRow[]>();
+      for (const row of rows) {
+        const key = `${row.message.recipient.tid}|${row.message.recipient.oid}`;
+        byRecipient.set(key, [...(byRecipient.get(key) ?? []), row]);
+      }
+      const results = await Promise.all(
+        [...byRecipient.values()].map(async (queue) => {
+          let sent = 0;
+          for (const row of queue) if (await this.deliverOne(row)) sent += 1;
+          return sent;
+        }),
+      );
+      delivered += results.reduce((a, b) => a + b, 0);
     }
   }
 

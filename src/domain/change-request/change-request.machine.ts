@@ -252,11 +252,13 @@ function eligibleApprovers(cr: ChangeRequest, approvers: readonly Person[]): Per
 
 /** Why `ctx.actor` may not decide this approval round now, or undefined if they may. */
 export function checkDecision(cr: ChangeRequest, seenVersion: number, ctx: TransitionContext): DomainError | undefined {
+  // Who may decide is checked first, so nobody learns the state of a round they have no part in.
   const round = cr.approval;
-  if (round?.decision) return E.alreadyDecided(round.decision.outcome);
-  if (cr.status !== 'awaiting_approval' || !round) return E.invalidTransition(cr.status, 'decided');
+  if (!round) return E.invalidTransition(cr.status, 'decided');
   if (isRequester(cr, ctx.actor)) return E.selfApproval();
   if (!round.approvers.some((a) => samePerson(a, ctx.actor))) return E.notAnApprover();
+  if (round.decision) return E.alreadyDecided(round.decision.outcome);
+  if (cr.status !== 'awaiting_approval') return E.invalidTransition(cr.status, 'decided');
   if (seenVersion !== cr.version || round.version !== cr.version) return E.staleVersion(seenVersion, cr.version);
   return undefined;
 }

@@ -199,7 +199,7 @@ describe(actOnRequest.name, () => {
     );
   });
 
-  it('tells the requester when a technician cancels or rolls back', async () => {
+  it('tells the requester, and the technicians of approved work, when it is cancelled or rolled back', async () => {
     const cancelled = await harness(true);
     const before = (await cancelled.deps.outbox.list(CONTOSO_TENANT_ID)).length;
     assert.equal(
@@ -213,6 +213,7 @@ describe(actOnRequest.name, () => {
     );
     assert.deepEqual(await rowsSince(cancelled, before), [
       { to: people.carla.oid, template: 'status_update', cardKey: undefined },
+      { to: people.tina.oid, template: 'status_update', cardKey: undefined },
     ]);
 
     const rolled = await harness(true);
