@@ -291,4 +291,23 @@ describe(decideApproval.name, () => {
     assert.ok(verdict.ok);
     assert.equal(verdict.count, 1 + 3 + 3 + 1);
   });
+
+  it('tells a same-tenant person with no part nothing about a decided round, and audits the click', async () => {
+    const h = await awaitingApproval();
+    await sut(h.deps, approve(people.andy));
+    const before = (await chain(h)).length;
+    const outcome = await sut(h.deps, approve(people.sam));
+    assert.equal(outcome.kind, 'refused');
+    assert.ok(outcome.kind === 'refused' && outcome.request === undefined);
+    assert.equal(outcome.kind === 'refused' && outcome.error.code, 'CR.NOT_AN_APPROVER');
+    assert.deepEqual((await chain(h)).slice(before).map((e) => e.type), ['approval.refused']);
+  });
+
+  it('does not let another tenant write to a client chain by guessing request ids', async () => {
+    const h = await awaitingApproval();
+    const before = (await chain(h)).length;
+    const outcome = await sut(h.deps, approve(people.frank, { requestId: 'CONTOSO-99' }));
+    assert.equal(outcome.kind === 'refused' && outcome.error.code, 'CR.NOT_FOUND');
+    assert.equal((await chain(h)).length, before);
+  });
 });
