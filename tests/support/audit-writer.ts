@@ -6,7 +6,6 @@
  * Started with fork() and `sync`, it reports "ready" over IPC and starts on the parent's "go", so
  * several writers start together whatever their start-up time.
  */
-import type { PartitionCommitterOptions } from '../../src/adapters/storage/partition-committer';
 import { createTableStorage } from '../../src/adapters/storage/table-storage';
 import type { AuditEvent } from '../../src/domain/audit/audit-event';
 import type { TenantId } from '../../src/domain/shared/ids';
@@ -20,7 +19,6 @@ export interface AuditWriterArgs {
   readonly count?: number;
   readonly durationMs?: number;
   readonly sync?: boolean;
-  readonly commit?: PartitionCommitterOptions;
 }
 
 export interface AuditWriterReport {
@@ -36,7 +34,6 @@ async function main(): Promise<void> {
   const storage = createTableStorage({
     connectionString: args.connectionString,
     tablePrefix: args.tablePrefix,
-    ...(args.commit ? { commit: args.commit } : {}),
   });
   const event = (id: string): AuditEvent => ({
     type: 'request.submitted',

@@ -1,0 +1,129 @@
+/**
+ * Storage benchmark: `npm run bench [-- --only raw|audit] [--seconds n]`.
+ * Starts its own in-memory Azurite on loopback and measures
+ *   (a) the raw baseline: 100-entity batch inserts into one partition from 4 concurrent loops;
+ *   (b) audit appends with 1 writer process keeping 50 appends in flight (group commit batches them);
+ *   (c) the same with 4 writer processes on one tenant.
+ * Figures depend on the machine; Azurite promises no throughput, so nothing here is asserted.
+ */
+import { randomBytes } from 'node:crypto';
+import { parseArgs } from 'node:util';
+import { openTable } from '../src/adapters/storage/table-connection';
+import { submitEntityGroup, type EntityAction } from '../src/adapters/storage/entity-group';
+import { entryEntity } from '../src/adapters/storage/table-entity.mapper';
+import { createTableStorage } from '../src/adapters/storage/table-storage';
+import { chainEvents, GENESIS_HASH } from '../src/domain/audit/audit-chain';
+import type { TenantId } from '../src/domain/shared/ids';
+import { startAzurite, type RunningAzurite } from '../src/sandbox/azurite';
+import { runAuditWriters } from '../tests/support/audit-writers';
+
+const TARGET_RATIO = 0.5;
+const IN_FLIGHT = 50;
+
+const { values } = parseArgs({
+  options: { only: { type: 'string' }, seconds: { type: 'string', default: '3' } },
+});
+const only = values.only;
+if (only !== undefined && only !== 'raw' && only !== 'audit')
+  throw new Error('--only takes raw or audit');
+const seconds = Number(values.seconds);
+if (!(seconds > 0 && seconds <= 60))
+  throw new Error('--seconds takes a number of seconds between 0 and 60');
+
+const format = (n: number) => Math.round(n).toLocaleString('en-US');
+
+const TENANT = 'c0a7050a-0000-4000-8000-000000000002' as TenantId;
+
+/**
+ * (a) Entities per second from 4 loops of 100-entity insert transactions into one partition. The
+ * rows are audit entry rows of the size the writers produce, so both sides move the same bytes.
+ */
+async function rawBatchInsert(azurite: RunningAzurite): Promise<number> {
+  const table = openTable(azurite.connectionString, 'benchraw', { sdkRetries: false });
+  await table.createTable();
+  const [sample] = chainEvents(
+    TENANT,
+    { seq: 999_999, hash: GENESIS_HASH },
+    [
+      {
+        type: 'request.submitted',
+        actor: { tid: TENANT, oid: '7ec40000-0000-4000-8000-000000000011' },
+        requestId: null,
+        payload: { id: 'w1-99999', writer: 'w1' },
+      },
+    ],
+    new Date().toISOString(),
+  );
+  const row = entryEntity(TENANT, sample!, GENESIS_HASH);
+  let inserted = 0;
+  let next = 0;
+  const endAt = Date.now() + seconds * 1000;
+  const loop = async () => {
+    while (Date.now() < endAt) {
+      const actions: EntityAction[] = Array.from({ length: 100 }, () => ({
+        kind: 'create',
+        entity: { ...row, rowKey: `e_${String(next++).padStart(16, '0')}` },
+      }));
+      await submitEntityGroup(table, actions);
+      if (Date.now() <= endAt) inserted += actions.length;
+    }
+  };
+  await Promise.all([loop(), loop(), loop(), loop()]);
+  return inserted / seconds;
+}
+
+/** (b)/(c) Acknowledged audit appends per second from `writers` processes on one tenant. */
+async function auditAppends(
+  azurite: RunningAzurite,
+  writers: number,
+): Promise<{ perSecond: number; detail: string }> {
+  const tablePrefix = `bench${randomBytes(3).toString('hex')}`;
+  const storage = createTableStorage({ connectionString: azurite.connectionString, tablePrefix });
+  await storage.ensureTables();
+  const reports = await runAuditWriters(
+    Array.from({ length: writers }, (_, i) => ({
+      connectionString: azurite.connectionString,
+      tablePrefix,
+      tenantId: TENANT,
+      writer: `w${i + 1}`,
+      inFlight: IN_FLIGHT,
+      durationMs: seconds * 1000,
+    })),
+  );
+  const acked = reports.reduce(
+    (sum, r) => sum + (typeof r.acked === 'number' ? r.acked : r.acked.length),
+    0,
+  );
+  const failed = reports.reduce((sum, r) => sum + r.failed, 0);
+  const transactions = reports.reduce((sum, r) => sum + r.transactions, 0);
+  const conflicts = reports.reduce((sum, r) => sum + r.headConflicts, 0);
+  const detail = `${format(transactions)} transactions, ${(acked / Math.max(1, transactions)).toFixed(1)} appends each, ${format(conflicts)} head conflicts, ${failed} failed`;
+  return { perSecond: acked / seconds, detail };
+}
+
+async function main(): Promise<void> {
+  const azurite = await startAzurite();
+  try {
+    const raw = await rawBatchInsert(azurite);
+    console.log(
+      `raw batch insert (100 entities per transaction, 4 loops, one partition): ${format(raw)} entities/s`,
+    );
+    if (only === 'raw') return;
+    for (const writers of [1, 4]) {
+      const { perSecond, detail } = await auditAppends(azurite, writers);
+      const ratio = perSecond / raw;
+      const target = writers === 4 ? ` (target ≥ ${TARGET_RATIO})` : '';
+      console.log(
+        `audit append, ${writers} writer${writers === 1 ? '' : 's'}: ${format(perSecond)}/s  ÷ raw batch insert ${format(raw)}/s = ${ratio.toFixed(2)}${target}`,
+      );
+      console.log(`  ${detail}`);
+    }
+  } finally {
+    await azurite.stop();
+  }
+}
+
+main().catch((error: unknown) => {
+  console.error(error);
+  process.exitCode = 1;
+});
