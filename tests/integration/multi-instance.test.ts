@@ -69,9 +69,9 @@ describe('Table Storage shared by several instances (Azurite)', () => {
       ...appends,
     ]);
 
-    const outcomes = [updated, stale].map((r) => r!.status).sort();
+    const outcomes = [updated, stale].map((r) => r.status).sort();
     assert.deepEqual(outcomes, ['fulfilled', 'rejected']);
-    const lost = [updated, stale].find((r) => r!.status === 'rejected') as PromiseRejectedResult;
+    const lost = [updated, stale].find((r) => r.status === 'rejected') as PromiseRejectedResult;
     assert.ok(lost.reason instanceof ConcurrencyError);
     const entries = await a.audit.read(tenant);
     assert.equal(entries.length, 1 + 60 + 1);
