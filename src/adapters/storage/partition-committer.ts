@@ -426,7 +426,10 @@ export class PartitionCommitter {
       }
       return rebuilt ? 'backoff' : 'retry';
     }
-    if (members.length > 1 && !(failure.kind === 'status' && failure.code === 'TableNotFound')) {
+    const causedByContent =
+      failure.kind === 'other' ||
+      (failure.kind === 'status' && [400, 413].includes(failure.status));
+    if (members.length > 1 && causedByContent) {
       for (const member of members.splice(0)) await this.commitGroup(lane, [member], false);
       return 'done';
     }
