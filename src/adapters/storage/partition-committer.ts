@@ -89,7 +89,6 @@ export interface PartitionCommitterOptions {
 /** Counters for benchmarks and diagnostics. */
 export interface CommitterStats {
   transactions: number;
-  commits: number;
   entries: number;
   headConflicts: number;
 }
@@ -115,8 +114,7 @@ interface Lane {
 }
 
 type Owner =
-  | { readonly kind: 'head' | 'entry' }
-  | { readonly kind: 'outbox'; readonly member: Member }
+  | { readonly kind: 'head' | 'entry' | 'outbox' }
   | { readonly kind: 'op'; readonly member: Member; readonly op: RowOp };
 
 interface Batch {
@@ -160,7 +158,7 @@ export class PartitionCommitter {
   private readonly maxAttempts: number;
   private readonly backoffBaseMs: number;
   private readonly backoffCapMs: number;
-  readonly stats: CommitterStats = { transactions: 0, commits: 0, entries: 0, headConflicts: 0 };
+  readonly stats: CommitterStats = { transactions: 0, entries: 0, headConflicts: 0 };
 
   /**
    * @param transactions - the client data table, opened without SDK retries so the first outcome of a
@@ -354,7 +352,7 @@ export class PartitionCommitter {
         const entity = outboxEntity(tenantId, outboxIds(), message, ts);
         firstOutboxRowKey ??= entity.rowKey;
         actions.push({ kind: 'create', entity });
-        owners.push({ kind: 'outbox', member });
+        owners.push({ kind: 'outbox' });
       }
     }
     const newHead = hasEvents ? cursor : undefined;
@@ -481,7 +479,6 @@ export class PartitionCommitter {
     etags: readonly (string | undefined)[],
   ): Promise<void> {
     this.stats.transactions += 1;
-    this.stats.commits += members.length;
     this.stats.entries += batch.entries.length;
     const own = new Map<Member, Map<string, string>>(members.map((m) => [m, new Map()]));
     await Promise.all(

@@ -37,7 +37,7 @@ export interface TableStorage {
   readonly outbox: OutboxStore;
   readonly conversations: ConversationStore;
   readonly keyring: DataKeyring;
-  /** Counters of the group committer (transactions, commits, entries, head conflicts). */
+  /** Counters of the group committer (transactions, entries, head conflicts). */
   readonly commitStats: Readonly<CommitterStats>;
   /** Resolves when storage answers and the tables exist (for `/readyz`); StorageUnavailableError otherwise. */
   ping(): Promise<void>;
