@@ -11,6 +11,7 @@ import { runSandbox, type RunningCabinet } from './sandbox/launcher';
 import { seedSandbox } from './sandbox/seed';
 
 const systemClock: Clock = { now: () => new Date() };
+const INTERACTIVE_COMMIT_BUDGET_MS = 5_000;
 
 export interface StartCabinetOptions {
   readonly log?: (message: string) => void;
@@ -27,7 +28,13 @@ export async function startCabinet(config: Config, options: StartCabinetOptions 
   if (!config.storage.connectionString) {
     throw new ConfigError('Storage is unavailable because CABINET_STORAGE_CONNECTION_STRING was not configured.');
   }
-  const storage = createTableStorage({ connectionString: config.storage.connectionString, tablePrefix: config.storage.tablePrefix });
+  const storage = createTableStorage({
+    connectionString: config.storage.connectionString,
+    tablePrefix: config.storage.tablePrefix,
+    clock,
+    // Teams gives an invoke about 15 s before it retries; give up well before, with a clear card.
+    commit: { budgetMs: INTERACTIVE_COMMIT_BUDGET_MS },
+  });
   await storage.ensureTables();
 
   const adapter = createBotAdapter(config.botAuth);

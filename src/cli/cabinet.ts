@@ -6,6 +6,7 @@ import type { TableStorage } from '../adapters/storage/table-storage';
 import { ConfigError, loadConfig, type Config } from '../config';
 import { AUDIT_USAGE, runAuditCommand } from './audit.command';
 import { CliStorageError, openCliStorage } from './cli-storage';
+import { CLIENTS_USAGE, runClientsCommand } from './clients.command';
 import { OUTBOX_USAGE, runOutboxCommand } from './outbox.command';
 
 /** What every command group gets: configuration, storage on first use, and an output line sink. */
@@ -20,7 +21,20 @@ interface CommandGroup {
   run(args: readonly string[], context: CliContext): Promise<number>;
 }
 
+/** The CLI's identity in audit chains: an operator at the MSP, acting outside Teams. */
+const CLI_OPERATOR_OID = 'cabinet-cli';
+
 const GROUPS: Readonly<Record<string, CommandGroup>> = {
+  clients: {
+    usage: CLIENTS_USAGE,
+    run: async (args, context) =>
+      runClientsCommand(args, {
+        clients: (await context.storage()).clients,
+        mspTenantId: context.config.mspTenantId,
+        operator: { tid: context.config.mspTenantId, oid: CLI_OPERATOR_OID },
+        out: context.out,
+      }),
+  },
   audit: {
     usage: AUDIT_USAGE,
     run: async (args, context) =>

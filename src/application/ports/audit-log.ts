@@ -18,6 +18,7 @@ export interface ReadAuditOptions {
  * a state change go through ChangeRequestStore/ClientDirectory in the same transaction.
  */
 export interface AuditLog {
+  /** Appends in order; resolves with the head just after this call's own last entry. */
   append(tenantId: TenantId, events: readonly AuditEvent[]): Promise<AuditHead>;
   head(tenantId: TenantId): Promise<AuditHead | undefined>;
   read(tenantId: TenantId, options?: ReadAuditOptions): Promise<StoredAuditEntry[]>;

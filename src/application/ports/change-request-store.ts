@@ -31,7 +31,8 @@ export interface ChangeRequestStore {
   list(tenantId: TenantId, options?: ListChangeRequestsOptions): Promise<ChangeRequest[]>;
   /**
    * Takes the client's next request number and writes what `build` returns for it, in one transaction.
-   * @remarks Retries with a fresh number if another writer took it; never writes half.
+   * @remarks Retries with a fresh number if another writer took it, so `build` may run more than
+   * once and must be pure; never writes half.
    */
   create(tenantId: TenantId, build: (number: number) => ChangeRequestWrite): Promise<StoredChangeRequest>;
   /** Saves if the stored request still has `etag`, else throws ConcurrencyError and writes nothing. */

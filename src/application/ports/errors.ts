@@ -20,7 +20,10 @@ export class ConflictError extends Error {
   }
 }
 
-/** Storage could not be reached or kept failing within its retry budget; nothing was written. */
+/**
+ * Storage could not be reached or kept failing within its retry budget. Nothing was written, except
+ * when a connection broke mid-transaction and its outcome could not be confirmed (the message says so).
+ */
 export class StorageUnavailableError extends Error {
   constructor(message: string, options?: ErrorOptions) {
     super(message, options);
