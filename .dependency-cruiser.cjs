@@ -3,7 +3,8 @@ module.exports = {
   forbidden: [
     {
       name: 'domain-is-pure',
-      comment: 'src/domain imports only itself (and plain libraries such as zod), never other layers or Node I/O.',
+      comment:
+        'src/domain imports only itself (and plain libraries such as zod), never other layers or Node I/O.',
       severity: 'error',
       from: { path: '^src/domain' },
       to: { pathNot: '^src/domain|node_modules/(zod|canonicalize)/', dependencyTypesNot: ['core'] },
@@ -46,6 +47,9 @@ module.exports = {
     doNotFollow: { path: 'node_modules' },
     tsPreCompilationDeps: true,
     tsConfig: { fileName: 'tsconfig.json' },
-    enhancedResolveOptions: { exportsFields: ['exports'], conditionNames: ['import', 'require', 'node', 'default'] },
+    enhancedResolveOptions: {
+      exportsFields: ['exports'],
+      conditionNames: ['import', 'require', 'node', 'default'],
+    },
   },
 };

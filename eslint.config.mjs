@@ -3,17 +3,32 @@ import js from '@eslint/js';
 import tseslint from 'typescript-eslint';
 
 export default tseslint.config(
-  { ignores: ['node_modules/**', 'dist/**', '.cabinet/**', 'artifacts/**', 'scratch/**', '*.config.*', '.dependency-cruiser.cjs'] },
+  {
+    ignores: [
+      'node_modules/**',
+      'dist/**',
+      '.cabinet/**',
+      'artifacts/**',
+      'scratch/**',
+      '*.config.*',
+      '.dependency-cruiser.cjs',
+    ],
+  },
   js.configs.recommended,
   ...tseslint.configs.recommendedTypeChecked,
   {
-    languageOptions: { parserOptions: { projectService: true, tsconfigRootDir: import.meta.dirname } },
+    languageOptions: {
+      parserOptions: { projectService: true, tsconfigRootDir: import.meta.dirname },
+    },
     rules: {
       '@typescript-eslint/no-floating-promises': 'error',
       '@typescript-eslint/no-misused-promises': 'error',
       '@typescript-eslint/require-await': 'error',
       '@typescript-eslint/switch-exhaustiveness-check': 'error',
-      '@typescript-eslint/no-unused-vars': ['error', { argsIgnorePattern: '^_', varsIgnorePattern: '^_' }],
+      '@typescript-eslint/no-unused-vars': [
+        'error',
+        { argsIgnorePattern: '^_', varsIgnorePattern: '^_' },
+      ],
       'no-console': 'off',
     },
   },
@@ -24,13 +39,38 @@ export default tseslint.config(
         'error',
         {
           patterns: [
-            { group: ['@azure/*', '@microsoft/*', 'botbuilder*', 'restify', 'adaptivecards*'], message: 'The domain core is pure: no SDKs.' },
-            { group: ['node:fs', 'node:net', 'node:http', 'node:https', 'node:child_process', 'fs', 'net', 'http', 'https'], message: 'The domain core does no I/O.' },
+            {
+              group: ['@azure/*', '@microsoft/*', 'botbuilder*', 'restify', 'adaptivecards*'],
+              message: 'The domain core is pure: no SDKs.',
+            },
+            {
+              group: [
+                'node:fs',
+                'node:net',
+                'node:http',
+                'node:https',
+                'node:child_process',
+                'fs',
+                'net',
+                'http',
+                'https',
+              ],
+              message: 'The domain core does no I/O.',
+            },
           ],
         },
       ],
-      'no-restricted-properties': ['error', { object: 'Date', property: 'now', message: 'Inject a Clock.' }],
-      'no-restricted-syntax': ['error', { selector: "NewExpression[callee.name='Date'][arguments.length=0]", message: 'Inject a Clock.' }],
+      'no-restricted-properties': [
+        'error',
+        { object: 'Date', property: 'now', message: 'Inject a Clock.' },
+      ],
+      'no-restricted-syntax': [
+        'error',
+        {
+          selector: "NewExpression[callee.name='Date'][arguments.length=0]",
+          message: 'Inject a Clock.',
+        },
+      ],
     },
   },
   {

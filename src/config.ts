@@ -54,7 +54,9 @@ export function loadConfig(env: Env = process.env): Config {
   };
   const mode = (get('CABINET_MODE') ?? 'sandbox').toLowerCase();
   if (mode !== 'sandbox' && mode !== 'production') {
-    throw new ConfigError(`CABINET_MODE is "${mode}"; set it to "sandbox" (the default) or "production".`);
+    throw new ConfigError(
+      `CABINET_MODE is "${mode}"; set it to "sandbox" (the default) or "production".`,
+    );
   }
   const integer = (name: string, fallback: number, min: number, max: number): number => {
     const raw = get(name);
@@ -78,9 +80,14 @@ export function loadConfig(env: Env = process.env): Config {
   const port = integer('PORT', 3978, 0, 65535);
   const tablePrefix = get('CABINET_TABLE_PREFIX') ?? 'cabinet';
   if (!/^[A-Za-z][A-Za-z0-9]{2,40}$/.test(tablePrefix)) {
-    problems.push(`CABINET_TABLE_PREFIX is "${tablePrefix}"; use 3–41 letters and digits, starting with a letter.`);
+    problems.push(
+      `CABINET_TABLE_PREFIX is "${tablePrefix}"; use 3–41 letters and digits, starting with a letter.`,
+    );
   }
-  const relay = { enabled: flag('CABINET_RELAY', true), intervalMs: integer('CABINET_RELAY_INTERVAL_MS', 2000, 50, 600_000) };
+  const relay = {
+    enabled: flag('CABINET_RELAY', true),
+    intervalMs: integer('CABINET_RELAY_INTERVAL_MS', 2000, 50, 600_000),
+  };
   const sandbox = {
     dataDir: get('CABINET_DATA_DIR') ?? '.cabinet',
     playgrounds: flag('CABINET_PLAYGROUNDS', true),
@@ -96,7 +103,9 @@ export function loadConfig(env: Env = process.env): Config {
       );
     }
     if (get('HOST') && get('HOST') !== '127.0.0.1') {
-      problems.push(`HOST is "${get('HOST')}"; the sandbox binds to 127.0.0.1 only. Unset HOST or set CABINET_MODE=production.`);
+      problems.push(
+        `HOST is "${get('HOST')}"; the sandbox binds to 127.0.0.1 only. Unset HOST or set CABINET_MODE=production.`,
+      );
     }
     fail(problems);
     return Object.freeze({
@@ -115,12 +124,19 @@ export function loadConfig(env: Env = process.env): Config {
   const password = get('MicrosoftAppPassword');
   const certificateThumbprint = get('MicrosoftAppCertificateThumbprint');
   const certificatePrivateKey = get('MicrosoftAppCertificatePrivateKey');
-  if (!appId) problems.push('Bot authentication is unavailable because MicrosoftAppId was not configured; set it to the Azure Bot\'s Microsoft App ID.');
+  if (!appId)
+    problems.push(
+      "Bot authentication is unavailable because MicrosoftAppId was not configured; set it to the Azure Bot's Microsoft App ID.",
+    );
   if (appType !== 'SingleTenant') {
-    problems.push(`MicrosoftAppType is "${appType ?? ''}"; set it to SingleTenant (new Azure Bot registrations are single-tenant).`);
+    problems.push(
+      `MicrosoftAppType is "${appType ?? ''}"; set it to SingleTenant (new Azure Bot registrations are single-tenant).`,
+    );
   }
   if (!appTenantId || !asTenantId(appTenantId)) {
-    problems.push('MicrosoftAppTenantId was not configured; set it to the MSP\'s Entra tenant id (a GUID).');
+    problems.push(
+      "MicrosoftAppTenantId was not configured; set it to the MSP's Entra tenant id (a GUID).",
+    );
   }
   if (!password && !(certificateThumbprint && certificatePrivateKey)) {
     problems.push(
@@ -128,13 +144,20 @@ export function loadConfig(env: Env = process.env): Config {
     );
   }
   if (!connectionString) {
-    problems.push('Storage is unavailable because CABINET_STORAGE_CONNECTION_STRING was not configured; set it to the Azure Storage account connection string.');
+    problems.push(
+      'Storage is unavailable because CABINET_STORAGE_CONNECTION_STRING was not configured; set it to the Azure Storage account connection string.',
+    );
   } else if (/UseDevelopmentStorage=true|devstoreaccount1/i.test(connectionString)) {
-    problems.push('CABINET_STORAGE_CONNECTION_STRING points at the local emulator; production needs a real Azure Storage account.');
+    problems.push(
+      'CABINET_STORAGE_CONNECTION_STRING points at the local emulator; production needs a real Azure Storage account.',
+    );
   }
   const mspTenantRaw = get('CABINET_MSP_TENANT_ID') ?? appTenantId ?? '';
   const mspTenantId = asTenantId(mspTenantRaw);
-  if (!mspTenantId) problems.push('CABINET_MSP_TENANT_ID is not a tenant GUID; set it to the MSP\'s Entra tenant id (defaults to MicrosoftAppTenantId).');
+  if (!mspTenantId)
+    problems.push(
+      "CABINET_MSP_TENANT_ID is not a tenant GUID; set it to the MSP's Entra tenant id (defaults to MicrosoftAppTenantId).",
+    );
   fail(problems);
   return Object.freeze({
     mode,

@@ -22,11 +22,16 @@ export interface StartCabinetOptions {
  * The composition root: builds the storage adapters, use cases, bot, HTTP server and background
  * relay from a validated config, and starts them.
  */
-export async function startCabinet(config: Config, options: StartCabinetOptions = {}): Promise<RunningCabinet> {
+export async function startCabinet(
+  config: Config,
+  options: StartCabinetOptions = {},
+): Promise<RunningCabinet> {
   const log = options.log ?? ((message: string) => console.error(`[cabinet] ${message}`));
   const clock = options.clock ?? systemClock;
   if (!config.storage.connectionString) {
-    throw new ConfigError('Storage is unavailable because CABINET_STORAGE_CONNECTION_STRING was not configured.');
+    throw new ConfigError(
+      'Storage is unavailable because CABINET_STORAGE_CONNECTION_STRING was not configured.',
+    );
   }
   const storage = createTableStorage({
     connectionString: config.storage.connectionString,
@@ -46,7 +51,10 @@ export async function startCabinet(config: Config, options: StartCabinetOptions 
     clients: storage.clients,
   });
   const relay = config.relay.enabled
-    ? new OutboxRelay({ outbox: storage.outbox, notifier, clients: storage.clients, clock }, { log })
+    ? new OutboxRelay(
+        { outbox: storage.outbox, notifier, clients: storage.clients, clock },
+        { log },
+      )
     : undefined;
   const useCases: UseCaseDeps & { readonly outbox: typeof storage.outbox } = {
     requests: storage.requests,
@@ -62,7 +70,13 @@ export async function startCabinet(config: Config, options: StartCabinetOptions 
 
   const bot = createBotApplication({ useCases, adapter, log });
   const http = await startHttpServer(
-    { bot, adapter, readiness: () => storage.ping(), allowServiceUrl: serviceUrlPolicy(config.mode), log },
+    {
+      bot,
+      adapter,
+      readiness: () => storage.ping(),
+      allowServiceUrl: serviceUrlPolicy(config.mode),
+      log,
+    },
     config.http,
   );
   relay?.start(config.relay.intervalMs);

@@ -3,7 +3,12 @@ import type { AuditActor } from '../domain/audit/audit-event';
 import type { ClientProfile } from '../domain/client/client';
 import { asClientCode, asTenantId, type TenantId } from '../domain/shared/ids';
 import type { ClientDirectory } from '../application/ports/client-directory';
-import { onboardClient, setClientRole, type ClientRoleList, type PersonInput } from '../application/use-cases/manage-clients';
+import {
+  onboardClient,
+  setClientRole,
+  type ClientRoleList,
+  type PersonInput,
+} from '../application/use-cases/manage-clients';
 
 export interface ClientsCommandDeps {
   readonly clients: ClientDirectory;
@@ -31,7 +36,9 @@ const ROLE_OPTIONS = {
   lead: { type: 'string', multiple: true },
 } as const;
 
-const SET_COMMANDS: Readonly<Record<string, { readonly role: ClientRoleList; readonly option: keyof typeof ROLE_OPTIONS }>> = {
+const SET_COMMANDS: Readonly<
+  Record<string, { readonly role: ClientRoleList; readonly option: keyof typeof ROLE_OPTIONS }>
+> = {
   'set-admins': { role: 'admins', option: 'admin' },
   'set-approvers': { role: 'approvers', option: 'approver' },
   'set-techs': { role: 'techs', option: 'tech' },
@@ -39,31 +46,53 @@ const SET_COMMANDS: Readonly<Record<string, { readonly role: ClientRoleList; rea
 };
 
 /** `cabinet clients …`: onboard clients and say who plays which part, through the audited use cases. Returns the exit code. */
-export async function runClientsCommand(args: readonly string[], deps: ClientsCommandDeps): Promise<number> {
+export async function runClientsCommand(
+  args: readonly string[],
+  deps: ClientsCommandDeps,
+): Promise<number> {
   const [command, ...rest] = args;
   const { values } = parseArgs({
     args: rest,
-    options: { tenant: { type: 'string' }, code: { type: 'string' }, name: { type: 'string' }, timezone: { type: 'string' }, ...ROLE_OPTIONS },
+    options: {
+      tenant: { type: 'string' },
+      code: { type: 'string' },
+      name: { type: 'string' },
+      timezone: { type: 'string' },
+      ...ROLE_OPTIONS,
+    },
     allowPositionals: false,
   });
-  const people = (option: keyof typeof ROLE_OPTIONS): PersonInput[] => (values[option] ?? []).map(parsePerson);
+  const people = (option: keyof typeof ROLE_OPTIONS): PersonInput[] =>
+    (values[option] ?? []).map(parsePerson);
 
   if (command === 'list') {
     const clients = await deps.clients.list();
-    if (clients.length === 0) deps.out('No clients yet. Add one with: npm run cabinet -- clients add --tenant <guid> --code <CODE> --name <name>');
+    if (clients.length === 0)
+      deps.out(
+        'No clients yet. Add one with: npm run cabinet -- clients add --tenant <guid> --code <CODE> --name <name>',
+      );
     for (const client of clients) deps.out(summary(client));
     return 0;
   }
   if (command === 'show') {
     const tenantId = values.tenant ? asTenantId(values.tenant) : undefined;
     const code = values.code ? asClientCode(values.code) : undefined;
-    const stored = tenantId ? await deps.clients.get(tenantId) : code ? await deps.clients.getByCode(code) : undefined;
-    if (!stored) return fail(deps, 'No such client. Give --tenant <guid> or --code <CODE> of an onboarded client (see clients list).');
+    const stored = tenantId
+      ? await deps.clients.get(tenantId)
+      : code
+        ? await deps.clients.getByCode(code)
+        : undefined;
+    if (!stored)
+      return fail(
+        deps,
+        'No such client. Give --tenant <guid> or --code <CODE> of an onboarded client (see clients list).',
+      );
     deps.out(details(stored.profile));
     return 0;
   }
   if (command === 'add') {
-    if (!values.tenant || !values.code || !values.name) return fail(deps, 'clients add needs --tenant, --code and --name.\n' + CLIENTS_USAGE);
+    if (!values.tenant || !values.code || !values.name)
+      return fail(deps, 'clients add needs --tenant, --code and --name.\n' + CLIENTS_USAGE);
     const result = await onboardClient(deps, {
       operator: deps.operator,
       tenantId: values.tenant,
@@ -82,7 +111,12 @@ export async function runClientsCommand(args: readonly string[], deps: ClientsCo
   const set = command ? SET_COMMANDS[command] : undefined;
   if (set) {
     if (!values.tenant) return fail(deps, `clients ${command} needs --tenant <guid>.`);
-    const result = await setClientRole(deps, { operator: deps.operator, tenantId: values.tenant, role: set.role, people: people(set.option) });
+    const result = await setClientRole(deps, {
+      operator: deps.operator,
+      tenantId: values.tenant,
+      role: set.role,
+      people: people(set.option),
+    });
     if (!result.ok) return fail(deps, result.error.message);
     deps.out(details(result.value));
     return 0;
@@ -92,7 +126,9 @@ export async function runClientsCommand(args: readonly string[], deps: ClientsCo
 
 function parsePerson(value: string): PersonInput {
   const separator = value.indexOf(':');
-  return separator < 0 ? { oid: value, name: '' } : { oid: value.slice(0, separator).trim(), name: value.slice(separator + 1).trim() };
+  return separator < 0
+    ? { oid: value, name: '' }
+    : { oid: value.slice(0, separator).trim(), name: value.slice(separator + 1).trim() };
 }
 
 function summary(client: ClientProfile): string {

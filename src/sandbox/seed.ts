@@ -10,7 +10,9 @@ const SANDBOX_OPERATOR: AuditActor = { tid: MSP.tenantId, oid: 'cabinet-sandbox-
  * Onboards the two sandbox clients through the same use case as `cabinet clients add`, if storage
  * has no clients yet. Returns how many were added.
  */
-export async function seedSandbox(deps: Pick<UseCaseDeps, 'clients' | 'mspTenantId'>): Promise<number> {
+export async function seedSandbox(
+  deps: Pick<UseCaseDeps, 'clients' | 'mspTenantId'>,
+): Promise<number> {
   if ((await deps.clients.list()).length > 0) return 0;
   const staff = { techs: [MSP.tina, MSP.theo], leads: [MSP.lena] };
   const results = [
@@ -36,6 +38,8 @@ export async function seedSandbox(deps: Pick<UseCaseDeps, 'clients' | 'mspTenant
       timeZone: 'America/New_York',
     }),
   ];
-  for (const result of results) if (!result.ok) throw new Error(`Sandbox seeding failed: ${result.error.message}`, { cause: result.error });
+  for (const result of results)
+    if (!result.ok)
+      throw new Error(`Sandbox seeding failed: ${result.error.message}`, { cause: result.error });
   return results.length;
 }

@@ -12,10 +12,16 @@ import { BotClient, cardActions, cardText } from '../support/bot-client';
 import { startLoopbackConnector, type LoopbackConnector } from '../support/loopback-connector';
 
 function includes(haystack: string | readonly string[], needle: string): void {
-  assert.ok(haystack.includes(needle), `expected ${JSON.stringify(needle)} in ${JSON.stringify(haystack).slice(0, 2000)}`);
+  assert.ok(
+    haystack.includes(needle),
+    `expected ${JSON.stringify(needle)} in ${JSON.stringify(haystack).slice(0, 2000)}`,
+  );
 }
 function excludes(haystack: string | readonly string[], needle: string): void {
-  assert.ok(!haystack.includes(needle), `did not expect ${JSON.stringify(needle)} in ${JSON.stringify(haystack).slice(0, 2000)}`);
+  assert.ok(
+    !haystack.includes(needle),
+    `did not expect ${JSON.stringify(needle)} in ${JSON.stringify(haystack).slice(0, 2000)}`,
+  );
 }
 function includesAll(haystack: readonly string[], needles: readonly string[]): void {
   for (const needle of needles) includes(haystack, needle);
@@ -69,15 +75,22 @@ describe('Cabinet over the Bot Framework protocol', function () {
   const conv = (user: { oid: string }) => `personal-${user.oid}`;
   const lastCardIn = (user: { oid: string }) => connector.cardsIn(conv(user)).at(-1);
   const waitForCard = async (user: { oid: string }, text: string) => {
-    await connector.waitFor(() => connector.cardsIn(conv(user)).some((c) => cardText(c).includes(text)));
-    return connector.cardsIn(conv(user)).filter((c) => cardText(c).includes(text)).at(-1)!;
+    await connector.waitFor(() =>
+      connector.cardsIn(conv(user)).some((c) => cardText(c).includes(text)),
+    );
+    return connector
+      .cardsIn(conv(user))
+      .filter((c) => cardText(c).includes(text))
+      .at(-1)!;
   };
 
   it('welcomes each person once and says who they are', async () => {
     for (const user of [carla, andy, tina]) assert.equal(await bot.install(user), 200);
     await bot.install(carla);
     await connector.waitFor(() => connector.cardsIn(conv(tina)).length > 0);
-    const welcomes = connector.cardsIn(conv(carla)).filter((c) => cardText(c).includes('Welcome to Cabinet'));
+    const welcomes = connector
+      .cardsIn(conv(carla))
+      .filter((c) => cardText(c).includes('Welcome to Cabinet'));
     assert.equal(welcomes.length, 1);
     includes(cardText(welcomes[0]), 'client admin of Contoso Ltd');
     includes(cardText(lastCardIn(andy)), 'approver of Contoso Ltd');
@@ -87,13 +100,20 @@ describe('Cabinet over the Bot Framework protocol', function () {
   it('raises a new_user request through the picker and form, validating on the server', async () => {
     await bot.say(carla, 'new');
     const picker = await waitForCard(carla, 'What do you need?');
-    includes(cardActions(picker).map((a) => a.verb), CardVerbs.ShowForm);
+    includes(
+      cardActions(picker).map((a) => a.verb),
+      CardVerbs.ShowForm,
+    );
 
     const form = await bot.invoke(carla, CardVerbs.ShowForm, { type: 'new_user' });
     assert.equal(form.httpStatus, 200);
     includes(cardText(form.card), 'Sign-in name (UPN)');
 
-    const invalid = await bot.invoke(carla, CardVerbs.Submit, { ...NEW_USER, userPrincipalName: 'not a upn', startDate: '2030-02-30' });
+    const invalid = await bot.invoke(carla, CardVerbs.Submit, {
+      ...NEW_USER,
+      userPrincipalName: 'not a upn',
+      startDate: '2030-02-30',
+    });
     includes(cardText(invalid.card), 'Please fix the following');
     includes(cardText(invalid.card), 'userPrincipalName: must be a user principal name');
     includes(cardText(invalid.card), 'startDate: is not a real calendar date');
@@ -107,46 +127,93 @@ describe('Cabinet over the Bot Framework protocol', function () {
 
   it('delivers the approval card to the reachable approver', async () => {
     const card = await waitForCard(andy, 'New starter: Jane Doe');
-    includesAll(cardActions(card).map((a) => a.title), ['Approve', 'Deny']);
-    assert.deepEqual(cardActions(card).find((a) => a.title === 'Approve')!.data, { requestId: 'CONTOSO-1', version: 1 });
+    includesAll(
+      cardActions(card).map((a) => a.title),
+      ['Approve', 'Deny'],
+    );
+    assert.deepEqual(cardActions(card).find((a) => a.title === 'Approve')!.data, {
+      requestId: 'CONTOSO-1',
+      version: 1,
+    });
   });
 
   it('refuses clicks by anyone but a designated approver, with a card that says why', async () => {
-    const byTech = await bot.invoke(tina, CardVerbs.Approve, { requestId: 'CONTOSO-1', version: 1 });
+    const byTech = await bot.invoke(tina, CardVerbs.Approve, {
+      requestId: 'CONTOSO-1',
+      version: 1,
+    });
     includes(cardText(byTech.card), 'You are not a designated approver');
-    const bySelf = await bot.invoke(carla, CardVerbs.Approve, { requestId: 'CONTOSO-1', version: 1 });
+    const bySelf = await bot.invoke(carla, CardVerbs.Approve, {
+      requestId: 'CONTOSO-1',
+      version: 1,
+    });
     includes(cardText(bySelf.card), 'You cannot decide on a request you raised');
-    const byOtherTenant = await bot.invoke(frank, CardVerbs.Approve, { requestId: 'CONTOSO-1', version: 1 });
+    const byOtherTenant = await bot.invoke(frank, CardVerbs.Approve, {
+      requestId: 'CONTOSO-1',
+      version: 1,
+    });
     includes(cardText(byOtherTenant.card), 'was not found');
     excludes(cardText(byOtherTenant.card), 'New starter');
-    const spoofedTenant = await bot.invoke(andy, CardVerbs.Approve, { requestId: 'CONTOSO-1', version: 1 }, {
-      overrides: { channelData: { tenant: { id: FABRIKAM.tenantId } } },
-    });
+    const spoofedTenant = await bot.invoke(
+      andy,
+      CardVerbs.Approve,
+      { requestId: 'CONTOSO-1', version: 1 },
+      {
+        overrides: { channelData: { tenant: { id: FABRIKAM.tenantId } } },
+      },
+    );
     includes(cardText(spoofedTenant.card), 'could not tell who you are');
     const stale = await bot.invoke(andy, CardVerbs.Approve, { requestId: 'CONTOSO-1', version: 0 });
     includes(cardText(stale.card), 'now at version 1');
-    const denyWithoutReason = await bot.invoke(andy, CardVerbs.Deny, { requestId: 'CONTOSO-1', version: 1, reason: '  ' });
+    const denyWithoutReason = await bot.invoke(andy, CardVerbs.Deny, {
+      requestId: 'CONTOSO-1',
+      version: 1,
+      reason: '  ',
+    });
     includes(cardText(denyWithoutReason.card), 'A reason is required');
   });
 
   it('records one decision however often the approval arrives', async () => {
     const clickId = randomUUID();
-    const first = await bot.invoke(andy, CardVerbs.Approve, { requestId: 'CONTOSO-1', version: 1 }, { id: clickId });
-    const replayed = await bot.invoke(andy, CardVerbs.Approve, { requestId: 'CONTOSO-1', version: 1 }, { id: clickId });
-    const retried = await bot.invoke(andy, CardVerbs.Approve, { requestId: 'CONTOSO-1', version: 1 });
-    const lateDeny = await bot.invoke(andy, CardVerbs.Deny, { requestId: 'CONTOSO-1', version: 1, reason: 'changed my mind' });
+    const first = await bot.invoke(
+      andy,
+      CardVerbs.Approve,
+      { requestId: 'CONTOSO-1', version: 1 },
+      { id: clickId },
+    );
+    const replayed = await bot.invoke(
+      andy,
+      CardVerbs.Approve,
+      { requestId: 'CONTOSO-1', version: 1 },
+      { id: clickId },
+    );
+    const retried = await bot.invoke(andy, CardVerbs.Approve, {
+      requestId: 'CONTOSO-1',
+      version: 1,
+    });
+    const lateDeny = await bot.invoke(andy, CardVerbs.Deny, {
+      requestId: 'CONTOSO-1',
+      version: 1,
+      reason: 'changed my mind',
+    });
     assert.equal(first.type, 'application/vnd.microsoft.card.adaptive');
     includes(cardText(first.card), 'Approved by Andy Approver');
     assert.deepEqual(replayed.card, first.card);
     assert.deepEqual(retried.card, first.card);
     assert.deepEqual(lateDeny.card, first.card);
-    excludes(cardActions(first.card).map((a) => a.title), 'Approve');
+    excludes(
+      cardActions(first.card).map((a) => a.title),
+      'Approve',
+    );
   });
 
   it('tells the requester and hands the work to the technicians', async () => {
     includes(cardText(await waitForCard(carla, 'Approved by Andy Approver')), 'CONTOSO-1');
     const ready = await waitForCard(tina, 'ready to execute');
-    includes(cardActions(ready).map((a) => a.title), 'Start work');
+    includes(
+      cardActions(ready).map((a) => a.title),
+      'Start work',
+    );
     assert.equal(connector.cardsIn(conv(theo)).length, 0);
   });
 
@@ -156,11 +223,17 @@ describe('Cabinet over the Bot Framework protocol', function () {
     includes(cardText(await waitForCard(avery, 'Welcome to Cabinet')), 'Hi Avery Approver.');
     const card = await waitForCard(avery, 'New starter: Jane Doe');
     includes(cardText(card), 'Approved by Andy Approver');
-    excludes(cardActions(card).map((a) => a.title), 'Approve');
+    excludes(
+      cardActions(card).map((a) => a.title),
+      'Approve',
+    );
   });
 
   it('lets a technician start, implement and close, and tells the requester the notes', async () => {
-    const byClient = await bot.invoke(carla, CardVerbs.Start, { requestId: 'CONTOSO-1', version: 1 });
+    const byClient = await bot.invoke(carla, CardVerbs.Start, {
+      requestId: 'CONTOSO-1',
+      version: 1,
+    });
     includes(cardText(byClient.card), 'Only the MSP technicians');
     // Each step clicks the button the previous card rendered, with the data that card carries.
     const button = (card: Record<string, unknown>, title: string) => {
@@ -173,10 +246,17 @@ describe('Cabinet over the Bot Framework protocol', function () {
     const started = await bot.invoke(tina, start.verb, start.data);
     includes(cardText(started.card), 'In progress');
     const implement = button(started.card, 'Mark implemented');
-    const implemented = await bot.invoke(tina, implement.verb, { ...implement.data, notes: 'Account created' });
+    const implemented = await bot.invoke(tina, implement.verb, {
+      ...implement.data,
+      notes: 'Account created',
+    });
     includes(cardText(implemented.card), 'Implemented');
     const close = button(implemented.card, 'Close');
-    const closed = await bot.invoke(tina, close.verb, { ...close.data, outcome: 'successful', notes: 'Jane can sign in from Monday.' });
+    const closed = await bot.invoke(tina, close.verb, {
+      ...close.data,
+      outcome: 'successful',
+      notes: 'Jane can sign in from Monday.',
+    });
     includes(cardText(closed.card), 'Closed');
     const told = await waitForCard(carla, 'Jane can sign in from Monday.');
     includes(cardText(told), 'Closed');
@@ -191,7 +271,11 @@ describe('Cabinet over the Bot Framework protocol', function () {
     });
     includes(cardText(submitted.card), 'CONTOSO-2');
     await waitForCard(andy, 'Replace the office Wi-Fi password');
-    const denied = await bot.invoke(andy, CardVerbs.Deny, { requestId: 'CONTOSO-2', version: 1, reason: 'Not this quarter.' });
+    const denied = await bot.invoke(andy, CardVerbs.Deny, {
+      requestId: 'CONTOSO-2',
+      version: 1,
+      reason: 'Not this quarter.',
+    });
     includes(cardText(denied.card), 'Denied by Andy Approver: Not this quarter.');
     await waitForCard(carla, 'Not this quarter.');
   });
@@ -201,9 +285,23 @@ describe('Cabinet over the Bot Framework protocol', function () {
     const picker = await waitForCard(tina, 'You are raising this on behalf of a client.');
     includes(cardText(picker), 'Contoso Ltd (CONTOSO)');
     excludes(cardText(picker), 'Fabrikam');
-    const forFabrikam = await bot.invoke(tina, CardVerbs.Submit, { type: 'general', title: 'Sneaky change', description: 'x', clientTenantId: FABRIKAM.tenantId });
+    const forFabrikam = await bot.invoke(tina, CardVerbs.Submit, {
+      type: 'general',
+      title: 'Sneaky change',
+      description: 'x',
+      clientTenantId: FABRIKAM.tenantId,
+    });
     includes(cardText(forFabrikam.card), 'You cannot raise requests for that client');
-    const forContoso = await bot.invoke(tina, CardVerbs.Submit, { type: 'incident', title: 'Printer on fire', description: 'Smoke from floor 2 printer.', severity: 'sev2', affectedService: 'Printing', affectedUsers: '40', startedAt: '2026-11-23T08:00', clientTenantId: CONTOSO.tenantId });
+    const forContoso = await bot.invoke(tina, CardVerbs.Submit, {
+      type: 'incident',
+      title: 'Printer on fire',
+      description: 'Smoke from floor 2 printer.',
+      severity: 'sev2',
+      affectedService: 'Printing',
+      affectedUsers: '40',
+      startedAt: '2026-11-23T08:00',
+      clientTenantId: CONTOSO.tenantId,
+    });
     includes(cardText(forContoso.card), 'CONTOSO-3');
     includes(cardText(forContoso.card), 'raised by Tina Tech for Contoso Ltd');
   });
@@ -226,7 +324,10 @@ describe('Cabinet over the Bot Framework protocol', function () {
     assert.equal(cardActions(updated).find((a) => a.title === 'Approve')!.data['version'], 2);
     const old = await bot.invoke(andy, CardVerbs.Approve, { requestId: 'CONTOSO-3', version: 1 });
     includes(cardText(old.card), 'This card shows version 1, but the request is now at version 2');
-    const current = await bot.invoke(andy, CardVerbs.Approve, { requestId: 'CONTOSO-3', version: 2 });
+    const current = await bot.invoke(andy, CardVerbs.Approve, {
+      requestId: 'CONTOSO-3',
+      version: 2,
+    });
     includes(cardText(current.card), 'Approved by Andy Approver');
   });
 
@@ -250,21 +351,44 @@ describe('Cabinet over the Bot Framework protocol', function () {
     const unknown = await bot.invoke(carla, 'cr.explode', { requestId: 'CONTOSO-1' });
     assert.equal(unknown.httpStatus, 200);
     includes(cardText(unknown.card), 'Unknown action');
-    const malformed = await bot.invoke(andy, CardVerbs.Approve, { requestId: { $gt: '' }, version: 'x' });
+    const malformed = await bot.invoke(andy, CardVerbs.Approve, {
+      requestId: { $gt: '' },
+      version: 'x',
+    });
     includes(cardText(malformed.card), 'cannot use');
-    const huge = await bot.invoke(carla, CardVerbs.Submit, { ...NEW_USER, description: 'x'.repeat(70_000) });
+    const huge = await bot.invoke(carla, CardVerbs.Submit, {
+      ...NEW_USER,
+      description: 'x'.repeat(70_000),
+    });
     includes(cardText(huge.card), 'too much data');
   });
 
   it('keeps a verifiable audit chain with every step', async () => {
-    const storage = createTableStorage({ connectionString: azurite.connectionString, tablePrefix: config.storage.tablePrefix });
+    const storage = createTableStorage({
+      connectionString: azurite.connectionString,
+      tablePrefix: config.storage.tablePrefix,
+    });
     const entries = await storage.audit.read(CONTOSO.tenantId);
     const verdict = verifyChain(CONTOSO.tenantId, entries);
     assert.deepEqual(verdict, { ok: true, count: entries.length, headHash: entries.at(-1)?.hash });
-    const parsed = entries.map((e) => JSON.parse(e.canonical) as { type: string; requestId: string | null });
+    const parsed = entries.map(
+      (e) => JSON.parse(e.canonical) as { type: string; requestId: string | null },
+    );
     const types = parsed.map((e) => e.type);
-    assert.equal(parsed.filter((e) => e.type === 'approval.granted' && e.requestId === 'CONTOSO-1').length, 1);
-    includesAll(types, ['client.onboarded', 'request.submitted', 'approval.requested', 'approval.refused', 'work.started', 'work.implemented', 'request.closed', 'approval.denied']);
+    assert.equal(
+      parsed.filter((e) => e.type === 'approval.granted' && e.requestId === 'CONTOSO-1').length,
+      1,
+    );
+    includesAll(types, [
+      'client.onboarded',
+      'request.submitted',
+      'approval.requested',
+      'approval.refused',
+      'work.started',
+      'work.implemented',
+      'request.closed',
+      'approval.denied',
+    ]);
     assert.ok(types.filter((t) => t === 'approval.refused').length >= 3);
   });
 });

@@ -18,11 +18,24 @@ describe('Cabinet in production mode', function () {
     const config: Config = {
       mode: 'production',
       http: { host: '127.0.0.1', port: 0 },
-      botAuth: { appId: randomUUID(), appType: 'SingleTenant', tenantId: MSP_TENANT, password: 'not-a-real-secret' },
-      storage: { connectionString: azurite.connectionString, tablePrefix: `prod${randomUUID().slice(0, 8)}` },
+      botAuth: {
+        appId: randomUUID(),
+        appType: 'SingleTenant',
+        tenantId: MSP_TENANT,
+        password: 'not-a-real-secret',
+      },
+      storage: {
+        connectionString: azurite.connectionString,
+        tablePrefix: `prod${randomUUID().slice(0, 8)}`,
+      },
       mspTenantId: MSP_TENANT,
       relay: { enabled: false, intervalMs: 1000 },
-      sandbox: { dataDir: '.cabinet', playgrounds: false, playgroundBasePort: 56150, azuritePort: 10002 },
+      sandbox: {
+        dataDir: '.cabinet',
+        playgrounds: false,
+        playgroundBasePort: 56150,
+        azuritePort: 10002,
+      },
     };
     cabinet = await startCabinet(config, { log: () => undefined });
   });
@@ -58,7 +71,13 @@ describe('Cabinet in production mode', function () {
   });
 
   it('refuses activities whose serviceUrl is not a Microsoft connector before any handler runs', async () => {
-    for (const serviceUrl of ['https://evil.trafficmanager.net/', 'http://smba.trafficmanager.net/', 'https://user@smba.trafficmanager.net/', 'https://smba.trafficmanager.net.evil.com/', 'https://127.0.0.1/']) {
+    for (const serviceUrl of [
+      'https://evil.trafficmanager.net/',
+      'http://smba.trafficmanager.net/',
+      'https://user@smba.trafficmanager.net/',
+      'https://smba.trafficmanager.net.evil.com/',
+      'https://127.0.0.1/',
+    ]) {
       const res = await fetch(`${cabinet.url}/api/messages`, {
         method: 'POST',
         headers: { 'content-type': 'application/json', authorization: 'Bearer forged' },

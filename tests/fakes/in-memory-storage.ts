@@ -1,5 +1,9 @@
 import { randomBytes, randomUUID } from 'node:crypto';
-import { chainEvents, GENESIS_HASH, type StoredAuditEntry } from '../../src/domain/audit/audit-chain';
+import {
+  chainEvents,
+  GENESIS_HASH,
+  type StoredAuditEntry,
+} from '../../src/domain/audit/audit-chain';
 import type { AuditEvent } from '../../src/domain/audit/audit-event';
 import type { DataKey } from '../../src/domain/audit/personal-data';
 import type { ClientProfile } from '../../src/domain/client/client';
@@ -14,11 +18,24 @@ import type {
   ListChangeRequestsOptions,
   StoredChangeRequest,
 } from '../../src/application/ports/change-request-store';
-import type { ClientDirectory, StoredClientProfile } from '../../src/application/ports/client-directory';
-import type { ConversationStore, StoredConversation } from '../../src/application/ports/conversation-store';
+import type {
+  ClientDirectory,
+  StoredClientProfile,
+} from '../../src/application/ports/client-directory';
+import type {
+  ConversationStore,
+  StoredConversation,
+} from '../../src/application/ports/conversation-store';
 import type { DataKeyring } from '../../src/application/ports/data-keyring';
 import { ConcurrencyError, ConflictError } from '../../src/application/ports/errors';
-import type { ClaimOutboxOptions, OutboxMessage, OutboxRow, OutboxStatus, OutboxStore, Recipient } from '../../src/application/ports/outbox';
+import type {
+  ClaimOutboxOptions,
+  OutboxMessage,
+  OutboxRow,
+  OutboxStatus,
+  OutboxStore,
+  Recipient,
+} from '../../src/application/ports/outbox';
 import type { Clock } from '../../src/application/ports/clock';
 
 /** A clock that only moves when told to. */
@@ -76,7 +93,12 @@ export class InMemoryPartitions {
    * `apply` runs after the events are sealed and checks its own preconditions there (as the real
    * transaction does): if it throws, nothing is written. Returns the entries this commit chained.
    */
-  async commit(tenantId: TenantId, events: readonly AuditEvent[], outbox: readonly OutboxMessage[], apply: () => void): Promise<StoredAuditEntry[]> {
+  async commit(
+    tenantId: TenantId,
+    events: readonly AuditEvent[],
+    outbox: readonly OutboxMessage[],
+    apply: () => void,
+  ): Promise<StoredAuditEntry[]> {
     const chainable = await sealEvents(tenantId, events, this.keyring);
     if (this.failNextCommit) {
       const error = this.failNextCommit;
@@ -87,12 +109,26 @@ export class InMemoryPartitions {
     const chain = this.audit.get(tenantId) ?? [];
     const last = chain.at(-1);
     const now = this.clock.now().toISOString();
-    const entries = chainEvents(tenantId, last ? { seq: last.seq, hash: last.hash } : undefined, chainable, now);
+    const entries = chainEvents(
+      tenantId,
+      last ? { seq: last.seq, hash: last.hash } : undefined,
+      chainable,
+      now,
+    );
     chain.push(...entries);
     this.audit.set(tenantId, chain);
     const rows = this.outbox.get(tenantId) ?? [];
     for (const message of outbox) {
-      rows.push({ tenantId, id: randomUUID(), message, status: 'pending', attempts: 0, nextAttemptAt: now, createdAt: now, etag: etag() });
+      rows.push({
+        tenantId,
+        id: randomUUID(),
+        message,
+        status: 'pending',
+        attempts: 0,
+        nextAttemptAt: now,
+        createdAt: now,
+        etag: etag(),
+      });
     }
     this.outbox.set(tenantId, rows);
     return entries;
@@ -106,7 +142,9 @@ export class InMemoryChangeRequestStore implements ChangeRequestStore {
   constructor(private readonly data: InMemoryPartitions) {}
 
   get(tenantId: TenantId, id: ChangeRequestId): Promise<StoredChangeRequest | undefined> {
-    const found = [...(this.data.requests.get(tenantId)?.values() ?? [])].find((s) => s.request.id === id);
+    const found = [...(this.data.requests.get(tenantId)?.values() ?? [])].find(
+      (s) => s.request.id === id,
+    );
     return Promise.resolve(found ? structuredClone(found) : undefined);
   }
 
@@ -118,7 +156,10 @@ export class InMemoryChangeRequestStore implements ChangeRequestStore {
     return Promise.resolve(structuredClone(all.slice(0, options.limit ?? 50)));
   }
 
-  async create(tenantId: TenantId, build: (number: number) => ChangeRequestWrite): Promise<StoredChangeRequest> {
+  async create(
+    tenantId: TenantId,
+    build: (number: number) => ChangeRequestWrite,
+  ): Promise<StoredChangeRequest> {
     for (;;) {
       const number = (this.data.counters.get(tenantId) ?? 0) + 1;
       const write = build(number);
@@ -138,7 +179,11 @@ export class InMemoryChangeRequestStore implements ChangeRequestStore {
     }
   }
 
-  async update(tenantId: TenantId, expectedEtag: string, write: ChangeRequestWrite): Promise<StoredChangeRequest> {
+  async update(
+    tenantId: TenantId,
+    expectedEtag: string,
+    write: ChangeRequestWrite,
+  ): Promise<StoredChangeRequest> {
     const stored = { request: structuredClone(write.request), etag: etag() };
     await this.data.commit(tenantId, write.audit, write.outbox, () => {
       const map = this.data.requests.get(tenantId);
@@ -167,7 +212,9 @@ export class InMemoryAuditLog implements AuditLog {
   read(tenantId: TenantId, options: ReadAuditOptions = {}): Promise<StoredAuditEntry[]> {
     const from = options.fromSeq ?? 1;
     const entries = (this.data.audit.get(tenantId) ?? []).filter((e) => e.seq >= from);
-    return Promise.resolve(entries.slice(0, options.limit ?? entries.length).map((e) => ({ ...e })));
+    return Promise.resolve(
+      entries.slice(0, options.limit ?? entries.length).map((e) => ({ ...e })),
+    );
   }
 
   openPersonal(tenantId: TenantId, entry: StoredAuditEntry): Promise<JsonObject | undefined> {
@@ -189,25 +236,36 @@ export class InMemoryClientDirectory implements ClientDirectory {
   }
 
   list(): Promise<ClientProfile[]> {
-    return Promise.resolve([...this.data.profiles.values()].map((p) => structuredClone(p.profile)).sort((a, b) => a.code.localeCompare(b.code)));
+    return Promise.resolve(
+      [...this.data.profiles.values()]
+        .map((p) => structuredClone(p.profile))
+        .sort((a, b) => a.code.localeCompare(b.code)),
+    );
   }
 
   async forStaff(mspTenantId: TenantId, oid: ObjectId): Promise<ClientProfile[]> {
     const all = await this.list();
-    return all.filter((p) => [...p.techs, ...p.leads].some((s) => s.tid === mspTenantId && s.oid === oid));
+    return all.filter((p) =>
+      [...p.techs, ...p.leads].some((s) => s.tid === mspTenantId && s.oid === oid),
+    );
   }
 
   async create(profile: ClientProfile, audit: readonly AuditEvent[]): Promise<StoredClientProfile> {
     const stored = { profile: structuredClone(profile), etag: etag() };
     await this.data.commit(profile.tenantId, audit, [], () => {
-      if (this.data.profiles.has(profile.tenantId)) throw new ConflictError(`Tenant ${profile.tenantId} is already a client.`);
+      if (this.data.profiles.has(profile.tenantId))
+        throw new ConflictError(`Tenant ${profile.tenantId} is already a client.`);
       this.assertCodeFree(profile);
       this.data.profiles.set(profile.tenantId, stored);
     });
     return structuredClone(stored);
   }
 
-  async update(profile: ClientProfile, expectedEtag: string, audit: readonly AuditEvent[]): Promise<StoredClientProfile> {
+  async update(
+    profile: ClientProfile,
+    expectedEtag: string,
+    audit: readonly AuditEvent[],
+  ): Promise<StoredClientProfile> {
     const stored = { profile: structuredClone(profile), etag: etag() };
     await this.data.commit(profile.tenantId, audit, [], () => {
       const current = this.data.profiles.get(profile.tenantId);
@@ -219,7 +277,11 @@ export class InMemoryClientDirectory implements ClientDirectory {
   }
 
   private assertCodeFree(profile: ClientProfile): void {
-    if ([...this.data.profiles.values()].some((p) => p.profile.code === profile.code && p.profile.tenantId !== profile.tenantId)) {
+    if (
+      [...this.data.profiles.values()].some(
+        (p) => p.profile.code === profile.code && p.profile.tenantId !== profile.tenantId,
+      )
+    ) {
       throw new ConflictError(`Client code ${profile.code} is already taken.`);
     }
   }
@@ -238,7 +300,12 @@ export class InMemoryOutboxStore implements OutboxStore {
     const index = rows.findIndex((r) => r.id === row.id);
     if (index < 0 || rows[index]!.etag !== row.etag) return false;
     const { leaseUntil, ...rest } = rows[index]!;
-    rows[index] = { ...rest, ...(release || !leaseUntil ? {} : { leaseUntil }), ...patch, etag: etag() };
+    rows[index] = {
+      ...rest,
+      ...(release || !leaseUntil ? {} : { leaseUntil }),
+      ...patch,
+      etag: etag(),
+    };
     return true;
   }
 
@@ -246,28 +313,37 @@ export class InMemoryOutboxStore implements OutboxStore {
     const at = now.toISOString();
     const leaseUntil = new Date(now.getTime() + (options.leaseMs ?? 30_000)).toISOString();
     const due = this.rows(tenantId)
-      .filter((r) => r.status === 'pending' && r.nextAttemptAt <= at && (!r.leaseUntil || r.leaseUntil <= at))
+      .filter(
+        (r) =>
+          r.status === 'pending' && r.nextAttemptAt <= at && (!r.leaseUntil || r.leaseUntil <= at),
+      )
       .slice(0, options.limit ?? 20);
     const claimed: OutboxRow[] = [];
     for (const row of due) {
-      if (this.replace(row, { leaseUntil })) claimed.push(structuredClone(this.rows(tenantId).find((r) => r.id === row.id)!));
+      if (this.replace(row, { leaseUntil }))
+        claimed.push(structuredClone(this.rows(tenantId).find((r) => r.id === row.id)!));
     }
     return Promise.resolve(claimed);
   }
 
   complete(row: OutboxRow): Promise<void> {
-    if (!this.replace(row, { status: 'done' })) return Promise.reject(new ConcurrencyError('Outbox row was claimed by another relay.'));
+    if (!this.replace(row, { status: 'done' }))
+      return Promise.reject(new ConcurrencyError('Outbox row was claimed by another relay.'));
     return Promise.resolve();
   }
 
-  fail(row: OutboxRow, update: { readonly error: string; readonly nextAttemptAt?: Date; readonly park: boolean }): Promise<void> {
+  fail(
+    row: OutboxRow,
+    update: { readonly error: string; readonly nextAttemptAt?: Date; readonly park: boolean },
+  ): Promise<void> {
     const patch: Partial<OutboxRow> = {
       attempts: row.attempts + 1,
       lastError: update.error,
       status: update.park ? 'parked' : 'pending',
       ...(update.nextAttemptAt ? { nextAttemptAt: update.nextAttemptAt.toISOString() } : {}),
     };
-    if (!this.replace(row, patch, true)) return Promise.reject(new ConcurrencyError('Outbox row was claimed by another relay.'));
+    if (!this.replace(row, patch, true))
+      return Promise.reject(new ConcurrencyError('Outbox row was claimed by another relay.'));
     return Promise.resolve();
   }
 
@@ -282,21 +358,35 @@ export class InMemoryOutboxStore implements OutboxStore {
     let released = 0;
     for (const row of [...this.rows(tenantId)]) {
       const to = row.message.recipient;
-      if (row.status === 'waiting_for_recipient' && to.tid === recipient.tid && to.oid === recipient.oid) {
-        if (this.replace(row, { status: 'pending', nextAttemptAt: now.toISOString() }, true)) released += 1;
+      if (
+        row.status === 'waiting_for_recipient' &&
+        to.tid === recipient.tid &&
+        to.oid === recipient.oid
+      ) {
+        if (this.replace(row, { status: 'pending', nextAttemptAt: now.toISOString() }, true))
+          released += 1;
       }
     }
     return Promise.resolve(released);
   }
 
-  list(tenantId: TenantId, options: { readonly statuses?: readonly OutboxStatus[] } = {}): Promise<OutboxRow[]> {
-    return Promise.resolve(structuredClone(this.rows(tenantId).filter((r) => !options.statuses || options.statuses.includes(r.status))));
+  list(
+    tenantId: TenantId,
+    options: { readonly statuses?: readonly OutboxStatus[] } = {},
+  ): Promise<OutboxRow[]> {
+    return Promise.resolve(
+      structuredClone(
+        this.rows(tenantId).filter((r) => !options.statuses || options.statuses.includes(r.status)),
+      ),
+    );
   }
 
   retry(tenantId: TenantId, id: string, now: Date): Promise<boolean> {
     const row = this.rows(tenantId).find((r) => r.id === id);
     if (!row || row.status === 'done') return Promise.resolve(false);
-    return Promise.resolve(this.replace(row, { status: 'pending', attempts: 0, nextAttemptAt: now.toISOString() }, true));
+    return Promise.resolve(
+      this.replace(row, { status: 'pending', attempts: 0, nextAttemptAt: now.toISOString() }, true),
+    );
   }
 }
 
@@ -337,12 +427,19 @@ export class InMemoryConversationStore implements ConversationStore {
     return Promise.resolve(this.cards.get(`${tid}|${oid}|${cardKey}`));
   }
 
-  saveCardActivity(tid: TenantId, oid: ObjectId, cardKey: string, activityId: string): Promise<void> {
+  saveCardActivity(
+    tid: TenantId,
+    oid: ObjectId,
+    cardKey: string,
+    activityId: string,
+  ): Promise<void> {
     this.cards.set(`${tid}|${oid}|${cardKey}`, activityId);
     return Promise.resolve();
   }
 
-  reachable(people: readonly { readonly tid: TenantId; readonly oid: ObjectId }[]): Promise<ReadonlySet<string>> {
+  reachable(
+    people: readonly { readonly tid: TenantId; readonly oid: ObjectId }[],
+  ): Promise<ReadonlySet<string>> {
     const live = people.filter((p) => {
       const c = this.conversations.get(`${p.tid}|${p.oid}`);
       return c !== undefined && !c.stale;

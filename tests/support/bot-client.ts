@@ -37,21 +37,35 @@ export class BotClient {
       timestamp: new Date().toISOString(),
       from: { id: `29:${user.oid}`, name: user.name, aadObjectId: user.oid },
       recipient: { id: '28:cabinet-sandbox-bot', name: 'Cabinet' },
-      conversation: { id: this.conversationId(user), conversationType: 'personal', tenantId: user.tid },
+      conversation: {
+        id: this.conversationId(user),
+        conversationType: 'personal',
+        tenantId: user.tid,
+      },
       channelData: { tenant: { id: user.tid } },
       ...extra,
     };
   }
 
   async post(body: Record<string, unknown>): Promise<Response> {
-    return fetch(`${this.botUrl}/api/messages`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) });
+    return fetch(`${this.botUrl}/api/messages`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify(body),
+    });
   }
 
   /** The install event Teams (and the playground, on every page load) sends; often without the user's name. */
-  async install(user: ChannelUser, options: { readonly withoutName?: boolean } = {}): Promise<number> {
+  async install(
+    user: ChannelUser,
+    options: { readonly withoutName?: boolean } = {},
+  ): Promise<number> {
     const activity = this.activity(user, {
       type: 'conversationUpdate',
-      membersAdded: [{ id: `29:${user.oid}`, aadObjectId: user.oid }, { id: '28:cabinet-sandbox-bot' }],
+      membersAdded: [
+        { id: `29:${user.oid}`, aadObjectId: user.oid },
+        { id: '28:cabinet-sandbox-bot' },
+      ],
     });
     if (options.withoutName) activity['from'] = { id: `29:${user.oid}`, aadObjectId: user.oid };
     const res = await this.post(activity);
@@ -64,7 +78,12 @@ export class BotClient {
   }
 
   /** Clicks an Action.Execute button: `data` is what the card carried plus any inputs. */
-  async invoke(user: ChannelUser, verb: string, data: Record<string, unknown>, options: { readonly id?: string; readonly overrides?: Record<string, unknown> } = {}): Promise<InvokeReply> {
+  async invoke(
+    user: ChannelUser,
+    verb: string,
+    data: Record<string, unknown>,
+    options: { readonly id?: string; readonly overrides?: Record<string, unknown> } = {},
+  ): Promise<InvokeReply> {
     const res = await this.post({
       ...this.activity(user, {
         type: 'invoke',
@@ -75,8 +94,15 @@ export class BotClient {
       ...(options.overrides ?? {}),
     });
     const text = await res.text();
-    const body = text ? (JSON.parse(text) as { statusCode?: number; type?: string; value?: CardJson }) : {};
-    return { httpStatus: res.status, ...(body.statusCode !== undefined ? { statusCode: body.statusCode } : {}), ...(body.type ? { type: body.type } : {}), card: body.value ?? {} };
+    const body = text
+      ? (JSON.parse(text) as { statusCode?: number; type?: string; value?: CardJson })
+      : {};
+    return {
+      httpStatus: res.status,
+      ...(body.statusCode !== undefined ? { statusCode: body.statusCode } : {}),
+      ...(body.type ? { type: body.type } : {}),
+      card: body.value ?? {},
+    };
   }
 }
 
@@ -87,7 +113,11 @@ export function cardText(card: CardJson | undefined): string {
     if (Array.isArray(node)) node.forEach(walk);
     else if (node && typeof node === 'object') {
       for (const [key, value] of Object.entries(node)) {
-        if ((key === 'text' || key === 'title' || key === 'value' || key === 'label') && typeof value === 'string') parts.push(value);
+        if (
+          (key === 'text' || key === 'title' || key === 'value' || key === 'label') &&
+          typeof value === 'string'
+        )
+          parts.push(value);
         else walk(value);
       }
     }
@@ -97,7 +127,14 @@ export function cardText(card: CardJson | undefined): string {
 }
 
 /** The `Action.Execute` buttons of a card, by title. */
-export function cardActions(card: CardJson | undefined): { title: string; verb: string; data: Record<string, unknown> }[] {
-  const actions = (card?.['actions'] as { title?: string; verb?: string; data?: Record<string, unknown> }[] | undefined) ?? [];
-  return actions.filter((a) => a.verb).map((a) => ({ title: a.title ?? '', verb: a.verb!, data: a.data ?? {} }));
+export function cardActions(
+  card: CardJson | undefined,
+): { title: string; verb: string; data: Record<string, unknown> }[] {
+  const actions =
+    (card?.['actions'] as
+      | { title?: string; verb?: string; data?: Record<string, unknown> }[]
+      | undefined) ?? [];
+  return actions
+    .filter((a) => a.verb)
+    .map((a) => ({ title: a.title ?? '', verb: a.verb!, data: a.data ?? {} }));
 }

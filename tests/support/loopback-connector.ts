@@ -24,7 +24,10 @@ export interface LoopbackConnector {
   readonly calls: ConnectorCall[];
   /** Cards the bot sent or updated in one conversation, in order. */
   cardsIn(conversationId: string): CardJson[];
-  waitFor(predicate: (calls: readonly ConnectorCall[]) => boolean, timeoutMs?: number): Promise<void>;
+  waitFor(
+    predicate: (calls: readonly ConnectorCall[]) => boolean,
+    timeoutMs?: number,
+  ): Promise<void>;
   /** Makes the next sends to this conversation fail with the status (403/404 mark a reference stale). */
   failConversation(conversationId: string, status: number): void;
   close(): Promise<void>;
@@ -43,7 +46,9 @@ export async function startLoopbackConnector(): Promise<LoopbackConnector> {
     req.on('data', (chunk: Buffer) => (raw += chunk.toString()));
     req.on('end', () => {
       const path = req.url ?? '';
-      const conversationId = decodeURIComponent(/\/v3\/conversations\/([^/]+)/.exec(path)?.[1] ?? '');
+      const conversationId = decodeURIComponent(
+        /\/v3\/conversations\/([^/]+)/.exec(path)?.[1] ?? '',
+      );
       const failure = failing.get(conversationId);
       if (failure) {
         res.writeHead(failure, { 'content-type': 'application/json' });
@@ -54,7 +59,14 @@ export async function startLoopbackConnector(): Promise<LoopbackConnector> {
       calls.push({ method: req.method ?? '', path, conversationId, headers: req.headers, body });
       const activityId = /\/activities\/([^/]+)$/.exec(path)?.[1];
       res.writeHead(200, { 'content-type': 'application/json' });
-      res.end(JSON.stringify({ id: req.method === 'PUT' && activityId ? decodeURIComponent(activityId) : `activity-${++next}` }));
+      res.end(
+        JSON.stringify({
+          id:
+            req.method === 'PUT' && activityId
+              ? decodeURIComponent(activityId)
+              : `activity-${++next}`,
+        }),
+      );
     });
   });
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', () => resolve()));
@@ -69,7 +81,10 @@ export async function startLoopbackConnector(): Promise<LoopbackConnector> {
     async waitFor(predicate, timeoutMs = 10_000) {
       const end = Date.now() + timeoutMs;
       while (!predicate(calls)) {
-        if (Date.now() > end) throw new Error(`connector: condition not met within ${timeoutMs} ms; ${calls.length} calls recorded`);
+        if (Date.now() > end)
+          throw new Error(
+            `connector: condition not met within ${timeoutMs} ms; ${calls.length} calls recorded`,
+          );
         await new Promise((resolve) => setTimeout(resolve, 25));
       }
     },

@@ -7,7 +7,8 @@ const PRODUCTION = {
   MicrosoftAppType: 'SingleTenant',
   MicrosoftAppTenantId: '0b5e55ed-0000-4000-8000-000000000001',
   MicrosoftAppPassword: 'secret',
-  CABINET_STORAGE_CONNECTION_STRING: 'DefaultEndpointsProtocol=https;AccountName=cabinetprod;AccountKey=a2V5;EndpointSuffix=core.windows.net',
+  CABINET_STORAGE_CONNECTION_STRING:
+    'DefaultEndpointsProtocol=https;AccountName=cabinetprod;AccountKey=a2V5;EndpointSuffix=core.windows.net',
 };
 
 function refusal(env: Record<string, string | undefined>): string {
@@ -36,14 +37,22 @@ describe(loadConfig.name, () => {
     assert.equal(config.mspTenantId, PRODUCTION.MicrosoftAppTenantId);
   });
 
-  for (const variable of ['MicrosoftAppId', 'MicrosoftAppTenantId', 'MicrosoftAppPassword', 'CABINET_STORAGE_CONNECTION_STRING']) {
+  for (const variable of [
+    'MicrosoftAppId',
+    'MicrosoftAppTenantId',
+    'MicrosoftAppPassword',
+    'CABINET_STORAGE_CONNECTION_STRING',
+  ]) {
     it(`refuses production without ${variable} and names it`, () => {
       assert.match(refusal({ ...PRODUCTION, [variable]: undefined }), new RegExp(variable));
     });
   }
 
   it('refuses a multi-tenant bot registration in production', () => {
-    assert.match(refusal({ ...PRODUCTION, MicrosoftAppType: 'MultiTenant' }), /MicrosoftAppType is "MultiTenant"; set it to SingleTenant/);
+    assert.match(
+      refusal({ ...PRODUCTION, MicrosoftAppType: 'MultiTenant' }),
+      /MicrosoftAppType is "MultiTenant"; set it to SingleTenant/,
+    );
   });
 
   it('accepts a certificate instead of a secret', () => {
@@ -57,11 +66,17 @@ describe(loadConfig.name, () => {
   });
 
   it('refuses the storage emulator in production', () => {
-    assert.match(refusal({ ...PRODUCTION, CABINET_STORAGE_CONNECTION_STRING: 'UseDevelopmentStorage=true' }), /local emulator/);
+    assert.match(
+      refusal({ ...PRODUCTION, CABINET_STORAGE_CONNECTION_STRING: 'UseDevelopmentStorage=true' }),
+      /local emulator/,
+    );
   });
 
   it('never runs the sandbox with production credentials or off loopback', () => {
-    assert.match(refusal({ MicrosoftAppPassword: 'secret' }), /sandbox never runs with production credentials/);
+    assert.match(
+      refusal({ MicrosoftAppPassword: 'secret' }),
+      /sandbox never runs with production credentials/,
+    );
     assert.match(refusal({ HOST: '0.0.0.0' }), /binds to 127\.0\.0\.1 only/);
   });
 

@@ -34,7 +34,10 @@ export interface ChangeRequestStore {
    * @remarks Retries with a fresh number if another writer took it, so `build` may run more than
    * once and must be pure; never writes half.
    */
-  create(tenantId: TenantId, build: (number: number) => ChangeRequestWrite): Promise<StoredChangeRequest>;
+  create(
+    tenantId: TenantId,
+    build: (number: number) => ChangeRequestWrite,
+  ): Promise<StoredChangeRequest>;
   /** Saves if the stored request still has `etag`, else throws ConcurrencyError and writes nothing. */
   update(tenantId: TenantId, etag: string, write: ChangeRequestWrite): Promise<StoredChangeRequest>;
 }

@@ -20,5 +20,9 @@ export interface ClientDirectory {
   /** Onboards a client; ConflictError if the tenant or the code is taken. */
   create(profile: ClientProfile, audit: readonly AuditEvent[]): Promise<StoredClientProfile>;
   /** ConcurrencyError if the profile changed since `etag`. */
-  update(profile: ClientProfile, etag: string, audit: readonly AuditEvent[]): Promise<StoredClientProfile>;
+  update(
+    profile: ClientProfile,
+    etag: string,
+    audit: readonly AuditEvent[],
+  ): Promise<StoredClientProfile>;
 }

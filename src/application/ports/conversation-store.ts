@@ -21,7 +21,14 @@ export interface ConversationStore {
   markStale(tid: TenantId, oid: ObjectId): Promise<void>;
   /** The activity id of the card last sent to this person under `cardKey`, so it can be updated in place. */
   getCardActivity(tid: TenantId, oid: ObjectId, cardKey: string): Promise<string | undefined>;
-  saveCardActivity(tid: TenantId, oid: ObjectId, cardKey: string, activityId: string): Promise<void>;
+  saveCardActivity(
+    tid: TenantId,
+    oid: ObjectId,
+    cardKey: string,
+    activityId: string,
+  ): Promise<void>;
   /** Which of these people Cabinet can reach (has a live reference for), as `${tid}|${oid}` keys. */
-  reachable(people: readonly { readonly tid: TenantId; readonly oid: ObjectId }[]): Promise<ReadonlySet<string>>;
+  reachable(
+    people: readonly { readonly tid: TenantId; readonly oid: ObjectId }[],
+  ): Promise<ReadonlySet<string>>;
 }

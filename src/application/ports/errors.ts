@@ -1,6 +1,9 @@
 /** Infrastructure outcomes that use cases react to. Adapters translate SDK errors into these, keeping `cause`. */
 export class ConcurrencyError extends Error {
-  constructor(message = 'The record changed while you were working on it.', options?: ErrorOptions) {
+  constructor(
+    message = 'The record changed while you were working on it.',
+    options?: ErrorOptions,
+  ) {
     super(message, options);
     this.name = 'ConcurrencyError';
   }

@@ -11,5 +11,9 @@ export type DeliveryResult =
 /** Delivers proactive Teams messages; use cases never see a TurnContext. */
 export interface Notifier {
   /** Sends the card, or updates the card already sent under `notification.cardKey`. */
-  deliver(tenantId: TenantId, recipient: Recipient, notification: Notification): Promise<DeliveryResult>;
+  deliver(
+    tenantId: TenantId,
+    recipient: Recipient,
+    notification: Notification,
+  ): Promise<DeliveryResult>;
 }

@@ -28,7 +28,11 @@ export interface Notification {
   readonly cardKey?: string;
 }
 
-export type OutboxMessage = { readonly kind: 'teams.notify'; readonly recipient: Recipient; readonly notification: Notification };
+export type OutboxMessage = {
+  readonly kind: 'teams.notify';
+  readonly recipient: Recipient;
+  readonly notification: Notification;
+};
 
 export type OutboxStatus = 'pending' | 'waiting_for_recipient' | 'done' | 'parked';
 
@@ -59,12 +63,19 @@ export interface OutboxStore {
   claimDue(tenantId: TenantId, now: Date, options?: ClaimOutboxOptions): Promise<OutboxRow[]>;
   complete(row: OutboxRow, now: Date): Promise<void>;
   /** Schedules another attempt at `nextAttemptAt`, or parks the row with its last error. */
-  fail(row: OutboxRow, update: { readonly error: string; readonly nextAttemptAt?: Date; readonly park: boolean }, now: Date): Promise<void>;
+  fail(
+    row: OutboxRow,
+    update: { readonly error: string; readonly nextAttemptAt?: Date; readonly park: boolean },
+    now: Date,
+  ): Promise<void>;
   /** Holds the row until the recipient first opens Cabinet. */
   waitForRecipient(row: OutboxRow, now: Date): Promise<void>;
   /** Makes every row waiting for this person due now; returns how many. */
   releaseWaiting(tenantId: TenantId, recipient: Recipient, now: Date): Promise<number>;
-  list(tenantId: TenantId, options?: { readonly statuses?: readonly OutboxStatus[] }): Promise<OutboxRow[]>;
+  list(
+    tenantId: TenantId,
+    options?: { readonly statuses?: readonly OutboxStatus[] },
+  ): Promise<OutboxRow[]>;
   /** Makes a parked (or any not-done) row due now with a fresh attempt budget. */
   retry(tenantId: TenantId, id: string, now: Date): Promise<boolean>;
 }

@@ -11,7 +11,15 @@ import { approvalCardKey } from './submit-change';
 /** Work on a request after approval, and cancellation (approval decisions go through decideApproval). */
 export type RequestAction = Extract<
   ChangeEvent,
-  { readonly type: 'WorkStarted' | 'ImplementationCompleted' | 'Failed' | 'RolledBack' | 'Closed' | 'Cancelled' }
+  {
+    readonly type:
+      | 'WorkStarted'
+      | 'ImplementationCompleted'
+      | 'Failed'
+      | 'RolledBack'
+      | 'Closed'
+      | 'Cancelled';
+  }
 >;
 
 export interface ActOnRequestCommand {
@@ -31,14 +39,21 @@ const MAX_ATTEMPTS = 4;
 const AUTHORISATION_CODES = new Set(['CR.NOT_STAFF', 'CR.NOT_ALLOWED', 'CR.NOT_APPROVED']);
 
 /** Applies a technician's or requester's action to a request, with its audit entry and notifications. */
-export async function actOnRequest(deps: UseCaseDeps, command: ActOnRequestCommand): Promise<ActionOutcome> {
+export async function actOnRequest(
+  deps: UseCaseDeps,
+  command: ActOnRequestCommand,
+): Promise<ActionOutcome> {
   for (let attempt = 1; ; attempt += 1) {
     const visible = await resolveRequest(deps, command.actor, command.requestId);
     if (!visible.ok) return { kind: 'refused', error: visible.error };
     const { client, roles, stored } = visible.value;
     const current = stored.request;
     if (command.version !== undefined && command.version !== current.version) {
-      return { kind: 'refused', error: ChangeRequestErrors.staleVersion(command.version, current.version), request: current };
+      return {
+        kind: 'refused',
+        error: ChangeRequestErrors.staleVersion(command.version, current.version),
+        request: current,
+      };
     }
     const now = deps.clock.now().toISOString();
     const result = transition(current, command.action, { actor: command.actor, roles, now });
@@ -69,22 +84,50 @@ export async function actOnRequest(deps: UseCaseDeps, command: ActOnRequestComma
   }
 }
 
-function actionNotifications(next: ChangeRequest, before: ChangeRequest, actor: Person, techs: readonly Person[]): OutboxMessage[] {
-  const message = (to: Person, template: NotificationTemplate, cardKey?: string): OutboxMessage => ({
+function actionNotifications(
+  next: ChangeRequest,
+  before: ChangeRequest,
+  actor: Person,
+  techs: readonly Person[],
+): OutboxMessage[] {
+  const message = (
+    to: Person,
+    template: NotificationTemplate,
+    cardKey?: string,
+  ): OutboxMessage => ({
     kind: 'teams.notify',
     recipient: { tid: to.tid, oid: to.oid },
-    notification: { template, requestId: next.id, version: next.version, ...(cardKey ? { cardKey } : {}) },
+    notification: {
+      template,
+      requestId: next.id,
+      version: next.version,
+      ...(cardKey ? { cardKey } : {}),
+    },
   });
-  const requesters = [next.requester, ...(next.onBehalfOf ? [next.onBehalfOf] : [])].filter((p) => p.oid !== actor.oid || p.tid !== actor.tid);
-  const template: NotificationTemplate = next.status === 'closed' || next.status === 'rolled_back' ? 'request_closed' : 'status_update';
+  const requesters = [next.requester, ...(next.onBehalfOf ? [next.onBehalfOf] : [])].filter(
+    (p) => p.oid !== actor.oid || p.tid !== actor.tid,
+  );
+  const template: NotificationTemplate =
+    next.status === 'closed' || next.status === 'rolled_back' ? 'request_closed' : 'status_update';
   const messages = requesters.map((p) => message(p, template));
   // A cancelled request must not leave live Approve buttons behind, nor a technician working on it.
   if (next.status === 'cancelled' && before.status === 'awaiting_approval') {
-    messages.push(...(next.approval?.approvers ?? []).map((a) => message(a, 'approval_decided', approvalCardKey(next.id))));
+    messages.push(
+      ...(next.approval?.approvers ?? []).map((a) =>
+        message(a, 'approval_decided', approvalCardKey(next.id)),
+      ),
+    );
   }
-  if (next.status === 'cancelled' && ['approved', 'in_progress', 'implemented', 'failed'].includes(before.status)) {
+  if (
+    next.status === 'cancelled' &&
+    ['approved', 'in_progress', 'implemented', 'failed'].includes(before.status)
+  ) {
     const workers = before.assignee ? [before.assignee] : techs;
-    messages.push(...workers.filter((w) => !(w.oid === actor.oid && w.tid === actor.tid)).map((w) => message(w, 'status_update')));
+    messages.push(
+      ...workers
+        .filter((w) => !(w.oid === actor.oid && w.tid === actor.tid))
+        .map((w) => message(w, 'status_update')),
+    );
   }
   return messages;
 }

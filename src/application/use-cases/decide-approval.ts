@@ -40,7 +40,10 @@ const CORRECTABLE = new Set(['CR.REASON_REQUIRED', 'CR.TEXT_TOO_LONG']);
  * @remarks Every refused click is audited in the client's chain (wrong tenant, not an approver,
  * self-approval, stale card), and nothing else changes.
  */
-export async function decideApproval(deps: UseCaseDeps, command: DecideApprovalCommand): Promise<DecisionOutcome> {
+export async function decideApproval(
+  deps: UseCaseDeps,
+  command: DecideApprovalCommand,
+): Promise<DecisionOutcome> {
   const parsed = parseRequestId(command.requestId);
   if (!parsed) return { kind: 'refused', error: AccessErrors.requestNotFound(command.requestId) };
   const client = (await deps.clients.getByCode(parsed.code))?.profile;
@@ -57,19 +60,35 @@ export async function decideApproval(deps: UseCaseDeps, command: DecideApprovalC
     }
     const current = stored.request;
     // A designated approver clicking again (double click, Teams retry, or after another approver) sees the outcome.
-    const designated = current.approval?.approvers.some((a) => samePerson(a, command.actor)) ?? false;
-    if (current.approval?.decision && designated) return { kind: 'already_decided', request: current };
+    const designated =
+      current.approval?.approvers.some((a) => samePerson(a, command.actor)) ?? false;
+    if (current.approval?.decision && designated)
+      return { kind: 'already_decided', request: current };
 
     const now = deps.clock.now().toISOString();
     const cardHash = command.cardHash?.(current);
     const event =
       command.decision === 'approve'
-        ? { type: 'ApprovalGranted' as const, version: command.version, ...(cardHash ? { cardHash } : {}) }
-        : { type: 'ApprovalDenied' as const, version: command.version, reason: command.reason ?? '', ...(cardHash ? { cardHash } : {}) };
+        ? {
+            type: 'ApprovalGranted' as const,
+            version: command.version,
+            ...(cardHash ? { cardHash } : {}),
+          }
+        : {
+            type: 'ApprovalDenied' as const,
+            version: command.version,
+            reason: command.reason ?? '',
+            ...(cardHash ? { cardHash } : {}),
+          };
     const result = transition(current, event, { actor: command.actor, roles, now });
     if (!result.ok) {
-      if (!CORRECTABLE.has(result.error.code)) await deps.audit.append(client.tenantId, [refusal(command, result.error.code)]);
-      return { kind: 'refused', error: result.error, ...(roles.size > 0 ? { request: current } : {}) };
+      if (!CORRECTABLE.has(result.error.code))
+        await deps.audit.append(client.tenantId, [refusal(command, result.error.code)]);
+      return {
+        kind: 'refused',
+        error: result.error,
+        ...(roles.size > 0 ? { request: current } : {}),
+      };
     }
     try {
       const saved = await deps.requests.update(client.tenantId, stored.etag, {
@@ -86,17 +105,34 @@ export async function decideApproval(deps: UseCaseDeps, command: DecideApprovalC
 }
 
 /** Requester told; the other approvers' cards updated in place; on approval, the client's technicians get a ready card. */
-function decisionNotifications(request: ChangeRequest, client: ClientProfile, decider: Person): OutboxMessage[] {
-  const notify = (to: Person, template: 'approval_decided' | 'ready_to_execute', cardKey?: string): OutboxMessage => ({
+function decisionNotifications(
+  request: ChangeRequest,
+  client: ClientProfile,
+  decider: Person,
+): OutboxMessage[] {
+  const notify = (
+    to: Person,
+    template: 'approval_decided' | 'ready_to_execute',
+    cardKey?: string,
+  ): OutboxMessage => ({
     kind: 'teams.notify',
     recipient: { tid: to.tid, oid: to.oid },
-    notification: { template, requestId: request.id, version: request.version, ...(cardKey ? { cardKey } : {}) },
+    notification: {
+      template,
+      requestId: request.id,
+      version: request.version,
+      ...(cardKey ? { cardKey } : {}),
+    },
   });
-  const messages = [request.requester, ...(request.onBehalfOf ? [request.onBehalfOf] : [])].map((p) => notify(p, 'approval_decided'));
+  const messages = [request.requester, ...(request.onBehalfOf ? [request.onBehalfOf] : [])].map(
+    (p) => notify(p, 'approval_decided'),
+  );
   for (const approver of request.approval?.approvers ?? []) {
-    if (!samePerson(approver, decider)) messages.push(notify(approver, 'approval_decided', approvalCardKey(request.id)));
+    if (!samePerson(approver, decider))
+      messages.push(notify(approver, 'approval_decided', approvalCardKey(request.id)));
   }
-  if (request.status === 'approved') messages.push(...client.techs.map((tech) => notify(tech, 'ready_to_execute')));
+  if (request.status === 'approved')
+    messages.push(...client.techs.map((tech) => notify(tech, 'ready_to_execute')));
   return messages;
 }
 
@@ -105,6 +141,10 @@ function refusal(command: DecideApprovalCommand, code: string): AuditEvent {
     type: 'approval.refused',
     actor: { tid: command.actor.tid, oid: command.actor.oid },
     requestId: parseRequestId(command.requestId)?.id ?? null,
-    payload: { code, decision: command.decision, cardVersion: Number.isSafeInteger(command.version) ? command.version : null },
+    payload: {
+      code,
+      decision: command.decision,
+      cardVersion: Number.isSafeInteger(command.version) ? command.version : null,
+    },
   };
 }

@@ -22,17 +22,26 @@ export interface EditChangeCommand {
  * Edits a request before it is decided. The version moves on, so pending approvals are void and
  * every approver's card is replaced with one for the new version.
  */
-export async function editChange(deps: UseCaseDeps, command: EditChangeCommand): Promise<Result<ChangeRequest, DomainError>> {
+export async function editChange(
+  deps: UseCaseDeps,
+  command: EditChangeCommand,
+): Promise<Result<ChangeRequest, DomainError>> {
   const visible = await resolveRequest(deps, command.actor, command.requestId);
   if (!visible.ok) return visible;
   const { client, roles, stored } = visible.value;
   const current = stored.request;
-  const input = validateChangeInput(current.type, command.fields, { today: deps.clock.now().toISOString().slice(0, 10) });
+  const input = validateChangeInput(current.type, command.fields, {
+    today: deps.clock.now().toISOString().slice(0, 10),
+  });
   if (!input.ok) return input;
   if (command.version !== current.version) {
     return err(ChangeRequestErrors.staleVersion(command.version, current.version));
   }
-  const result = transition(current, { type: 'Edited', changes: input.value }, { actor: command.actor, roles, now: deps.clock.now().toISOString() });
+  const result = transition(
+    current,
+    { type: 'Edited', changes: input.value },
+    { actor: command.actor, roles, now: deps.clock.now().toISOString() },
+  );
   if (!result.ok) return result;
   const next = result.value.next;
   const outbox: OutboxMessage[] =
@@ -40,16 +49,25 @@ export async function editChange(deps: UseCaseDeps, command: EditChangeCommand):
       ? (next.approval?.approvers ?? []).map((a) => ({
           kind: 'teams.notify',
           recipient: { tid: a.tid, oid: a.oid },
-          notification: { template: 'approval_request', requestId: next.id, version: next.version, cardKey: approvalCardKey(next.id) },
+          notification: {
+            template: 'approval_request',
+            requestId: next.id,
+            version: next.version,
+            cardKey: approvalCardKey(next.id),
+          },
         }))
       : [];
   try {
-    const saved = await deps.requests.update(client.tenantId, stored.etag, { request: next, audit: [result.value.audit], outbox });
+    const saved = await deps.requests.update(client.tenantId, stored.etag, {
+      request: next,
+      audit: [result.value.audit],
+      outbox,
+    });
     deps.outboxWritten?.(client.tenantId);
     return ok(saved.request);
   } catch (error: unknown) {
     if (error instanceof ConcurrencyError) {
-        return err(ChangeRequestErrors.staleVersion(command.version, command.version + 1));
+      return err(ChangeRequestErrors.staleVersion(command.version, command.version + 1));
     }
     throw error;
   }

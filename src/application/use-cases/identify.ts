@@ -20,7 +20,10 @@ export interface Identity {
  * @remarks A client-tenant user only ever sees their own tenant's client; MSP staff see the clients
  * they are assigned to. Nobody can name another tenant into scope.
  */
-export async function identify(deps: Pick<UseCaseDeps, 'clients' | 'mspTenantId'>, person: Person): Promise<Identity> {
+export async function identify(
+  deps: Pick<UseCaseDeps, 'clients' | 'mspTenantId'>,
+  person: Person,
+): Promise<Identity> {
   if (person.tid === deps.mspTenantId) {
     const clients = await deps.clients.forStaff(deps.mspTenantId, person.oid);
     const memberships = clients.map((client) => ({ client, roles: rolesFor(client, person) }));
@@ -29,7 +32,11 @@ export async function identify(deps: Pick<UseCaseDeps, 'clients' | 'mspTenantId'
   const stored = await deps.clients.get(person.tid);
   if (!stored) return { person, isMspStaff: false, memberships: [] };
   const roles = rolesFor(stored.profile, person);
-  return { person, isMspStaff: false, memberships: roles.size > 0 ? [{ client: stored.profile, roles }] : [] };
+  return {
+    person,
+    isMspStaff: false,
+    memberships: roles.size > 0 ? [{ client: stored.profile, roles }] : [],
+  };
 }
 
 /** The membership for one client, if the person has any part in it. */
@@ -41,11 +48,19 @@ export function membershipFor(identity: Identity, tenantId: string): ClientMembe
  * The person with a display name: the one Teams sent, or, when the activity carried none (install
  * events often do not), the name the client profile knows them by.
  */
-export async function withDisplayName(deps: Pick<UseCaseDeps, 'clients' | 'mspTenantId'>, person: Person): Promise<Person> {
+export async function withDisplayName(
+  deps: Pick<UseCaseDeps, 'clients' | 'mspTenantId'>,
+  person: Person,
+): Promise<Person> {
   if (person.name) return person;
   const identity = await identify(deps, person);
   const known = identity.memberships
-    .flatMap((m) => [...m.client.admins, ...m.client.approvers, ...m.client.techs, ...m.client.leads])
+    .flatMap((m) => [
+      ...m.client.admins,
+      ...m.client.approvers,
+      ...m.client.techs,
+      ...m.client.leads,
+    ])
     .find((p) => p.tid === person.tid && p.oid === person.oid);
   return { ...person, name: known?.name || 'Someone' };
 }

@@ -35,13 +35,21 @@ export async function onboardClient(
 ): Promise<Result<ClientProfile, DomainError>> {
   const issues: FieldIssue[] = [];
   const tenantId = asTenantId(command.tenantId);
-  if (!tenantId) issues.push({ field: 'tenant', message: 'must be the client\'s Entra tenant id (a GUID)' });
-  if (tenantId === deps.mspTenantId) issues.push({ field: 'tenant', message: 'is the MSP\'s own tenant, not a client' });
+  if (!tenantId)
+    issues.push({ field: 'tenant', message: "must be the client's Entra tenant id (a GUID)" });
+  if (tenantId === deps.mspTenantId)
+    issues.push({ field: 'tenant', message: "is the MSP's own tenant, not a client" });
   const code = asClientCode(command.code);
-  if (!code) issues.push({ field: 'code', message: 'must be 2–16 letters or digits starting with a letter, e.g. CONTOSO' });
+  if (!code)
+    issues.push({
+      field: 'code',
+      message: 'must be 2–16 letters or digits starting with a letter, e.g. CONTOSO',
+    });
   const name = command.name.trim();
-  if (name.length === 0 || name.length > 120) issues.push({ field: 'name', message: 'must be 1–120 characters' });
-  const people = (role: ClientRoleList, tid: TenantId | undefined) => toPeople(command[role] ?? [], tid, role, issues);
+  if (name.length === 0 || name.length > 120)
+    issues.push({ field: 'name', message: 'must be 1–120 characters' });
+  const people = (role: ClientRoleList, tid: TenantId | undefined) =>
+    toPeople(command[role] ?? [], tid, role, issues);
   const profile = {
     tenantId: tenantId!,
     code: code!,
@@ -55,7 +63,13 @@ export async function onboardClient(
   if (issues.length > 0) return err(new ValidationError(issues));
   try {
     const stored = await deps.clients.create(profile, [
-      clientEvent('client.onboarded', command.operator, profile, { code: profile.code }, { name: profile.name }),
+      clientEvent(
+        'client.onboarded',
+        command.operator,
+        profile,
+        { code: profile.code },
+        { name: profile.name },
+      ),
     ]);
     return ok(stored.profile);
   } catch (error: unknown) {
@@ -78,9 +92,13 @@ export async function setClientRole(
 ): Promise<Result<ClientProfile, DomainError>> {
   const tenantId = asTenantId(command.tenantId);
   const stored = tenantId ? await deps.clients.get(tenantId) : undefined;
-  if (!stored) return err(new DomainError('CLIENT.NOT_FOUND', `No client with tenant ${command.tenantId}.`));
+  if (!stored)
+    return err(new DomainError('CLIENT.NOT_FOUND', `No client with tenant ${command.tenantId}.`));
   const issues: FieldIssue[] = [];
-  const memberTenant = command.role === 'techs' || command.role === 'leads' ? deps.mspTenantId : stored.profile.tenantId;
+  const memberTenant =
+    command.role === 'techs' || command.role === 'leads'
+      ? deps.mspTenantId
+      : stored.profile.tenantId;
   const people = toPeople(command.people, memberTenant, command.role, issues);
   if (issues.length > 0) return err(new ValidationError(issues));
   const profile: ClientProfile = { ...stored.profile, [command.role]: people };
@@ -96,18 +114,43 @@ export async function setClientRole(
   return ok(saved.profile);
 }
 
-function toPeople(input: readonly PersonInput[], tid: TenantId | undefined, role: string, issues: FieldIssue[]): Person[] {
+function toPeople(
+  input: readonly PersonInput[],
+  tid: TenantId | undefined,
+  role: string,
+  issues: FieldIssue[],
+): Person[] {
   const people: Person[] = [];
   for (const [index, p] of input.entries()) {
     const oid = asObjectId(p.oid);
     const name = p.name.trim();
-    if (!oid) issues.push({ field: `${role}[${index}]`, message: `"${p.oid.slice(0, 60)}" is not an Entra object id (a GUID)` });
-    if (name.length === 0 || name.length > 120) issues.push({ field: `${role}[${index}]`, message: 'needs a display name of 1–120 characters' });
+    if (!oid)
+      issues.push({
+        field: `${role}[${index}]`,
+        message: `"${p.oid.slice(0, 60)}" is not an Entra object id (a GUID)`,
+      });
+    if (name.length === 0 || name.length > 120)
+      issues.push({
+        field: `${role}[${index}]`,
+        message: 'needs a display name of 1–120 characters',
+      });
     if (oid && tid && !people.some((x) => x.oid === oid)) people.push({ tid, oid, name });
   }
   return people;
 }
 
-function clientEvent(type: AuditEvent['type'], operator: AuditActor, profile: ClientProfile, payload: JsonObject, personal: JsonObject): AuditEvent {
-  return { type, actor: operator, requestId: null, payload: { tenantId: profile.tenantId, ...payload }, personal };
+function clientEvent(
+  type: AuditEvent['type'],
+  operator: AuditActor,
+  profile: ClientProfile,
+  payload: JsonObject,
+  personal: JsonObject,
+): AuditEvent {
+  return {
+    type,
+    actor: operator,
+    requestId: null,
+    payload: { tenantId: profile.tenantId, ...payload },
+    personal,
+  };
 }

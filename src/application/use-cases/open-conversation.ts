@@ -27,13 +27,26 @@ export async function openConversation(
 ): Promise<OpenedConversation> {
   const { person } = command;
   const identity = await identify(deps, person);
-  const { created } = await deps.conversations.save({ tid: person.tid, oid: person.oid, reference: command.reference });
+  const { created } = await deps.conversations.save({
+    tid: person.tid,
+    oid: person.oid,
+    reference: command.reference,
+  });
   const existing = created ? undefined : await deps.conversations.get(person.tid, person.oid);
-  const welcome = !existing?.welcomedAt && (await deps.conversations.markWelcomed(person.tid, person.oid, deps.clock.now().toISOString()));
-  const partitions = person.tid === deps.mspTenantId ? identity.memberships.map((m) => m.client.tenantId) : [person.tid];
+  const welcome =
+    !existing?.welcomedAt &&
+    (await deps.conversations.markWelcomed(person.tid, person.oid, deps.clock.now().toISOString()));
+  const partitions =
+    person.tid === deps.mspTenantId
+      ? identity.memberships.map((m) => m.client.tenantId)
+      : [person.tid];
   let released = 0;
   for (const tenantId of partitions) {
-    const count = await deps.outbox.releaseWaiting(tenantId, { tid: person.tid, oid: person.oid }, deps.clock.now());
+    const count = await deps.outbox.releaseWaiting(
+      tenantId,
+      { tid: person.tid, oid: person.oid },
+      deps.clock.now(),
+    );
     if (count > 0) deps.outboxWritten?.(tenantId);
     released += count;
   }

@@ -67,7 +67,9 @@ export class OutboxRelay {
 
   /** Starts delivery right away after a commit, without waiting for the next sweep. */
   kick(tenantId: TenantId): void {
-    this.deliverDue(tenantId).catch((error: unknown) => this.log(`outbox delivery for ${tenantId} failed: ${describe(error)}`));
+    this.deliverDue(tenantId).catch((error: unknown) =>
+      this.log(`outbox delivery for ${tenantId} failed: ${describe(error)}`),
+    );
   }
 
   /** One pass over every client's partition. */
@@ -103,7 +105,10 @@ export class OutboxRelay {
   private async drain(tenantId: TenantId): Promise<number> {
     let delivered = 0;
     for (;;) {
-      const rows = await this.deps.outbox.claimDue(tenantId, this.deps.clock.now(), { leaseMs: this.leaseMs, limit: 20 });
+      const rows = await this.deps.outbox.claimDue(tenantId, this.deps.clock.now(), {
+        leaseMs: this.leaseMs,
+        limit: 20,
+      });
       if (rows.length === 0) return delivered;
       // One person's messages go in order (a re-issued card must update the first, not race it); people in parallel.
       const byRecipient = new Map<string, OutboxRow[]>();
@@ -135,12 +140,25 @@ export class OutboxRelay {
     } catch (error: unknown) {
       const attempts = row.attempts + 1;
       const park = attempts >= this.maxAttempts;
-      const delay = Math.min(this.maxDelayMs, this.baseDelayMs * 2 ** (attempts - 1)) * this.random();
+      const delay =
+        Math.min(this.maxDelayMs, this.baseDelayMs * 2 ** (attempts - 1)) * this.random();
       const now = this.deps.clock.now();
-      this.log(`outbox ${row.id} attempt ${attempts} failed${park ? ', parked' : ''}: ${describe(error)}`);
+      this.log(
+        `outbox ${row.id} attempt ${attempts} failed${park ? ', parked' : ''}: ${describe(error)}`,
+      );
       await this.deps.outbox
-        .fail(row, { error: describe(error).slice(0, 1000), nextAttemptAt: new Date(now.getTime() + delay), park }, now)
-        .catch((failError: unknown) => this.log(`outbox ${row.id} could not record failure: ${describe(failError)}`));
+        .fail(
+          row,
+          {
+            error: describe(error).slice(0, 1000),
+            nextAttemptAt: new Date(now.getTime() + delay),
+            park,
+          },
+          now,
+        )
+        .catch((failError: unknown) =>
+          this.log(`outbox ${row.id} could not record failure: ${describe(failError)}`),
+        );
       return false;
     }
   }

@@ -19,7 +19,11 @@ export interface VisibleRequest {
  * it does not exist or belongs to a tenant the person has no part in.
  * @remarks Client users see their own tenant's requests; MSP staff see the clients they serve.
  */
-export async function resolveRequest(deps: UseCaseDeps, actor: Person, requestId: string): Promise<Result<VisibleRequest, DomainError>> {
+export async function resolveRequest(
+  deps: UseCaseDeps,
+  actor: Person,
+  requestId: string,
+): Promise<Result<VisibleRequest, DomainError>> {
   const parsed = parseRequestId(requestId);
   if (!parsed) return err(AccessErrors.requestNotFound(requestId.slice(0, 40)));
   const client = (await deps.clients.getByCode(parsed.code))?.profile;
@@ -39,7 +43,9 @@ export async function listVisibleRequests(
   memberships: readonly { readonly client: ClientProfile }[],
   options: { readonly limit?: number } = {},
 ): Promise<ChangeRequest[]> {
-  const lists = await Promise.all(memberships.map((m) => deps.requests.list(m.client.tenantId, { limit: options.limit ?? 20 })));
+  const lists = await Promise.all(
+    memberships.map((m) => deps.requests.list(m.client.tenantId, { limit: options.limit ?? 20 })),
+  );
   return lists
     .flat()
     .sort((a, b) => b.updatedAt.localeCompare(a.updatedAt))

@@ -1,5 +1,11 @@
 import type { ChangeRequest, Person } from '../../domain/change-request/change-request';
-import { createChangeRequest, samePerson, transition, type Transition, type TransitionContext } from '../../domain/change-request/change-request.machine';
+import {
+  createChangeRequest,
+  samePerson,
+  transition,
+  type Transition,
+  type TransitionContext,
+} from '../../domain/change-request/change-request.machine';
 import { validateChangeInput } from '../../domain/change-request/change-request.payloads';
 import { ChangeRequestErrors } from '../../domain/change-request/change-request.errors';
 import { mayRaise } from '../../domain/client/client';
@@ -33,7 +39,10 @@ export const approvalCardKey = (requestId: string) => `approval:${requestId}`;
  * Raises a change request: validates the form, creates the request with the client's next number,
  * triages it and sends it for approval — one transaction with its audit entries and approval cards.
  */
-export async function submitChange(deps: UseCaseDeps, command: SubmitChangeCommand): Promise<Result<SubmittedChange, DomainError>> {
+export async function submitChange(
+  deps: UseCaseDeps,
+  command: SubmitChangeCommand,
+): Promise<Result<SubmittedChange, DomainError>> {
   const identity = await identify(deps, command.actor);
   const isMsp = command.actor.tid === deps.mspTenantId;
   const membership = isMsp
@@ -42,16 +51,22 @@ export async function submitChange(deps: UseCaseDeps, command: SubmitChangeComma
       : undefined
     : membershipFor(identity, command.actor.tid);
   if (!membership || !mayRaise(membership.roles)) {
-    if (isMsp && identity.isMspStaff) return err(command.clientTenantId ? AccessErrors.clientNotAllowed() : AccessErrors.chooseClient());
+    if (isMsp && identity.isMspStaff)
+      return err(
+        command.clientTenantId ? AccessErrors.clientNotAllowed() : AccessErrors.chooseClient(),
+      );
     return err(AccessErrors.notRegistered());
   }
   const client = membership.client;
   const now = deps.clock.now();
-  const input = validateChangeInput(command.type, command.fields, { today: now.toISOString().slice(0, 10) });
+  const input = validateChangeInput(command.type, command.fields, {
+    today: now.toISOString().slice(0, 10),
+  });
   if (!input.ok) return input;
 
   const draftApprovers = client.approvers.filter((a) => a.tid === client.tenantId);
-  if (draftApprovers.every((a) => samePerson(a, command.actor))) return err(ChangeRequestErrors.noApprovers());
+  if (draftApprovers.every((a) => samePerson(a, command.actor)))
+    return err(ChangeRequestErrors.noApprovers());
 
   const at = now.toISOString();
   const stored = await deps.requests.create(client.tenantId, (number) => {
@@ -64,14 +79,26 @@ export async function submitChange(deps: UseCaseDeps, command: SubmitChangeComma
       source: isMsp ? 'msp' : 'teams',
       now: at,
     });
-    const system: TransitionContext = { actor: command.actor, roles: new Set(), system: true, now: at };
+    const system: TransitionContext = {
+      actor: command.actor,
+      roles: new Set(),
+      system: true,
+      now: at,
+    };
     const triaged = mustTransition(transition(created.next, { type: 'Triaged' }, system));
-    const sent = mustTransition(transition(triaged.next, { type: 'ApprovalRequested', approvers: draftApprovers }, system));
+    const sent = mustTransition(
+      transition(triaged.next, { type: 'ApprovalRequested', approvers: draftApprovers }, system),
+    );
     const request = sent.next;
     const outbox: OutboxMessage[] = (request.approval?.approvers ?? []).map((approver) => ({
       kind: 'teams.notify',
       recipient: { tid: approver.tid, oid: approver.oid },
-      notification: { template: 'approval_request', requestId: request.id, version: request.version, cardKey: approvalCardKey(request.id) },
+      notification: {
+        template: 'approval_request',
+        requestId: request.id,
+        version: request.version,
+        cardKey: approvalCardKey(request.id),
+      },
     }));
     return { request, audit: [created.audit, triaged.audit, sent.audit], outbox };
   });
@@ -79,11 +106,17 @@ export async function submitChange(deps: UseCaseDeps, command: SubmitChangeComma
 
   const approvers = stored.request.approval?.approvers ?? [];
   const reachable = await deps.conversations.reachable(approvers);
-  return ok({ request: stored.request, unreachedApprovers: approvers.filter((a) => !reachable.has(`${a.tid}|${a.oid}`)) });
+  return ok({
+    request: stored.request,
+    unreachedApprovers: approvers.filter((a) => !reachable.has(`${a.tid}|${a.oid}`)),
+  });
 }
 
 /** Transitions inside a create are pre-checked; a refusal there is a broken invariant, not a user error. */
 function mustTransition(result: Result<Transition, DomainError>): Transition {
-  if (!result.ok) throw new Error(`Invariant broken while submitting: ${result.error.code}`, { cause: result.error });
+  if (!result.ok)
+    throw new Error(`Invariant broken while submitting: ${result.error.code}`, {
+      cause: result.error,
+    });
   return result.value;
 }

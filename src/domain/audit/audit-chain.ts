@@ -63,7 +63,11 @@ export function verifyChain(tenantId: string, entries: readonly StoredAuditEntry
   for (const stored of entries) {
     const fail = (reason: string): ChainVerdict => ({ ok: false, seq: expectedSeq, reason });
     if (stored.seq !== expectedSeq) {
-      return fail(stored.seq > expectedSeq ? `entry ${expectedSeq} is missing (next stored is ${stored.seq})` : `entry ${stored.seq} is out of order`);
+      return fail(
+        stored.seq > expectedSeq
+          ? `entry ${expectedSeq} is missing (next stored is ${stored.seq})`
+          : `entry ${stored.seq} is out of order`,
+      );
     }
     let parsed: unknown;
     try {
@@ -72,7 +76,8 @@ export function verifyChain(tenantId: string, entries: readonly StoredAuditEntry
       return fail('stored entry is not JSON');
     }
     if (!isEntryShape(parsed)) return fail('stored entry does not have the audit entry fields');
-    if (canonicalize(parsed) !== stored.canonical) return fail('stored entry is not in canonical form');
+    if (canonicalize(parsed) !== stored.canonical)
+      return fail('stored entry is not in canonical form');
     if (parsed.seq !== expectedSeq) return fail(`entry claims seq ${parsed.seq}`);
     if (parsed.tenantId !== tenantId) return fail(`entry belongs to tenant ${parsed.tenantId}`);
     if (parsed.prev !== prev) return fail('prev does not match the hash of the previous entry');
@@ -123,7 +128,16 @@ export function chainEvents(
   let prev = head?.hash ?? GENESIS_HASH;
   return events.map((event) => {
     seq += 1;
-    const stored = sealEntry({ tenantId, seq, prev, ts, type: event.type, actor: event.actor, requestId: event.requestId, payload: event.payload });
+    const stored = sealEntry({
+      tenantId,
+      seq,
+      prev,
+      ts,
+      type: event.type,
+      actor: event.actor,
+      requestId: event.requestId,
+      payload: event.payload,
+    });
     prev = stored.hash;
     return stored;
   });

@@ -3,21 +3,53 @@ import { DomainError } from '../shared/errors';
 /** Stable codes for every way a change request can refuse an event. */
 export const ChangeRequestErrors = {
   invalidTransition: (from: string, event: string) =>
-    new DomainError('CR.INVALID_TRANSITION', `A request that is ${from.replace('_', ' ')} cannot be ${event}.`, { from, event }),
-  notAnApprover: () => new DomainError('CR.NOT_AN_APPROVER', 'You are not a designated approver for this request.'),
-  selfApproval: () => new DomainError('CR.SELF_APPROVAL', 'You cannot decide on a request you raised.'),
+    new DomainError(
+      'CR.INVALID_TRANSITION',
+      `A request that is ${from.replace('_', ' ')} cannot be ${event}.`,
+      { from, event },
+    ),
+  notAnApprover: () =>
+    new DomainError('CR.NOT_AN_APPROVER', 'You are not a designated approver for this request.'),
+  selfApproval: () =>
+    new DomainError('CR.SELF_APPROVAL', 'You cannot decide on a request you raised.'),
   staleVersion: (seen: number, current: number) =>
-    new DomainError('CR.STALE_VERSION', `This card shows version ${seen}, but the request is now at version ${current}.`, { seen, current }),
+    new DomainError(
+      'CR.STALE_VERSION',
+      `This card shows version ${seen}, but the request is now at version ${current}.`,
+      { seen, current },
+    ),
   alreadyDecided: (outcome: string) =>
     new DomainError('CR.ALREADY_DECIDED', `This request has already been ${outcome}.`, { outcome }),
   noApprovers: () =>
-    new DomainError('CR.NO_APPROVERS', 'This client has no designated approver other than the requester; ask your MSP to set approvers.'),
-  notStaff: () => new DomainError('CR.NOT_STAFF', 'Only the MSP technicians assigned to this client can do this.'),
+    new DomainError(
+      'CR.NO_APPROVERS',
+      'This client has no designated approver other than the requester; ask your MSP to set approvers.',
+    ),
+  notStaff: () =>
+    new DomainError(
+      'CR.NOT_STAFF',
+      'Only the MSP technicians assigned to this client can do this.',
+    ),
   notRequesterOrStaff: () =>
-    new DomainError('CR.NOT_ALLOWED', 'Only the requester or the MSP technicians assigned to this client can do this.'),
-  notApproved: () => new DomainError('CR.NOT_APPROVED', 'Work cannot start without a recorded approval of the current version.'),
-  reasonRequired: (what: string) => new DomainError('CR.REASON_REQUIRED', `A reason is required to ${what}.`),
+    new DomainError(
+      'CR.NOT_ALLOWED',
+      'Only the requester or the MSP technicians assigned to this client can do this.',
+    ),
+  notApproved: () =>
+    new DomainError(
+      'CR.NOT_APPROVED',
+      'Work cannot start without a recorded approval of the current version.',
+    ),
+  reasonRequired: (what: string) =>
+    new DomainError('CR.REASON_REQUIRED', `A reason is required to ${what}.`),
   textTooLong: (field: string, max: number) =>
-    new DomainError('CR.TEXT_TOO_LONG', `${field} must be at most ${max} characters.`, { field, max }),
-  typeChanged: () => new DomainError('CR.TYPE_CHANGED', 'An edit cannot change the type of a request; cancel it and raise a new one.'),
+    new DomainError('CR.TEXT_TOO_LONG', `${field} must be at most ${max} characters.`, {
+      field,
+      max,
+    }),
+  typeChanged: () =>
+    new DomainError(
+      'CR.TYPE_CHANGED',
+      'An edit cannot change the type of a request; cancel it and raise a new one.',
+    ),
 } as const;

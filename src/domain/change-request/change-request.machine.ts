@@ -22,7 +22,12 @@ export type ChangeEvent =
   | { readonly type: 'Triaged' }
   | { readonly type: 'ApprovalRequested'; readonly approvers: readonly Person[] }
   | { readonly type: 'ApprovalGranted'; readonly version: number; readonly cardHash?: string }
-  | { readonly type: 'ApprovalDenied'; readonly version: number; readonly reason: string; readonly cardHash?: string }
+  | {
+      readonly type: 'ApprovalDenied';
+      readonly version: number;
+      readonly reason: string;
+      readonly cardHash?: string;
+    }
   | { readonly type: 'Edited'; readonly changes: ChangeInput }
   | { readonly type: 'WorkStarted' }
   | { readonly type: 'ImplementationCompleted'; readonly notes?: string }
@@ -80,7 +85,13 @@ export function createChangeRequest(input: ChangeInput, meta: NewChangeRequest):
   return {
     next,
     audit: event('request.submitted', meta.requester, next, {
-      payload: { status: 'submitted', changeType: input.type, changeClass: 'normal', source: meta.source, version: 1 },
+      payload: {
+        status: 'submitted',
+        changeType: input.type,
+        changeClass: 'normal',
+        source: meta.source,
+        version: 1,
+      },
       personal: {
         title: input.title,
         description: input.description,
@@ -97,7 +108,11 @@ export function createChangeRequest(input: ChangeInput, meta: NewChangeRequest):
  * acting context; returns the next request and its one audit event, or why the event is refused.
  * @remarks A refused event changes nothing; callers persist `next` and `audit` together or not at all.
  */
-export function transition(cr: ChangeRequest, ev: ChangeEvent, ctx: TransitionContext): Result<Transition, DomainError> {
+export function transition(
+  cr: ChangeRequest,
+  ev: ChangeEvent,
+  ctx: TransitionContext,
+): Result<Transition, DomainError> {
   if (isTerminal(cr.status)) return err(E.invalidTransition(cr.status, describe(ev)));
   switch (ev.type) {
     case 'Triaged':
@@ -112,7 +127,15 @@ export function transition(cr: ChangeRequest, ev: ChangeEvent, ctx: TransitionCo
       if (approvers.length === 0) return err(E.noApprovers());
       const approval: ApprovalRound = { version: cr.version, approvers, requestedAt: ctx.now };
       return ok(
-        step(cr, ctx, 'awaiting_approval', 'approval.requested', { approverOids: approvers.map((a) => a.oid) }, {}, { approval }),
+        step(
+          cr,
+          ctx,
+          'awaiting_approval',
+          'approval.requested',
+          { approverOids: approvers.map((a) => a.oid) },
+          {},
+          { approval },
+        ),
       );
     }
 
@@ -121,31 +144,63 @@ export function transition(cr: ChangeRequest, ev: ChangeEvent, ctx: TransitionCo
       const refused = checkDecision(cr, ev.version, ctx);
       if (refused) return err(refused);
       if (ev.type === 'ApprovalGranted') {
-        const decision = { outcome: 'approved' as const, by: ctx.actor, at: ctx.now, ...(ev.cardHash ? { cardHash: ev.cardHash } : {}) };
+        const decision = {
+          outcome: 'approved' as const,
+          by: ctx.actor,
+          at: ctx.now,
+          ...(ev.cardHash ? { cardHash: ev.cardHash } : {}),
+        };
         return ok(
-          step(cr, ctx, 'approved', 'approval.granted', { approvalVersion: ev.version, cardHash: ev.cardHash ?? null }, {}, {
-            approval: { ...cr.approval!, decision },
-          }),
+          step(
+            cr,
+            ctx,
+            'approved',
+            'approval.granted',
+            { approvalVersion: ev.version, cardHash: ev.cardHash ?? null },
+            {},
+            {
+              approval: { ...cr.approval!, decision },
+            },
+          ),
         );
       }
       const reason = ev.reason.trim();
       if (reason.length === 0) return err(E.reasonRequired('deny a request'));
       if (reason.length > NOTE_MAX) return err(E.textTooLong('The reason', NOTE_MAX));
-      const decision = { outcome: 'denied' as const, by: ctx.actor, at: ctx.now, reason, ...(ev.cardHash ? { cardHash: ev.cardHash } : {}) };
+      const decision = {
+        outcome: 'denied' as const,
+        by: ctx.actor,
+        at: ctx.now,
+        reason,
+        ...(ev.cardHash ? { cardHash: ev.cardHash } : {}),
+      };
       return ok(
-        step(cr, ctx, 'denied', 'approval.denied', { approvalVersion: ev.version, cardHash: ev.cardHash ?? null }, { reason }, {
-          approval: { ...cr.approval!, decision },
-        }),
+        step(
+          cr,
+          ctx,
+          'denied',
+          'approval.denied',
+          { approvalVersion: ev.version, cardHash: ev.cardHash ?? null },
+          { reason },
+          {
+            approval: { ...cr.approval!, decision },
+          },
+        ),
       );
     }
 
     case 'Edited': {
-      if (!['submitted', 'triaged', 'awaiting_approval'].includes(cr.status)) return err(E.invalidTransition(cr.status, describe(ev)));
-      if (!isRequester(cr, ctx.actor) && !isMspStaff(ctx.roles)) return err(E.notRequesterOrStaff());
+      if (!['submitted', 'triaged', 'awaiting_approval'].includes(cr.status))
+        return err(E.invalidTransition(cr.status, describe(ev)));
+      if (!isRequester(cr, ctx.actor) && !isMspStaff(ctx.roles))
+        return err(E.notRequesterOrStaff());
       if (ev.changes.type !== cr.type) return err(E.typeChanged());
       const version = cr.version + 1;
       // Editing invalidates the pending round: a fresh round at the new version re-issues the cards.
-      const approval = cr.approval && cr.status === 'awaiting_approval' ? { ...cr.approval, version, requestedAt: ctx.now } : cr.approval;
+      const approval =
+        cr.approval && cr.status === 'awaiting_approval'
+          ? { ...cr.approval, version, requestedAt: ctx.now }
+          : cr.approval;
       const next: ChangeRequest = {
         ...cr,
         title: ev.changes.title,
@@ -158,17 +213,36 @@ export function transition(cr: ChangeRequest, ev: ChangeEvent, ctx: TransitionCo
       return ok({
         next,
         audit: event('request.edited', auditActor(ctx), next, {
-          payload: { status: cr.status, version, supersededApprovalVersion: cr.status === 'awaiting_approval' ? cr.version : null },
-          personal: { title: ev.changes.title, description: ev.changes.description, details: ev.changes.payload as unknown as JsonObject },
+          payload: {
+            status: cr.status,
+            version,
+            supersededApprovalVersion: cr.status === 'awaiting_approval' ? cr.version : null,
+          },
+          personal: {
+            title: ev.changes.title,
+            description: ev.changes.description,
+            details: ev.changes.payload as unknown as JsonObject,
+          },
         }),
       });
     }
 
     case 'WorkStarted': {
-      if (cr.status !== 'approved' && cr.status !== 'failed') return err(E.invalidTransition(cr.status, describe(ev)));
+      if (cr.status !== 'approved' && cr.status !== 'failed')
+        return err(E.invalidTransition(cr.status, describe(ev)));
       if (!isMspStaff(ctx.roles)) return err(E.notStaff());
       if (!hasCurrentApproval(cr)) return err(E.notApproved());
-      return ok(step(cr, ctx, 'in_progress', 'work.started', { retry: cr.status === 'failed' }, {}, { assignee: ctx.actor }));
+      return ok(
+        step(
+          cr,
+          ctx,
+          'in_progress',
+          'work.started',
+          { retry: cr.status === 'failed' },
+          {},
+          { assignee: ctx.actor },
+        ),
+      );
     }
 
     case 'ImplementationCompleted': {
@@ -185,7 +259,17 @@ export function transition(cr: ChangeRequest, ev: ChangeEvent, ctx: TransitionCo
       const reason = ev.reason.trim();
       if (reason.length === 0) return err(E.reasonRequired('mark a change as failed'));
       if (reason.length > NOTE_MAX) return err(E.textTooLong('The reason', NOTE_MAX));
-      return ok(step(cr, ctx, 'failed', 'request.failed', {}, { reason }, { failure: { reason, by: ctx.actor, at: ctx.now } }));
+      return ok(
+        step(
+          cr,
+          ctx,
+          'failed',
+          'request.failed',
+          {},
+          { reason },
+          { failure: { reason, by: ctx.actor, at: ctx.now } },
+        ),
+      );
     }
 
     case 'RolledBack': {
@@ -194,37 +278,66 @@ export function transition(cr: ChangeRequest, ev: ChangeEvent, ctx: TransitionCo
       const notes = ev.notes.trim();
       if (notes.length > NOTE_MAX) return err(E.textTooLong('The notes', NOTE_MAX));
       return ok(
-        step(cr, ctx, 'rolled_back', 'request.rolled_back', { outcome: 'rolled_back' }, { notes }, {
-          closure: { outcome: 'rolled_back', notes, by: ctx.actor, at: ctx.now },
-        }),
+        step(
+          cr,
+          ctx,
+          'rolled_back',
+          'request.rolled_back',
+          { outcome: 'rolled_back' },
+          { notes },
+          {
+            closure: { outcome: 'rolled_back', notes, by: ctx.actor, at: ctx.now },
+          },
+        ),
       );
     }
 
     case 'Closed': {
-      const allowed = cr.status === 'implemented' || (cr.status === 'failed' && ev.outcome === 'failed');
+      const allowed =
+        cr.status === 'implemented' || (cr.status === 'failed' && ev.outcome === 'failed');
       if (!allowed) return err(E.invalidTransition(cr.status, describe(ev)));
       if (!isMspStaff(ctx.roles)) return err(E.notStaff());
-      if (cr.status === 'implemented' && (ev.outcome === 'failed' || ev.outcome === 'rolled_back')) {
+      if (
+        cr.status === 'implemented' &&
+        (ev.outcome === 'failed' || ev.outcome === 'rolled_back')
+      ) {
         return err(E.invalidTransition(cr.status, `closed as ${ev.outcome}`));
       }
       const notes = ev.notes.trim();
       if (notes.length > NOTE_MAX) return err(E.textTooLong('The notes', NOTE_MAX));
       return ok(
-        step(cr, ctx, 'closed', 'request.closed', { outcome: ev.outcome }, { notes }, {
-          closure: { outcome: ev.outcome, notes, by: ctx.actor, at: ctx.now },
-        }),
+        step(
+          cr,
+          ctx,
+          'closed',
+          'request.closed',
+          { outcome: ev.outcome },
+          { notes },
+          {
+            closure: { outcome: ev.outcome, notes, by: ctx.actor, at: ctx.now },
+          },
+        ),
       );
     }
 
     case 'Cancelled': {
-      if (!isRequester(cr, ctx.actor) && !isMspStaff(ctx.roles)) return err(E.notRequesterOrStaff());
+      if (!isRequester(cr, ctx.actor) && !isMspStaff(ctx.roles))
+        return err(E.notRequesterOrStaff());
       const reason = ev.reason.trim();
       if (reason.length === 0) return err(E.reasonRequired('cancel a request'));
       if (reason.length > NOTE_MAX) return err(E.textTooLong('The reason', NOTE_MAX));
       return ok(
-        step(cr, ctx, 'cancelled', 'request.cancelled', { from: cr.status }, { reason }, {
-          cancellation: { reason, by: ctx.actor, at: ctx.now },
-        }),
+        step(
+          cr,
+          ctx,
+          'cancelled',
+          'request.cancelled',
+          { from: cr.status },
+          { reason },
+          {
+            cancellation: { reason, by: ctx.actor, at: ctx.now },
+          },
+        ),
       );
     }
   }
@@ -232,17 +345,26 @@ export function transition(cr: ChangeRequest, ev: ChangeEvent, ctx: TransitionCo
 
 /** The requester, or the client person a request was raised on behalf of. */
 export function isRequester(cr: ChangeRequest, who: Person): boolean {
-  return samePerson(cr.requester, who) || (cr.onBehalfOf !== undefined && samePerson(cr.onBehalfOf, who));
+  return (
+    samePerson(cr.requester, who) || (cr.onBehalfOf !== undefined && samePerson(cr.onBehalfOf, who))
+  );
 }
 
-export function samePerson(a: { readonly tid: string; readonly oid: string }, b: { readonly tid: string; readonly oid: string }): boolean {
+export function samePerson(
+  a: { readonly tid: string; readonly oid: string },
+  b: { readonly tid: string; readonly oid: string },
+): boolean {
   return a.tid === b.tid && a.oid === b.oid;
 }
 
 /** True when the current version carries an approval decision: the gate for any execution. */
 export function hasCurrentApproval(cr: ChangeRequest): boolean {
   const decision = cr.approval?.decision;
-  return decision?.outcome === 'approved' && cr.approval?.version === cr.version && !isRequester(cr, decision.by);
+  return (
+    decision?.outcome === 'approved' &&
+    cr.approval?.version === cr.version &&
+    !isRequester(cr, decision.by)
+  );
 }
 
 /** Designated approvers of the client, minus anyone who raised the request (no self-approval). */
@@ -251,7 +373,11 @@ function eligibleApprovers(cr: ChangeRequest, approvers: readonly Person[]): Per
 }
 
 /** Why `ctx.actor` may not decide this approval round now, or undefined if they may. */
-export function checkDecision(cr: ChangeRequest, seenVersion: number, ctx: TransitionContext): DomainError | undefined {
+export function checkDecision(
+  cr: ChangeRequest,
+  seenVersion: number,
+  ctx: TransitionContext,
+): DomainError | undefined {
   // Who may decide is checked first, so nobody learns the state of a round they have no part in.
   const round = cr.approval;
   if (!round) return E.invalidTransition(cr.status, 'decided');
@@ -259,7 +385,8 @@ export function checkDecision(cr: ChangeRequest, seenVersion: number, ctx: Trans
   if (!round.approvers.some((a) => samePerson(a, ctx.actor))) return E.notAnApprover();
   if (round.decision) return E.alreadyDecided(round.decision.outcome);
   if (cr.status !== 'awaiting_approval') return E.invalidTransition(cr.status, 'decided');
-  if (seenVersion !== cr.version || round.version !== cr.version) return E.staleVersion(seenVersion, cr.version);
+  if (seenVersion !== cr.version || round.version !== cr.version)
+    return E.staleVersion(seenVersion, cr.version);
   return undefined;
 }
 

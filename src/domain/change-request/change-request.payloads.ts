@@ -3,7 +3,14 @@ import { ValidationError, type FieldIssue } from '../shared/errors';
 import { err, ok, type Result } from '../shared/result';
 
 /** The six change types (DESIGN.md §2), each with its own form and payload schema. */
-export const CHANGE_TYPES = ['new_user', 'offboard', 'licence_change', 'access_change', 'general', 'incident'] as const;
+export const CHANGE_TYPES = [
+  'new_user',
+  'offboard',
+  'licence_change',
+  'access_change',
+  'general',
+  'incident',
+] as const;
 export type ChangeType = (typeof CHANGE_TYPES)[number];
 
 export const TITLE_MAX = 120;
@@ -11,13 +18,17 @@ export const DESCRIPTION_MAX = 4000;
 export const NOTE_MAX = 2000;
 
 // UPN: a mail-style local part (Entra allows up to 64 chars before the @) and a DNS domain.
-const UPN = /^[A-Za-z0-9](?:[A-Za-z0-9._'+-]{0,62}[A-Za-z0-9_'+-])?@[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?(?:\.[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?)*\.[A-Za-z]{2,63}$/;
+const UPN =
+  /^[A-Za-z0-9](?:[A-Za-z0-9._'+-]{0,62}[A-Za-z0-9_'+-])?@[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?(?:\.[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?)*\.[A-Za-z]{2,63}$/;
 const SKU = /^[A-Z0-9_]{2,64}$/;
 
 const trimmed = (max: number) => z.string().trim().max(max, `must be at most ${max} characters`);
 const requiredText = (max: number) => trimmed(max).min(1, 'is required');
 const optionalText = (max: number) =>
-  z.preprocess((v) => (typeof v === 'string' && v.trim() === '' ? undefined : v), trimmed(max).optional());
+  z.preprocess(
+    (v) => (typeof v === 'string' && v.trim() === '' ? undefined : v),
+    trimmed(max).optional(),
+  );
 const upn = z
   .string()
   .trim()
@@ -25,14 +36,20 @@ const upn = z
   .max(113, 'must be at most 113 characters')
   .regex(UPN, 'must be a user principal name like jane.doe@contoso.com')
   .transform((v) => v.toLowerCase());
-const optionalUpn = z.preprocess((v) => (typeof v === 'string' && v.trim() === '' ? undefined : v), upn.optional());
+const optionalUpn = z.preprocess(
+  (v) => (typeof v === 'string' && v.trim() === '' ? undefined : v),
+  upn.optional(),
+);
 const email = z
   .string()
   .trim()
   .max(254, 'must be at most 254 characters')
   .email('must be an e-mail address like jane@example.com')
   .transform((v) => v.toLowerCase());
-const optionalEmail = z.preprocess((v) => (typeof v === 'string' && v.trim() === '' ? undefined : v), email.optional());
+const optionalEmail = z.preprocess(
+  (v) => (typeof v === 'string' && v.trim() === '' ? undefined : v),
+  email.optional(),
+);
 const isCalendarDate = (v: string) => {
   const d = new Date(`${v}T00:00:00Z`);
   return !Number.isNaN(d.getTime()) && d.toISOString().slice(0, 10) === v;
@@ -42,7 +59,10 @@ const isoDate = z
   .trim()
   .regex(/^\d{4}-\d{2}-\d{2}$/, 'must be a date like 2026-01-31')
   .refine(isCalendarDate, 'is not a real calendar date');
-const optionalDate = z.preprocess((v) => (typeof v === 'string' && v.trim() === '' ? undefined : v), isoDate.optional());
+const optionalDate = z.preprocess(
+  (v) => (typeof v === 'string' && v.trim() === '' ? undefined : v),
+  isoDate.optional(),
+);
 /** Cards send multi-selects as "a,b,c"; APIs may send arrays. Both become a clean list. */
 const list = (item: z.ZodType<string>, max: number) =>
   z.preprocess(
@@ -55,9 +75,19 @@ const list = (item: z.ZodType<string>, max: number) =>
         : v,
     z.array(item).max(max, `must list at most ${max} items`).default([]),
   );
-const skuList = list(z.string().trim().toUpperCase().pipe(z.string().regex(SKU, 'must be licence SKU part numbers like SPB or ENTERPRISEPACK')), 20);
+const skuList = list(
+  z
+    .string()
+    .trim()
+    .toUpperCase()
+    .pipe(z.string().regex(SKU, 'must be licence SKU part numbers like SPB or ENTERPRISEPACK')),
+  20,
+);
 const nameList = list(requiredText(256), 50);
-const boolish = z.preprocess((v) => (v === 'true' ? true : v === 'false' ? false : v), z.boolean().default(false));
+const boolish = z.preprocess(
+  (v) => (v === 'true' ? true : v === 'false' ? false : v),
+  z.boolean().default(false),
+);
 
 export const NewUserPayload = z.object({
   givenName: requiredText(64),
@@ -96,7 +126,11 @@ export const LicenceChangePayload = z
   })
   .superRefine((v, ctx) => {
     if (v.addSkus.length === 0 && v.removeSkus.length === 0) {
-      ctx.addIssue({ code: z.ZodIssueCode.custom, path: ['addSkus'], message: 'name at least one licence to add or remove' });
+      ctx.addIssue({
+        code: z.ZodIssueCode.custom,
+        path: ['addSkus'],
+        message: 'name at least one licence to add or remove',
+      });
     }
   });
 
@@ -116,11 +150,18 @@ export const GeneralPayload = z.object({
 });
 
 export const IncidentPayload = z.object({
-  severity: z.enum(['sev1', 'sev2', 'sev3', 'sev4'], { errorMap: () => ({ message: 'must be sev1, sev2, sev3 or sev4' }) }),
+  severity: z.enum(['sev1', 'sev2', 'sev3', 'sev4'], {
+    errorMap: () => ({ message: 'must be sev1, sev2, sev3 or sev4' }),
+  }),
   affectedService: requiredText(200),
   // Blank card text is a missing answer, not zero (Number('') === 0).
   affectedUsers: z.preprocess(
-    (v) => (v === null || (typeof v === 'string' && v.trim() === '') ? undefined : typeof v === 'string' ? Number(v) : v),
+    (v) =>
+      v === null || (typeof v === 'string' && v.trim() === '')
+        ? undefined
+        : typeof v === 'string'
+          ? Number(v)
+          : v,
     z
       .number({ invalid_type_error: 'must be a number' })
       .int('must be a whole number')
@@ -204,7 +245,11 @@ export function validateChangeInput(
   options: ValidateChangeInputOptions = {},
 ): Result<ChangeInput, ValidationError> {
   if (!isChangeType(type)) {
-    return err(new ValidationError([{ field: 'type', message: `must be one of ${CHANGE_TYPES.join(', ')}` }]));
+    return err(
+      new ValidationError([
+        { field: 'type', message: `must be one of ${CHANGE_TYPES.join(', ')}` },
+      ]),
+    );
   }
   const issues: FieldIssue[] = [];
   const common = Common.safeParse(raw);
@@ -214,24 +259,49 @@ export function validateChangeInput(
   if (options.today) {
     // Checked on the raw form too when other fields failed, so a past date is reported in the same round.
     const values = payload.success ? (payload.data as Record<string, unknown>) : raw;
-    issues.push(...datesNotInPast(type, values, options.today).filter((i) => !issues.some((x) => x.field === i.field)));
+    issues.push(
+      ...datesNotInPast(type, values, options.today).filter(
+        (i) => !issues.some((x) => x.field === i.field),
+      ),
+    );
   }
-  if (issues.length > 0 || !common.success || !payload.success) return err(new ValidationError(issues));
-  return ok({ type, title: common.data.title, description: common.data.description, payload: payload.data as ChangePayload });
+  if (issues.length > 0 || !common.success || !payload.success)
+    return err(new ValidationError(issues));
+  return ok({
+    type,
+    title: common.data.title,
+    description: common.data.description,
+    payload: payload.data as ChangePayload,
+  });
 }
 
-function datesNotInPast(type: ChangeType, values: Readonly<Record<string, unknown>>, today: string): FieldIssue[] {
+function datesNotInPast(
+  type: ChangeType,
+  values: Readonly<Record<string, unknown>>,
+  today: string,
+): FieldIssue[] {
   const field =
-    type === 'new_user' ? 'startDate' : type === 'licence_change' ? 'effectiveDate' : type === 'access_change' ? 'until' : undefined;
+    type === 'new_user'
+      ? 'startDate'
+      : type === 'licence_change'
+        ? 'effectiveDate'
+        : type === 'access_change'
+          ? 'until'
+          : undefined;
   if (!field) return [];
   const value = values[field];
   const day = typeof value === 'string' ? value.trim() : '';
-  return /^\d{4}-\d{2}-\d{2}$/.test(day) && day < today ? [{ field, message: `must not be in the past (today is ${today})` }] : [];
+  return /^\d{4}-\d{2}-\d{2}$/.test(day) && day < today
+    ? [{ field, message: `must not be in the past (today is ${today})` }]
+    : [];
 }
 
 function toIssues(error: z.ZodError): FieldIssue[] {
   return error.issues.map((issue) => ({
     field: issue.path.length > 0 ? issue.path.join('.') : 'form',
-    message: issue.code === z.ZodIssueCode.invalid_type && issue.received === 'undefined' ? 'is required' : issue.message,
+    message:
+      issue.code === z.ZodIssueCode.invalid_type && issue.received === 'undefined'
+        ? 'is required'
+        : issue.message,
   }));
 }

@@ -18,7 +18,12 @@ export type ChangeStatus =
   | 'failed'
   | 'rolled_back';
 
-export const TERMINAL_STATUSES: ReadonlySet<ChangeStatus> = new Set(['closed', 'denied', 'cancelled', 'rolled_back']);
+export const TERMINAL_STATUSES: ReadonlySet<ChangeStatus> = new Set([
+  'closed',
+  'denied',
+  'cancelled',
+  'rolled_back',
+]);
 
 export type ChangeClass = 'standard' | 'normal' | 'emergency';
 export type ChangeSource = 'teams' | 'msp' | 'webhook' | 'psa';

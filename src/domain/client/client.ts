@@ -25,9 +25,13 @@ export interface ClientProfile {
 export type ClientRole = 'client_admin' | 'approver' | 'tech' | 'lead';
 
 /** The parts `who` plays for this client. Identity is tenant + object id, never a name. */
-export function rolesFor(profile: ClientProfile, who: { readonly tid: TenantId; readonly oid: ObjectId }): ReadonlySet<ClientRole> {
+export function rolesFor(
+  profile: ClientProfile,
+  who: { readonly tid: TenantId; readonly oid: ObjectId },
+): ReadonlySet<ClientRole> {
   const roles = new Set<ClientRole>();
-  const has = (people: readonly Person[]) => people.some((p) => p.tid === who.tid && p.oid === who.oid);
+  const has = (people: readonly Person[]) =>
+    people.some((p) => p.tid === who.tid && p.oid === who.oid);
   if (has(profile.admins)) roles.add('client_admin');
   if (has(profile.approvers)) roles.add('approver');
   if (has(profile.techs)) roles.add('tech');

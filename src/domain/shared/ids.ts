@@ -34,7 +34,9 @@ export function formatRequestId(code: ClientCode, number: number): ChangeRequest
 
 export function parseRequestId(
   value: string,
-): { readonly id: ChangeRequestId; readonly code: ClientCode; readonly number: number } | undefined {
+):
+  | { readonly id: ChangeRequestId; readonly code: ClientCode; readonly number: number }
+  | undefined {
   const match = REQUEST_ID.exec(value.trim().toUpperCase());
   if (!match) return undefined;
   const code = match[1] as ClientCode;

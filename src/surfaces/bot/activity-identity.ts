@@ -9,15 +9,24 @@ import { asObjectId, asTenantId } from '../../domain/shared/ids';
  * empty (install events often carry none); see withDisplayName.
  */
 export function actorOf(activity: Partial<Activity>): Person | undefined {
-  const channelTenant = (activity.channelData as { tenant?: { id?: unknown } } | undefined)?.tenant?.id;
+  const channelTenant = (activity.channelData as { tenant?: { id?: unknown } } | undefined)?.tenant
+    ?.id;
   const conversationTenant = activity.conversation?.tenantId;
-  if (typeof channelTenant === 'string' && typeof conversationTenant === 'string' && channelTenant.toLowerCase() !== conversationTenant.toLowerCase()) {
+  if (
+    typeof channelTenant === 'string' &&
+    typeof conversationTenant === 'string' &&
+    channelTenant.toLowerCase() !== conversationTenant.toLowerCase()
+  ) {
     return undefined;
   }
-  const tid = asTenantId(typeof channelTenant === 'string' ? channelTenant : (conversationTenant ?? ''));
+  const tid = asTenantId(
+    typeof channelTenant === 'string' ? channelTenant : (conversationTenant ?? ''),
+  );
   const oid = asObjectId(activity.from?.aadObjectId ?? '');
   if (!tid || !oid) return undefined;
-  const added = activity.membersAdded?.find((m) => m.aadObjectId === activity.from?.aadObjectId || m.id === activity.from?.id);
+  const added = activity.membersAdded?.find(
+    (m) => m.aadObjectId === activity.from?.aadObjectId || m.id === activity.from?.id,
+  );
   const name = (activity.from?.name || added?.name || '').trim().slice(0, 120);
   return { tid, oid, name };
 }

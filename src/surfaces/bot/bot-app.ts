@@ -23,7 +23,13 @@ import { ActionData, DecisionData, FormData, MAX_CARD_DATA_BYTES, RequestRef } f
 import { ALL_CARD_VERBS, CardVerbs } from './card-verbs';
 import { formCard, typePickerCard, type ClientChoices } from './cards/forms.view';
 import { messageCard } from './cards/message.view';
-import { approvalCard, cardHash, listNames, requestStatusCard, type Banner } from './cards/request.view';
+import {
+  approvalCard,
+  cardHash,
+  listNames,
+  requestStatusCard,
+  type Banner,
+} from './cards/request.view';
 import type { AdaptiveCardJson } from './cards/template';
 import { requestListCard, welcomeCard } from './cards/welcome.view';
 
@@ -41,17 +47,27 @@ type CardResult = AdaptiveCardJson;
  * @remarks Every invoke gets a card back — never an empty response, which Teams would retry.
  */
 export function createBotApplication(deps: BotDeps): Application<TurnState> {
-  const app = new Application<TurnState>({ adapter: deps.adapter, startTypingTimer: false, removeRecipientMention: true });
+  const app = new Application<TurnState>({
+    adapter: deps.adapter,
+    startTypingTimer: false,
+    removeRecipientMention: true,
+  });
   const uc = deps.useCases;
 
   const rememberConversation = async (context: TurnContext, actor: Person) =>
-    openConversation(uc, { person: actor, reference: TurnContext.getConversationReference(context.activity) });
+    openConversation(uc, {
+      person: actor,
+      reference: TurnContext.getConversationReference(context.activity),
+    });
 
   const onInstall = async (context: TurnContext) => {
     const unnamed = actorOf(context.activity);
     if (!unnamed || context.activity.conversation?.conversationType !== 'personal') return;
-    const opened = await guardStorage(async () => rememberConversation(context, await withDisplayName(uc, unnamed)));
-    if (opened && opened.welcome) await context.sendActivity(attachment(welcomeCard(opened.identity)));
+    const opened = await guardStorage(async () =>
+      rememberConversation(context, await withDisplayName(uc, unnamed)),
+    );
+    if (opened && opened.welcome)
+      await context.sendActivity(attachment(welcomeCard(opened.identity)));
   };
   app.conversationUpdate('membersAdded', onInstall);
   app.activity(ActivityTypes.InstallationUpdate, onInstall);
@@ -64,26 +80,57 @@ export function createBotApplication(deps: BotDeps): Application<TurnState> {
     }
     const card = await guardCard(deps, async () => {
       const actor = await withDisplayName(uc, unnamed);
-      const opened = context.activity.conversation?.conversationType === 'personal' ? await rememberConversation(context, actor) : undefined;
+      const opened =
+        context.activity.conversation?.conversationType === 'personal'
+          ? await rememberConversation(context, actor)
+          : undefined;
       const identity = opened?.identity ?? (await identify(uc, actor));
       return handleCommand(uc, identity, (context.activity.text ?? '').trim());
     });
     await context.sendActivity(attachment(card));
   });
 
-  const execute = (verb: string, handler: (actor: Person, data: Record<string, unknown>, context: TurnContext) => Promise<CardResult>) => {
-    app.adaptiveCards.actionExecute<Record<string, unknown>>(verb, async (context, _state, data) => {
-      const unnamed = actorOf(context.activity);
-      if (!unnamed) return asCard(unidentifiedCard());
-      if (JSON.stringify(data ?? {}).length > MAX_CARD_DATA_BYTES) {
-        return asCard(messageCard({ title: 'That card sent too much data', text: 'Shorten the text you entered and try again.', style: 'attention', code: 'CARD.TOO_LARGE' }));
-      }
-      return asCard(await guardCard(deps, async () => handler(await withDisplayName(uc, unnamed), data ?? {}, context)));
-    });
+  const execute = (
+    verb: string,
+    handler: (
+      actor: Person,
+      data: Record<string, unknown>,
+      context: TurnContext,
+    ) => Promise<CardResult>,
+  ) => {
+    app.adaptiveCards.actionExecute<Record<string, unknown>>(
+      verb,
+      async (context, _state, data) => {
+        const unnamed = actorOf(context.activity);
+        if (!unnamed) return asCard(unidentifiedCard());
+        if (JSON.stringify(data ?? {}).length > MAX_CARD_DATA_BYTES) {
+          return asCard(
+            messageCard({
+              title: 'That card sent too much data',
+              text: 'Shorten the text you entered and try again.',
+              style: 'attention',
+              code: 'CARD.TOO_LARGE',
+            }),
+          );
+        }
+        return asCard(
+          await guardCard(deps, async () =>
+            handler(await withDisplayName(uc, unnamed), data ?? {}, context),
+          ),
+        );
+      },
+    );
   };
 
   execute(CardVerbs.NewRequest, async (actor) => pickerFor(uc, await identify(uc, actor)));
-  execute(CardVerbs.Dismiss, () => Promise.resolve(messageCard({ title: 'Cancelled', text: 'Nothing was submitted. Type **new** to start again.' })));
+  execute(CardVerbs.Dismiss, () =>
+    Promise.resolve(
+      messageCard({
+        title: 'Cancelled',
+        text: 'Nothing was submitted. Type **new** to start again.',
+      }),
+    ),
+  );
   execute(CardVerbs.List, async (actor) => listFor(uc, await identify(uc, actor)));
 
   execute(CardVerbs.ShowForm, async (actor, data) => {
@@ -97,16 +144,29 @@ export function createBotApplication(deps: BotDeps): Application<TurnState> {
     const fields = FormData.safeParse(data);
     if (!fields.success || !isChangeType(data['type'])) return invalidCardData();
     const identity = await identify(uc, actor);
-    const clientTenantId = typeof data['clientTenantId'] === 'string' ? data['clientTenantId'] : undefined;
-    const result = await submitChange(uc, { actor, type: data['type'], fields: fields.data, ...(clientTenantId ? { clientTenantId } : {}) });
+    const clientTenantId =
+      typeof data['clientTenantId'] === 'string' ? data['clientTenantId'] : undefined;
+    const result = await submitChange(uc, {
+      actor,
+      type: data['type'],
+      fields: fields.data,
+      ...(clientTenantId ? { clientTenantId } : {}),
+    });
     if (!result.ok) {
       if (result.error instanceof ValidationError) {
-        return formCard(data['type'], { values: fields.data, errors: result.error.issues, clients: staffClients(identity), ...(clientTenantId ? { clientTenantId } : {}) });
+        return formCard(data['type'], {
+          values: fields.data,
+          errors: result.error.issues,
+          clients: staffClients(identity),
+          ...(clientTenantId ? { clientTenantId } : {}),
+        });
       }
       return errorCard(result.error);
     }
     const { request, unreachedApprovers } = result.value;
-    const reached = (request.approval?.approvers ?? []).filter((a) => !unreachedApprovers.some((u) => u.oid === a.oid && u.tid === a.tid));
+    const reached = (request.approval?.approvers ?? []).filter(
+      (a) => !unreachedApprovers.some((u) => u.oid === a.oid && u.tid === a.tid),
+    );
     const text = [
       `Submitted as ${request.id}.`,
       reached.length > 0 ? `Sent to ${listNames(reached)} for approval.` : '',
@@ -138,7 +198,11 @@ export function createBotApplication(deps: BotDeps): Application<TurnState> {
     if (!visible.ok) return errorCard(visible.error);
     const { request } = visible.value.stored;
     return formCard(request.type, {
-      values: { title: request.title, description: request.description, ...(request.payload as Record<string, unknown>) },
+      values: {
+        title: request.title,
+        description: request.description,
+        ...(request.payload as Record<string, unknown>),
+      },
       edit: { requestId: request.id, version: request.version },
     });
   });
@@ -147,14 +211,26 @@ export function createBotApplication(deps: BotDeps): Application<TurnState> {
     const ref = RequestRef.safeParse(data);
     const fields = FormData.safeParse(data);
     if (!ref.success || !fields.success || ref.data.version === undefined) return invalidCardData();
-    const result = await editChange(uc, { actor, requestId: ref.data.requestId, version: ref.data.version, fields: fields.data });
+    const result = await editChange(uc, {
+      actor,
+      requestId: ref.data.requestId,
+      version: ref.data.version,
+      fields: fields.data,
+    });
     if (!result.ok) {
       if (result.error instanceof ValidationError && isChangeType(data['type'])) {
-        return formCard(data['type'], { values: fields.data, errors: result.error.issues, edit: { requestId: ref.data.requestId, version: ref.data.version } });
+        return formCard(data['type'], {
+          values: fields.data,
+          errors: result.error.issues,
+          edit: { requestId: ref.data.requestId, version: ref.data.version },
+        });
       }
       return errorCard(result.error);
     }
-    return statusFor(uc, actor, result.value.id, { text: `Saved as version ${result.value.version}; the approvers have new cards.`, style: 'good' });
+    return statusFor(uc, actor, result.value.id, {
+      text: `Saved as version ${result.value.version}; the approvers have new cards.`,
+      style: 'good',
+    });
   });
 
   const act = (verb: string, toAction: (d: z.infer<typeof ActionData>) => RequestAction) =>
@@ -168,21 +244,37 @@ export function createBotApplication(deps: BotDeps): Application<TurnState> {
         action: toAction(parsed.data),
       });
       if (outcome.kind === 'refused') {
-        return outcome.request ? statusFor(uc, actor, outcome.request.id, refusalBanner(outcome.error)) : errorCard(outcome.error);
+        return outcome.request
+          ? statusFor(uc, actor, outcome.request.id, refusalBanner(outcome.error))
+          : errorCard(outcome.error);
       }
-      return statusFor(uc, actor, outcome.request.id, { text: `Done: ${outcome.request.id} is now ${outcome.request.status.replace(/_/g, ' ')}.`, style: 'good' });
+      return statusFor(uc, actor, outcome.request.id, {
+        text: `Done: ${outcome.request.id} is now ${outcome.request.status.replace(/_/g, ' ')}.`,
+        style: 'good',
+      });
     });
   act(CardVerbs.Start, () => ({ type: 'WorkStarted' }));
-  act(CardVerbs.MarkImplemented, (d) => ({ type: 'ImplementationCompleted', notes: d.notes ?? '' }));
+  act(CardVerbs.MarkImplemented, (d) => ({
+    type: 'ImplementationCompleted',
+    notes: d.notes ?? '',
+  }));
   act(CardVerbs.MarkFailed, (d) => ({ type: 'Failed', reason: d.reason ?? '' }));
   act(CardVerbs.RolledBack, (d) => ({ type: 'RolledBack', notes: d.notes ?? '' }));
-  act(CardVerbs.Close, (d) => ({ type: 'Closed', outcome: d.outcome ?? 'successful', notes: d.notes ?? '' }));
+  act(CardVerbs.Close, (d) => ({
+    type: 'Closed',
+    outcome: d.outcome ?? 'successful',
+    notes: d.notes ?? '',
+  }));
   act(CardVerbs.CloseFailed, (d) => ({ type: 'Closed', outcome: 'failed', notes: d.notes ?? '' }));
   act(CardVerbs.Cancel, (d) => ({ type: 'Cancelled', reason: d.reason ?? '' }));
 
   // Registered last: any verb not handled above still gets a card saying what happened.
   app.adaptiveCards.actionExecute(
-    (context) => Promise.resolve(context.activity.name === 'adaptiveCard/action' && !ALL_CARD_VERBS.has(verbOf(context.activity))),
+    (context) =>
+      Promise.resolve(
+        context.activity.name === 'adaptiveCard/action' &&
+          !ALL_CARD_VERBS.has(verbOf(context.activity)),
+      ),
     (context) =>
       Promise.resolve(
         asCard(
@@ -199,55 +291,92 @@ export function createBotApplication(deps: BotDeps): Application<TurnState> {
   app.error(async (context, error) => {
     const correlation = randomUUID();
     deps.log(`turn failed [${correlation}]: ${describeError(error)}`);
-    if (context.activity.type === 'message') await context.sendActivity(attachment(failureCard(error, correlation)));
+    if (context.activity.type === 'message')
+      await context.sendActivity(attachment(failureCard(error, correlation)));
   });
   return app;
 }
 
-async function handleCommand(uc: UseCaseDeps, identity: Identity, text: string): Promise<CardResult> {
-  const command = text.replace(/<at>.*?<\/at>/g, '').trim().toLowerCase();
-  if (command === 'new' || command === 'new request' || command === 'raise') return pickerFor(uc, identity);
-  if (command === 'my requests' || command === 'list' || command === 'requests') return listFor(uc, identity);
+async function handleCommand(
+  uc: UseCaseDeps,
+  identity: Identity,
+  text: string,
+): Promise<CardResult> {
+  const command = text
+    .replace(/<at>.*?<\/at>/g, '')
+    .trim()
+    .toLowerCase();
+  if (command === 'new' || command === 'new request' || command === 'raise')
+    return pickerFor(uc, identity);
+  if (command === 'my requests' || command === 'list' || command === 'requests')
+    return listFor(uc, identity);
   const status = /^status\s+(\S+)$/.exec(command);
   if (status) return statusFor(uc, identity.person, status[1]!);
-  if (command === 'help' || command === 'hi' || command === 'hello' || command === '') return welcomeCard(identity);
+  if (command === 'help' || command === 'hi' || command === 'hello' || command === '')
+    return welcomeCard(identity);
   return messageCard({
     title: "I didn't catch that",
     text: 'Try **new** to raise a request, **my requests** to see requests, **status CONTOSO-1042** for one request, or **help**.',
-    actions: identity.memberships.some((m) => mayRaise(m.roles)) ? [{ title: 'Raise a request', verb: CardVerbs.NewRequest, data: {} }] : [],
+    actions: identity.memberships.some((m) => mayRaise(m.roles))
+      ? [{ title: 'Raise a request', verb: CardVerbs.NewRequest, data: {} }]
+      : [],
   });
 }
 
 function pickerFor(_uc: UseCaseDeps, identity: Identity): CardResult {
-  if (!identity.memberships.some((m) => mayRaise(m.roles))) return errorCard(new DomainError('ACCESS.NOT_REGISTERED', notRegisteredText()));
+  if (!identity.memberships.some((m) => mayRaise(m.roles)))
+    return errorCard(new DomainError('ACCESS.NOT_REGISTERED', notRegisteredText()));
   return typePickerCard(staffClients(identity));
 }
 
 async function listFor(uc: UseCaseDeps, identity: Identity): Promise<CardResult> {
-  if (identity.memberships.length === 0) return errorCard(new DomainError('ACCESS.NOT_REGISTERED', notRegisteredText()));
+  if (identity.memberships.length === 0)
+    return errorCard(new DomainError('ACCESS.NOT_REGISTERED', notRegisteredText()));
   const requests = await listVisibleRequests(uc, identity.memberships, { limit: 20 });
-  const heading = identity.isMspStaff ? 'Requests for your clients' : `Requests for ${identity.memberships[0]!.client.name}`;
-  return requestListCard(requests, identity.memberships.some((m) => mayRaise(m.roles)), heading);
+  const heading = identity.isMspStaff
+    ? 'Requests for your clients'
+    : `Requests for ${identity.memberships[0]!.client.name}`;
+  return requestListCard(
+    requests,
+    identity.memberships.some((m) => mayRaise(m.roles)),
+    heading,
+  );
 }
 
-async function statusFor(uc: UseCaseDeps, actor: Person, requestId: string, banner?: Banner): Promise<CardResult> {
+async function statusFor(
+  uc: UseCaseDeps,
+  actor: Person,
+  requestId: string,
+  banner?: Banner,
+): Promise<CardResult> {
   const visible = await resolveRequest(uc, actor, requestId);
   if (!visible.ok) return errorCard(visible.error);
   const { client, roles, stored } = visible.value;
   const viewer = { person: actor, roles };
   const request = stored.request;
   const pendingForViewer =
-    request.status === 'awaiting_approval' && (request.approval?.approvers ?? []).some((a) => a.oid === actor.oid && a.tid === actor.tid);
-  return pendingForViewer ? approvalCard(request, viewer, client.name, banner) : requestStatusCard(request, viewer, client.name, banner);
+    request.status === 'awaiting_approval' &&
+    (request.approval?.approvers ?? []).some((a) => a.oid === actor.oid && a.tid === actor.tid);
+  return pendingForViewer
+    ? approvalCard(request, viewer, client.name, banner)
+    : requestStatusCard(request, viewer, client.name, banner);
 }
 
-async function decide(uc: UseCaseDeps, actor: Person, data: Record<string, unknown>, decision: 'approve' | 'deny'): Promise<CardResult> {
+async function decide(
+  uc: UseCaseDeps,
+  actor: Person,
+  data: Record<string, unknown>,
+  decision: 'approve' | 'deny',
+): Promise<CardResult> {
   const parsed = DecisionData.safeParse(data);
   if (!parsed.success || parsed.data.version === undefined) return invalidCardData();
   const code = parseRequestId(parsed.data.requestId)?.code;
   const client = code ? await uc.clients.getByCode(code) : undefined;
   const clientName = client?.profile.name ?? '';
-  const viewerFor = (roles = client ? rolesFor(client.profile, actor) : new Set<never>()) => ({ person: actor, roles });
+  const viewerFor = (roles = client ? rolesFor(client.profile, actor) : new Set<never>()) => ({
+    person: actor,
+    roles,
+  });
   const outcome = await decideApproval(uc, {
     actor,
     requestId: parsed.data.requestId,
@@ -261,16 +390,23 @@ async function decide(uc: UseCaseDeps, actor: Person, data: Record<string, unkno
     case 'already_decided':
       return approvalCard(outcome.request, viewerFor(), clientName);
     case 'refused':
-      return outcome.request ? approvalCard(outcome.request, viewerFor(), clientName, refusalBanner(outcome.error)) : errorCard(outcome.error);
+      return outcome.request
+        ? approvalCard(outcome.request, viewerFor(), clientName, refusalBanner(outcome.error))
+        : errorCard(outcome.error);
   }
 }
 
 function refusalBanner(error: DomainError): Banner {
-  return { text: `${error.message} (${error.code})`, style: error.code === 'CR.STALE_VERSION' ? 'warning' : 'attention' };
+  return {
+    text: `${error.message} (${error.code})`,
+    style: error.code === 'CR.STALE_VERSION' ? 'warning' : 'attention',
+  };
 }
 
 function staffClients(identity: Identity): ClientChoices {
-  return identity.isMspStaff ? identity.memberships.filter((m) => isMspStaff(m.roles)).map((m) => m.client) : [];
+  return identity.isMspStaff
+    ? identity.memberships.filter((m) => isMspStaff(m.roles)).map((m) => m.client)
+    : [];
 }
 
 function rolesOf(identity: Identity, tenantId: string) {
@@ -282,7 +418,12 @@ function clientNameOf(identity: Identity, tenantId: string): string {
 }
 
 function errorCard(error: DomainError): CardResult {
-  return messageCard({ title: "Cabinet couldn't do that", text: error.message, style: 'attention', code: error.code });
+  return messageCard({
+    title: "Cabinet couldn't do that",
+    text: error.message,
+    style: 'attention',
+    code: error.code,
+  });
 }
 
 function invalidCardData(): CardResult {
@@ -316,7 +457,12 @@ function failureCard(error: unknown, correlation: string): CardResult {
       code: `STORAGE.UNAVAILABLE · ${correlation}`,
     });
   }
-  return messageCard({ title: 'Something went wrong', text: 'Nothing was changed. Please try again; if it persists, tell your MSP and quote the code below.', style: 'attention', code: `INTERNAL · ${correlation}` });
+  return messageCard({
+    title: 'Something went wrong',
+    text: 'Nothing was changed. Please try again; if it persists, tell your MSP and quote the code below.',
+    style: 'attention',
+    code: `INTERNAL · ${correlation}`,
+  });
 }
 
 async function guardCard(deps: BotDeps, work: () => Promise<CardResult>): Promise<CardResult> {

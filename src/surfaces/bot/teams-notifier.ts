@@ -27,22 +27,39 @@ export interface TeamsNotifierDeps {
 export class TeamsNotifier implements Notifier {
   constructor(private readonly deps: TeamsNotifierDeps) {}
 
-  async deliver(tenantId: TenantId, recipient: Recipient, notification: Notification): Promise<DeliveryResult> {
+  async deliver(
+    tenantId: TenantId,
+    recipient: Recipient,
+    notification: Notification,
+  ): Promise<DeliveryResult> {
     const conversation = await this.deps.conversations.get(recipient.tid, recipient.oid);
     if (!conversation || conversation.stale) return { status: 'no_conversation' };
-    const stored = await this.deps.requests.get(tenantId, notification.requestId as ChangeRequestId);
+    const stored = await this.deps.requests.get(
+      tenantId,
+      notification.requestId as ChangeRequestId,
+    );
     const client = await this.deps.clients.get(tenantId);
-    if (!stored || !client) throw new Error(`Request ${notification.requestId} for the notification no longer exists.`);
+    if (!stored || !client)
+      throw new Error(`Request ${notification.requestId} for the notification no longer exists.`);
     const person = { ...recipient, name: '' };
     const viewer: Viewer = { person, roles: rolesFor(client.profile, person) };
     const card = render(stored.request, viewer, client.profile.name, notification);
     const existingActivity = notification.cardKey
-      ? await this.deps.conversations.getCardActivity(recipient.tid, recipient.oid, notification.cardKey)
+      ? await this.deps.conversations.getCardActivity(
+          recipient.tid,
+          recipient.oid,
+          notification.cardKey,
+        )
       : undefined;
     try {
       const activityId = await this.send(conversation.reference, card, existingActivity);
       if (notification.cardKey && !existingActivity) {
-        await this.deps.conversations.saveCardActivity(recipient.tid, recipient.oid, notification.cardKey, activityId);
+        await this.deps.conversations.saveCardActivity(
+          recipient.tid,
+          recipient.oid,
+          notification.cardKey,
+          activityId,
+        );
       }
       return { status: 'sent', activityId };
     } catch (error: unknown) {
@@ -55,27 +72,44 @@ export class TeamsNotifier implements Notifier {
     }
   }
 
-  private async send(reference: Partial<ConversationReference>, card: AdaptiveCardJson, replaceActivityId: string | undefined): Promise<string> {
+  private async send(
+    reference: Partial<ConversationReference>,
+    card: AdaptiveCardJson,
+    replaceActivityId: string | undefined,
+  ): Promise<string> {
     let activityId = replaceActivityId ?? '';
-    await this.deps.adapter.continueConversationAsync(this.deps.appId, reference, async (context) => {
-      const activity = MessageFactory.attachment(CardFactory.adaptiveCard(card));
-      if (replaceActivityId) {
-        await context.updateActivity({ ...activity, id: replaceActivityId });
-      } else {
-        activityId = (await context.sendActivity(activity))?.id ?? '';
-      }
-    });
+    await this.deps.adapter.continueConversationAsync(
+      this.deps.appId,
+      reference,
+      async (context) => {
+        const activity = MessageFactory.attachment(CardFactory.adaptiveCard(card));
+        if (replaceActivityId) {
+          await context.updateActivity({ ...activity, id: replaceActivityId });
+        } else {
+          activityId = (await context.sendActivity(activity))?.id ?? '';
+        }
+      },
+    );
     return activityId;
   }
 }
 
-function render(request: ChangeRequest, viewer: Viewer, clientName: string, notification: Notification): AdaptiveCardJson {
-  const banner: Banner | undefined = notification.note ? { text: notification.note, style: 'accent' } : undefined;
+function render(
+  request: ChangeRequest,
+  viewer: Viewer,
+  clientName: string,
+  notification: Notification,
+): AdaptiveCardJson {
+  const banner: Banner | undefined = notification.note
+    ? { text: notification.note, style: 'accent' }
+    : undefined;
   switch (notification.template) {
     case 'approval_request':
       return approvalCard(request, viewer, clientName, banner);
     case 'approval_decided':
-      return notification.cardKey ? approvalCard(request, viewer, clientName, banner) : requestStatusCard(request, viewer, clientName, banner);
+      return notification.cardKey
+        ? approvalCard(request, viewer, clientName, banner)
+        : requestStatusCard(request, viewer, clientName, banner);
     case 'ready_to_execute':
       return requestStatusCard(request, viewer, clientName, banner ?? readyBanner(request));
     case 'status_update':
@@ -87,6 +121,9 @@ function render(request: ChangeRequest, viewer: Viewer, clientName: string, noti
 function readyBanner(request: ChangeRequest): Banner | undefined {
   const decision = request.approval?.decision;
   return request.status === 'approved' && decision
-    ? { text: `Approved by ${decision.by.name} — ready to execute. Start work when you pick it up.`, style: 'good' }
+    ? {
+        text: `Approved by ${decision.by.name} — ready to execute. Start work when you pick it up.`,
+        style: 'good',
+      }
     : undefined;
 }

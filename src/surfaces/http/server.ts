@@ -21,7 +21,10 @@ export interface RunningHttpServer {
 const MAX_BODY_BYTES = 256 * 1024;
 
 /** The one HTTP server: Bot Framework messages, health and readiness. */
-export async function startHttpServer(deps: HttpServerDeps, listen: { readonly host: string; readonly port: number }): Promise<RunningHttpServer> {
+export async function startHttpServer(
+  deps: HttpServerDeps,
+  listen: { readonly host: string; readonly port: number },
+): Promise<RunningHttpServer> {
   const server = restify.createServer({ name: 'cabinet', handleUncaughtExceptions: false });
   server.use(restify.plugins.bodyParser({ maxBodySize: MAX_BODY_BYTES, mapParams: false }));
 
@@ -34,12 +37,24 @@ export async function startHttpServer(deps: HttpServerDeps, listen: { readonly h
       await deps.readiness();
       res.send(200, { status: 'ready' });
     } catch (error: unknown) {
-      res.send(503, { status: 'unavailable', reason: `storage is not reachable: ${error instanceof Error ? error.message : String(error)}`.slice(0, 300) });
+      res.send(503, {
+        status: 'unavailable',
+        reason:
+          `storage is not reachable: ${error instanceof Error ? error.message : String(error)}`.slice(
+            0,
+            300,
+          ),
+      });
     }
   });
   server.post('/api/messages', async (req, res) => {
     const body = req.body as { channelId?: unknown; serviceUrl?: unknown } | undefined;
-    if (!body || typeof body !== 'object' || typeof body.serviceUrl !== 'string' || !deps.allowServiceUrl(body.serviceUrl)) {
+    if (
+      !body ||
+      typeof body !== 'object' ||
+      typeof body.serviceUrl !== 'string' ||
+      !deps.allowServiceUrl(body.serviceUrl)
+    ) {
       res.send(400, { error: 'Activity refused: missing or untrusted serviceUrl.' });
       return;
     }
@@ -80,7 +95,13 @@ export function serviceUrlPolicy(mode: 'sandbox' | 'production'): (serviceUrl: s
       return false;
     }
     if (url.username || url.password) return false;
-    if (mode === 'sandbox') return url.protocol === 'http:' && (url.hostname === 'localhost' || url.hostname === '127.0.0.1');
-    return url.protocol === 'https:' && (url.hostname === 'smba.trafficmanager.net' || url.hostname.endsWith('.botframework.com'));
+    if (mode === 'sandbox')
+      return (
+        url.protocol === 'http:' && (url.hostname === 'localhost' || url.hostname === '127.0.0.1')
+      );
+    return (
+      url.protocol === 'https:' &&
+      (url.hostname === 'smba.trafficmanager.net' || url.hostname.endsWith('.botframework.com'))
+    );
   };
 }

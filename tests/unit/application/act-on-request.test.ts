@@ -65,13 +65,11 @@ async function entries(h: Harness) {
 }
 
 async function rowsSince(h: Harness, count: number) {
-  return (await h.deps.outbox.list(CONTOSO_TENANT_ID))
-    .slice(count)
-    .map((r) => ({
-      to: r.message.recipient.oid,
-      template: r.message.notification.template,
-      cardKey: r.message.notification.cardKey,
-    }));
+  return (await h.deps.outbox.list(CONTOSO_TENANT_ID)).slice(count).map((r) => ({
+    to: r.message.recipient.oid,
+    template: r.message.notification.template,
+    cardKey: r.message.notification.cardKey,
+  }));
 }
 
 const status = async (h: Harness) =>

@@ -300,7 +300,10 @@ describe(decideApproval.name, () => {
     assert.equal(outcome.kind, 'refused');
     assert.ok(outcome.kind === 'refused' && outcome.request === undefined);
     assert.equal(outcome.kind === 'refused' && outcome.error.code, 'CR.NOT_AN_APPROVER');
-    assert.deepEqual((await chain(h)).slice(before).map((e) => e.type), ['approval.refused']);
+    assert.deepEqual(
+      (await chain(h)).slice(before).map((e) => e.type),
+      ['approval.refused'],
+    );
   });
 
   it('does not let another tenant write to a client chain by guessing request ids', async () => {

@@ -89,7 +89,10 @@ describe(editChange.name, () => {
     };
     assert.equal(last.type, 'request.edited');
     assert.equal(last.payload['supersededApprovalVersion'], 1);
-    assert.ok(!entries.at(-1)!.canonical.includes('jane.doe@contoso.example'), 'the edited content is sealed');
+    assert.ok(
+      !entries.at(-1)!.canonical.includes('jane.doe@contoso.example'),
+      'the edited content is sealed',
+    );
   });
 
   it('makes an approval of the old version stale and accepts one of the new version', async () => {

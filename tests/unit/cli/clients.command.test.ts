@@ -8,17 +8,41 @@ describe(runClientsCommand.name, () => {
   const setup = () => {
     const storage = createInMemoryStorage();
     const lines: string[] = [];
-    const deps = { clients: storage.clients, mspTenantId: MSP.tenantId, operator: { tid: MSP.tenantId, oid: 'cabinet-cli' }, out: (l: string) => lines.push(l) };
+    const deps = {
+      clients: storage.clients,
+      mspTenantId: MSP.tenantId,
+      operator: { tid: MSP.tenantId, oid: 'cabinet-cli' },
+      out: (l: string) => lines.push(l),
+    };
     return { storage, lines, run: (...args: string[]) => runClientsCommand(args, deps) };
   };
 
   it('onboards a client with its people and audits it in the client’s chain', async () => {
     const { storage, lines, run } = setup();
-    const code = await run('add', '--tenant', CONTOSO.tenantId, '--code', 'contoso', '--name', 'Contoso Ltd', '--admin', `${CONTOSO.carla.oid}:Carla Admin`, '--approver', `${CONTOSO.andy.oid}:Andy Approver`, '--tech', `${MSP.tina.oid}:Tina Tech`);
+    const code = await run(
+      'add',
+      '--tenant',
+      CONTOSO.tenantId,
+      '--code',
+      'contoso',
+      '--name',
+      'Contoso Ltd',
+      '--admin',
+      `${CONTOSO.carla.oid}:Carla Admin`,
+      '--approver',
+      `${CONTOSO.andy.oid}:Andy Approver`,
+      '--tech',
+      `${MSP.tina.oid}:Tina Tech`,
+    );
     assert.equal(code, 0, lines.join('\n'));
     const stored = await storage.clients.getByCode('CONTOSO' as never);
-    assert.deepEqual(stored?.profile.approvers, [{ tid: CONTOSO.tenantId, oid: CONTOSO.andy.oid, name: 'Andy Approver' }]);
-    assert.deepEqual(stored?.profile.techs.map((t) => t.tid), [MSP.tenantId]);
+    assert.deepEqual(stored?.profile.approvers, [
+      { tid: CONTOSO.tenantId, oid: CONTOSO.andy.oid, name: 'Andy Approver' },
+    ]);
+    assert.deepEqual(
+      stored?.profile.techs.map((t) => t.tid),
+      [MSP.tenantId],
+    );
     const chain = await storage.audit.read(CONTOSO.tenantId);
     assert.equal(verifyChain(CONTOSO.tenantId, chain).ok, true);
     assert.match(chain[0]!.canonical, /"type":"client.onboarded"/);
@@ -27,8 +51,20 @@ describe(runClientsCommand.name, () => {
   it('replaces the approvers and records who changed it', async () => {
     const { storage, run } = setup();
     await run('add', '--tenant', CONTOSO.tenantId, '--code', 'CONTOSO', '--name', 'Contoso Ltd');
-    assert.equal(await run('set-approvers', '--tenant', CONTOSO.tenantId, '--approver', `${CONTOSO.avery.oid}:Avery Approver`), 0);
-    assert.deepEqual((await storage.clients.get(CONTOSO.tenantId))?.profile.approvers.map((a) => a.name), ['Avery Approver']);
+    assert.equal(
+      await run(
+        'set-approvers',
+        '--tenant',
+        CONTOSO.tenantId,
+        '--approver',
+        `${CONTOSO.avery.oid}:Avery Approver`,
+      ),
+      0,
+    );
+    assert.deepEqual(
+      (await storage.clients.get(CONTOSO.tenantId))?.profile.approvers.map((a) => a.name),
+      ['Avery Approver'],
+    );
     const chain = await storage.audit.read(CONTOSO.tenantId);
     assert.equal(chain.length, 2);
     assert.match(chain[1]!.canonical, /"type":"client.roles_changed"/);
@@ -37,7 +73,20 @@ describe(runClientsCommand.name, () => {
 
   it('refuses bad input with a message that says what to fix, and writes nothing', async () => {
     const { storage, lines, run } = setup();
-    assert.equal(await run('add', '--tenant', 'contoso.com', '--code', '1x', '--name', 'Contoso', '--approver', 'andy'), 2);
+    assert.equal(
+      await run(
+        'add',
+        '--tenant',
+        'contoso.com',
+        '--code',
+        '1x',
+        '--name',
+        'Contoso',
+        '--approver',
+        'andy',
+      ),
+      2,
+    );
     assert.match(lines.join('\n'), /tenant: must be the client's Entra tenant id/);
     assert.match(lines.join('\n'), /code: must be 2–16 letters/);
     assert.match(lines.join('\n'), /is not an Entra object id/);
@@ -47,7 +96,10 @@ describe(runClientsCommand.name, () => {
   it('refuses a duplicate client code', async () => {
     const { lines, run } = setup();
     await run('add', '--tenant', CONTOSO.tenantId, '--code', 'CONTOSO', '--name', 'Contoso Ltd');
-    assert.equal(await run('add', '--tenant', MSP.tina.oid, '--code', 'CONTOSO', '--name', 'Other'), 2);
+    assert.equal(
+      await run('add', '--tenant', MSP.tina.oid, '--code', 'CONTOSO', '--name', 'Other'),
+      2,
+    );
     assert.match(lines.at(-1)!, /CONTOSO is already taken/);
   });
 

@@ -1,13 +1,21 @@
 import { strict as assert } from 'node:assert';
 import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import type { ChangeRequest, ChangeStatus } from '../../../src/domain/change-request/change-request';
+import type {
+  ChangeRequest,
+  ChangeStatus,
+} from '../../../src/domain/change-request/change-request';
 import { CHANGE_TYPES } from '../../../src/domain/change-request/change-request.payloads';
 import type { ChangeRequestId, ClientCode } from '../../../src/domain/shared/ids';
 import { ALL_CARD_VERBS } from '../../../src/surfaces/bot/card-verbs';
 import { formCard, typePickerCard } from '../../../src/surfaces/bot/cards/forms.view';
 import { messageCard } from '../../../src/surfaces/bot/cards/message.view';
-import { approvalCard, cardHash, requestStatusCard, type Viewer } from '../../../src/surfaces/bot/cards/request.view';
+import {
+  approvalCard,
+  cardHash,
+  requestStatusCard,
+  type Viewer,
+} from '../../../src/surfaces/bot/cards/request.view';
 import type { AdaptiveCardJson } from '../../../src/surfaces/bot/cards/template';
 import { requestListCard, welcomeCard } from '../../../src/surfaces/bot/cards/welcome.view';
 import { CONTOSO, MSP } from '../../../src/sandbox/sandbox-tenants';
@@ -26,7 +34,12 @@ function assertRenderable(card: AdaptiveCardJson): void {
   const parsed = new AC.AdaptiveCard();
   const context = new AC.SerializationContext();
   parsed.parse(card, context);
-  const problems = [...context.eventCount ? Array.from({ length: context.eventCount }, (_, i) => context.getEventAt(i).message) : [], ...parsed.validateProperties().validationEvents.map((e) => e.message)];
+  const problems = [
+    ...(context.eventCount
+      ? Array.from({ length: context.eventCount }, (_, i) => context.getEventAt(i).message)
+      : []),
+    ...parsed.validateProperties().validationEvents.map((e) => e.message),
+  ];
   assert.deepEqual(problems, []);
   for (const action of (card['actions'] as { verb?: string }[] | undefined) ?? []) {
     if (action.verb) assert.ok(ALL_CARD_VERBS.has(action.verb), `unknown verb ${action.verb}`);
@@ -44,7 +57,16 @@ const request = (status: ChangeStatus, overrides: Partial<ChangeRequest> = {}): 
   changeClass: 'normal',
   title: 'New starter: Jane Doe',
   description: 'Jane joins Sales.',
-  payload: { givenName: 'Jane', surname: 'Doe', displayName: 'Jane Doe', userPrincipalName: 'jane@contoso.example', usageLocation: 'GB', startDate: '2030-01-01', licenceSkus: ['SPB'], groups: [] },
+  payload: {
+    givenName: 'Jane',
+    surname: 'Doe',
+    displayName: 'Jane Doe',
+    userPrincipalName: 'jane@contoso.example',
+    usageLocation: 'GB',
+    startDate: '2030-01-01',
+    licenceSkus: ['SPB'],
+    groups: [],
+  },
   requester: carla,
   source: 'teams',
   status,
@@ -59,18 +81,44 @@ const viewers: Record<string, Viewer> = {
   approver: { person: andy, roles: new Set(['approver']) },
   tech: { person: MSP.tina, roles: new Set(['tech']) },
 };
-const STATUSES: ChangeStatus[] = ['submitted', 'triaged', 'awaiting_approval', 'approved', 'in_progress', 'implemented', 'closed', 'denied', 'cancelled', 'failed', 'rolled_back'];
+const STATUSES: ChangeStatus[] = [
+  'submitted',
+  'triaged',
+  'awaiting_approval',
+  'approved',
+  'in_progress',
+  'implemented',
+  'closed',
+  'denied',
+  'cancelled',
+  'failed',
+  'rolled_back',
+];
 
 describe('Adaptive Card views', () => {
   it('bind every template completely into cards the Adaptive Cards parser accepts', () => {
     for (const type of CHANGE_TYPES) {
       assertRenderable(formCard(type));
-      assertRenderable(formCard(type, { clients: [CONTOSO], errors: [{ field: 'title', message: 'is required' }], values: { title: 'x' } }));
+      assertRenderable(
+        formCard(type, {
+          clients: [CONTOSO],
+          errors: [{ field: 'title', message: 'is required' }],
+          values: { title: 'x' },
+        }),
+      );
       assertRenderable(formCard(type, { edit: { requestId: 'CONTOSO-7', version: 2 } }));
     }
     assertRenderable(typePickerCard([]));
     assertRenderable(typePickerCard([CONTOSO]));
-    assertRenderable(messageCard({ title: 't', text: 'x', code: 'C', facts: [{ title: 'a', value: 'b' }], actions: [{ title: 'Go', verb: 'cr.new', data: {} }] }));
+    assertRenderable(
+      messageCard({
+        title: 't',
+        text: 'x',
+        code: 'C',
+        facts: [{ title: 'a', value: 'b' }],
+        actions: [{ title: 'Go', verb: 'cr.new', data: {} }],
+      }),
+    );
     assertRenderable(requestListCard([request('approved')], true));
     assertRenderable(requestListCard([], false));
     for (const status of STATUSES) {
@@ -82,28 +130,68 @@ describe('Adaptive Card views', () => {
   });
 
   it('shows Approve and Deny only to a designated approver of the current version', () => {
-    const titles = (card: AdaptiveCardJson) => ((card['actions'] as { title: string }[]) ?? []).map((a) => a.title);
-    assert.deepEqual(titles(approvalCard(request('awaiting_approval'), viewers['approver']!, 'Contoso Ltd')), ['Approve', 'Deny', 'Refresh']);
-    assert.deepEqual(titles(approvalCard(request('awaiting_approval'), viewers['tech']!, 'Contoso Ltd')), ['Refresh']);
+    const titles = (card: AdaptiveCardJson) =>
+      ((card['actions'] as { title: string }[]) ?? []).map((a) => a.title);
+    assert.deepEqual(
+      titles(approvalCard(request('awaiting_approval'), viewers['approver']!, 'Contoso Ltd')),
+      ['Approve', 'Deny', 'Refresh'],
+    );
+    assert.deepEqual(
+      titles(approvalCard(request('awaiting_approval'), viewers['tech']!, 'Contoso Ltd')),
+      ['Refresh'],
+    );
     const stale = request('awaiting_approval', { version: 3 });
     assert.deepEqual(titles(approvalCard(stale, viewers['approver']!, 'Contoso Ltd')), ['Refresh']);
   });
 
   it('gives technicians the next step of the work and requesters only cancel or edit', () => {
     const titles = (status: ChangeStatus, viewer: Viewer) =>
-      ((requestStatusCard(request(status), viewer, 'Contoso Ltd')['actions'] as { title: string }[]) ?? []).map((a) => a.title);
-    assert.deepEqual(titles('approved', viewers['tech']!), ['Start work', 'Cancel request', 'Refresh']);
-    assert.deepEqual(titles('in_progress', viewers['tech']!), ['Mark implemented', 'Mark failed', 'Refresh']);
+      (
+        (requestStatusCard(request(status), viewer, 'Contoso Ltd')['actions'] as {
+          title: string;
+        }[]) ?? []
+      ).map((a) => a.title);
+    assert.deepEqual(titles('approved', viewers['tech']!), [
+      'Start work',
+      'Cancel request',
+      'Refresh',
+    ]);
+    assert.deepEqual(titles('in_progress', viewers['tech']!), [
+      'Mark implemented',
+      'Mark failed',
+      'Refresh',
+    ]);
     assert.deepEqual(titles('implemented', viewers['tech']!), ['Close', 'Refresh']);
-    assert.deepEqual(titles('awaiting_approval', viewers['requester']!), ['Cancel request', 'Edit', 'Refresh']);
+    assert.deepEqual(titles('awaiting_approval', viewers['requester']!), [
+      'Cancel request',
+      'Edit',
+      'Refresh',
+    ]);
     assert.deepEqual(titles('closed', viewers['requester']!), ['Refresh']);
   });
 
   it('hashes the card an approver saw identically however often it is rendered', () => {
-    const a = cardHash(approvalCard(request('awaiting_approval'), viewers['approver']!, 'Contoso Ltd'));
-    const b = cardHash(approvalCard(structuredClone(request('awaiting_approval')), viewers['approver']!, 'Contoso Ltd'));
+    const a = cardHash(
+      approvalCard(request('awaiting_approval'), viewers['approver']!, 'Contoso Ltd'),
+    );
+    const b = cardHash(
+      approvalCard(
+        structuredClone(request('awaiting_approval')),
+        viewers['approver']!,
+        'Contoso Ltd',
+      ),
+    );
     assert.equal(a, b);
-    assert.notEqual(a, cardHash(approvalCard(request('awaiting_approval', { title: 'Something else' }), viewers['approver']!, 'Contoso Ltd')));
+    assert.notEqual(
+      a,
+      cardHash(
+        approvalCard(
+          request('awaiting_approval', { title: 'Something else' }),
+          viewers['approver']!,
+          'Contoso Ltd',
+        ),
+      ),
+    );
   });
 
   it('welcomes a person with the roles they hold', () => {
@@ -115,8 +203,11 @@ describe('Adaptive Card views', () => {
   it('uses only verbs the bot registers in every template file', () => {
     const dir = join(__dirname, '..', '..', '..', 'adaptiveCards');
     for (const file of readdirSync(dir)) {
-      const verbs = [...readFileSync(join(dir, file), 'utf8').matchAll(/"verb":\s*"([^"$]+)"/g)].map((m) => m[1]!);
-      for (const verb of verbs) assert.ok(ALL_CARD_VERBS.has(verb), `${file} uses unregistered verb ${verb}`);
+      const verbs = [
+        ...readFileSync(join(dir, file), 'utf8').matchAll(/"verb":\s*"([^"$]+)"/g),
+      ].map((m) => m[1]!);
+      for (const verb of verbs)
+        assert.ok(ALL_CARD_VERBS.has(verb), `${file} uses unregistered verb ${verb}`);
     }
   });
 });

@@ -1,4 +1,8 @@
-import { CHANGE_TYPES, PAYLOAD_FIELDS, type ChangeType } from '../../../domain/change-request/change-request.payloads';
+import {
+  CHANGE_TYPES,
+  PAYLOAD_FIELDS,
+  type ChangeType,
+} from '../../../domain/change-request/change-request.payloads';
 import type { FieldIssue } from '../../../domain/shared/errors';
 import type { ClientProfile } from '../../../domain/client/client';
 import { CardVerbs } from '../card-verbs';
@@ -19,7 +23,10 @@ export type ClientChoices = readonly Pick<ClientProfile, 'tenantId' | 'name' | '
 
 export function typePickerCard(clients: ClientChoices, clientTenantId = ''): AdaptiveCardJson {
   return bindTemplate('type-picker', {
-    intro: clients.length > 0 ? 'You are raising this on behalf of a client.' : 'Pick the kind of change; the next card asks for the details.',
+    intro:
+      clients.length > 0
+        ? 'You are raising this on behalf of a client.'
+        : 'Pick the kind of change; the next card asks for the details.',
     clientChoices: choicesOf(clients),
     clientTenantId: clientTenantId || (clients.length === 1 ? clients[0]!.tenantId : ''),
     types: CHANGE_TYPES.map((t) => ({ title: `${TYPE_LABELS[t]} — ${TYPE_HINTS[t]}`, value: t })),
@@ -55,7 +62,10 @@ export function formCard(type: ChangeType, options: FormCardOptions = {}): Adapt
 }
 
 /** Every input of the form with a string value, so the template never shows a raw `${…}`. */
-function formValues(type: ChangeType, values: Readonly<Record<string, unknown>>): Record<string, string> {
+function formValues(
+  type: ChangeType,
+  values: Readonly<Record<string, unknown>>,
+): Record<string, string> {
   const out: Record<string, string> = {};
   for (const key of ['title', 'description', ...PAYLOAD_FIELDS[type]]) {
     const value = values[key];

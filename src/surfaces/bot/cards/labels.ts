@@ -37,7 +37,9 @@ export const STATUS_LABELS: { readonly [S in ChangeStatus]: string } = {
 };
 
 /** Adaptive Card text colours per status, so a glance tells good from bad. */
-export const STATUS_COLORS: { readonly [S in ChangeStatus]: 'Default' | 'Accent' | 'Good' | 'Warning' | 'Attention' } = {
+export const STATUS_COLORS: {
+  readonly [S in ChangeStatus]: 'Default' | 'Accent' | 'Good' | 'Warning' | 'Attention';
+} = {
   draft: 'Default',
   submitted: 'Accent',
   triaged: 'Accent',

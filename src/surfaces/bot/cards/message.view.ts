@@ -7,7 +7,11 @@ export interface MessageCardOptions {
   readonly facts?: readonly { readonly title: string; readonly value: string }[];
   /** A stable error code (CR.*, ACCESS.*) or correlation id, shown small for support. */
   readonly code?: string;
-  readonly actions?: readonly { readonly title: string; readonly verb: string; readonly data: object }[];
+  readonly actions?: readonly {
+    readonly title: string;
+    readonly verb: string;
+    readonly data: object;
+  }[];
 }
 
 /** A plain informational or error card: never an empty response, always says what to do next. */

@@ -16,7 +16,9 @@ const templates = new Map<string, ACData.Template>();
 export function bindTemplate(name: string, data: object): AdaptiveCardJson {
   let template = templates.get(name);
   if (!template) {
-    template = new ACData.Template(JSON.parse(readFileSync(join(TEMPLATE_DIR, `${name}.json`), 'utf8')) as object);
+    template = new ACData.Template(
+      JSON.parse(readFileSync(join(TEMPLATE_DIR, `${name}.json`), 'utf8')) as object,
+    );
     templates.set(name, template);
   }
   return template.expand({ $root: data }) as AdaptiveCardJson;

@@ -4,11 +4,18 @@ import { isMspStaff, mayRaise } from '../../../domain/client/client';
 import { STATUS_COLORS, STATUS_LABELS } from './labels';
 import { bindTemplate, type AdaptiveCardJson } from './template';
 
-const ROLE_NAMES = { client_admin: 'client admin', approver: 'approver', tech: 'MSP technician', lead: 'MSP lead' } as const;
+const ROLE_NAMES = {
+  client_admin: 'client admin',
+  approver: 'approver',
+  tech: 'MSP technician',
+  lead: 'MSP lead',
+} as const;
 
 /** Says who you are to Cabinet and what you can do here. */
 export function welcomeCard(identity: Identity): AdaptiveCardJson {
-  const roles = identity.memberships.flatMap((m) => [...m.roles].map((r) => `${ROLE_NAMES[r]} of ${m.client.name}`));
+  const roles = identity.memberships.flatMap((m) =>
+    [...m.roles].map((r) => `${ROLE_NAMES[r]} of ${m.client.name}`),
+  );
   const canRaise = identity.memberships.some((m) => mayRaise(m.roles));
   const staff = identity.memberships.some((m) => isMspStaff(m.roles));
   const approver = identity.memberships.some((m) => m.roles.has('approver'));
@@ -16,21 +23,35 @@ export function welcomeCard(identity: Identity): AdaptiveCardJson {
     ...(canRaise ? ['Raise change requests with a guided form (**new**)'] : []),
     ...(approver ? ['Approve or deny requests for your organisation; cards arrive here'] : []),
     ...(staff ? ['Pick up approved work, record progress and close requests with notes'] : []),
-    ...(roles.length > 0 ? ['Follow every request and its history (**my requests**, **status ID**)'] : []),
+    ...(roles.length > 0
+      ? ['Follow every request and its history (**my requests**, **status ID**)']
+      : []),
   ];
   return bindTemplate('welcome', {
     name: identity.person.name,
     roles: roles.length > 0 ? roles : ['Not registered yet: Cabinet does not know you.'],
-    abilities: abilities.length > 0 ? abilities : ['Ask your MSP to add you as a client admin or approver, then type **help**.'],
+    abilities:
+      abilities.length > 0
+        ? abilities
+        : ['Ask your MSP to add you as a client admin or approver, then type **help**.'],
     canRaise,
     registered: roles.length > 0,
   });
 }
 
-export function requestListCard(requests: readonly ChangeRequest[], canRaise: boolean, heading = 'Requests'): AdaptiveCardJson {
+export function requestListCard(
+  requests: readonly ChangeRequest[],
+  canRaise: boolean,
+  heading = 'Requests',
+): AdaptiveCardJson {
   return bindTemplate('request-list', {
     heading,
     canRaise,
-    items: requests.map((r) => ({ id: r.id, title: r.title, statusLabel: STATUS_LABELS[r.status], statusColor: STATUS_COLORS[r.status] })),
+    items: requests.map((r) => ({
+      id: r.id,
+      title: r.title,
+      statusLabel: STATUS_LABELS[r.status],
+      statusColor: STATUS_COLORS[r.status],
+    })),
   });
 }
