@@ -1,5 +1,6 @@
 import { strict as assert } from 'node:assert';
 import sinon from 'sinon';
+import { spawnSync } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
 import type { Config } from '../../src/config';
 import { startCabinet } from '../../src/main';
@@ -92,5 +93,26 @@ describe('Cabinet in production mode', function () {
     const ready = await fetch(`${cabinet.url}/readyz`);
     assert.equal(ready.status, 200);
     assert.deepEqual(await ready.json(), { status: 'ready' });
+  });
+
+  it('refuses to start without bot authentication, naming each missing variable', () => {
+    const env = Object.fromEntries(
+      Object.entries(process.env).filter(([key]) => !/^(Microsoft|CABINET_)/.test(key)),
+    );
+    const run = spawnSync(process.execPath, ['--import', 'tsx', 'src/main.ts'], {
+      env: { ...env, CABINET_MODE: 'production' },
+      encoding: 'utf8',
+      timeout: 20_000,
+    });
+    assert.equal(run.status, 1);
+    for (const variable of [
+      'MicrosoftAppId',
+      'MicrosoftAppType',
+      'MicrosoftAppTenantId',
+      'MicrosoftAppPassword',
+      'CABINET_STORAGE_CONNECTION_STRING',
+    ]) {
+      assert.match(run.stderr, new RegExp(variable));
+    }
   });
 });
