@@ -164,9 +164,9 @@ export function transition(
           ),
         );
       }
-      const reason = ev.reason.trim();
-      if (reason.length === 0) return err(E.reasonRequired('deny a request'));
-      if (reason.length > NOTE_MAX) return err(E.textTooLong('The reason', NOTE_MAX));
+      const reasonText = requiredReason(ev.reason, 'deny a request');
+      if (!reasonText.ok) return reasonText;
+      const reason = reasonText.value;
       const decision = {
         outcome: 'denied' as const,
         by: ctx.actor,
@@ -248,17 +248,18 @@ export function transition(
     case 'ImplementationCompleted': {
       if (cr.status !== 'in_progress') return err(E.invalidTransition(cr.status, describe(ev)));
       if (!isMspStaff(ctx.roles)) return err(E.notStaff());
-      const notes = (ev.notes ?? '').trim();
-      if (notes.length > NOTE_MAX) return err(E.textTooLong('The notes', NOTE_MAX));
+      const notesText = optionalNotes(ev.notes);
+      if (!notesText.ok) return notesText;
+      const notes = notesText.value;
       return ok(step(cr, ctx, 'implemented', 'work.implemented', {}, notes ? { notes } : {}));
     }
 
     case 'Failed': {
       if (cr.status !== 'in_progress') return err(E.invalidTransition(cr.status, describe(ev)));
       if (!isMspStaff(ctx.roles)) return err(E.notStaff());
-      const reason = ev.reason.trim();
-      if (reason.length === 0) return err(E.reasonRequired('mark a change as failed'));
-      if (reason.length > NOTE_MAX) return err(E.textTooLong('The reason', NOTE_MAX));
+      const reasonText = requiredReason(ev.reason, 'mark a change as failed');
+      if (!reasonText.ok) return reasonText;
+      const reason = reasonText.value;
       return ok(
         step(
           cr,
@@ -275,8 +276,9 @@ export function transition(
     case 'RolledBack': {
       if (cr.status !== 'failed') return err(E.invalidTransition(cr.status, describe(ev)));
       if (!isMspStaff(ctx.roles)) return err(E.notStaff());
-      const notes = ev.notes.trim();
-      if (notes.length > NOTE_MAX) return err(E.textTooLong('The notes', NOTE_MAX));
+      const notesText = optionalNotes(ev.notes);
+      if (!notesText.ok) return notesText;
+      const notes = notesText.value;
       return ok(
         step(
           cr,
@@ -303,8 +305,9 @@ export function transition(
       ) {
         return err(E.invalidTransition(cr.status, `closed as ${ev.outcome}`));
       }
-      const notes = ev.notes.trim();
-      if (notes.length > NOTE_MAX) return err(E.textTooLong('The notes', NOTE_MAX));
+      const notesText = optionalNotes(ev.notes);
+      if (!notesText.ok) return notesText;
+      const notes = notesText.value;
       return ok(
         step(
           cr,
@@ -323,9 +326,9 @@ export function transition(
     case 'Cancelled': {
       if (!isRequester(cr, ctx.actor) && !isMspStaff(ctx.roles))
         return err(E.notRequesterOrStaff());
-      const reason = ev.reason.trim();
-      if (reason.length === 0) return err(E.reasonRequired('cancel a request'));
-      if (reason.length > NOTE_MAX) return err(E.textTooLong('The reason', NOTE_MAX));
+      const reasonText = requiredReason(ev.reason, 'cancel a request');
+      if (!reasonText.ok) return reasonText;
+      const reason = reasonText.value;
       return ok(
         step(
           cr,
@@ -341,6 +344,19 @@ export function transition(
       );
     }
   }
+}
+
+/** A reason people must give (deny, fail, cancel): trimmed, non-empty, bounded. */
+function requiredReason(raw: string, what: string): Result<string, DomainError> {
+  const reason = raw.trim();
+  if (reason.length === 0) return err(E.reasonRequired(what));
+  return reason.length > NOTE_MAX ? err(E.textTooLong('The reason', NOTE_MAX)) : ok(reason);
+}
+
+/** Optional notes for the record: trimmed and bounded. */
+function optionalNotes(raw: string | undefined): Result<string, DomainError> {
+  const notes = (raw ?? '').trim();
+  return notes.length > NOTE_MAX ? err(E.textTooLong('The notes', NOTE_MAX)) : ok(notes);
 }
 
 /** The requester, or the client person a request was raised on behalf of. */
