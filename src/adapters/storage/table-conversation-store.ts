@@ -47,6 +47,11 @@ export class TableConversationStore implements ConversationStore {
           });
           return { created: true };
         }
+        // Every message refreshes the reference; only a real change (new serviceUrl, stale mark) is written.
+        const unchanged =
+          existing['stale'] !== true &&
+          JSON.stringify(readJson(existing)) === JSON.stringify(conversation.reference);
+        if (unchanged) return { created: false };
         await this.table.updateEntity({ partitionKey, rowKey, ...fields }, 'Merge', {
           etag: existing.etag,
         });

@@ -54,11 +54,13 @@ export function createBotApplication(deps: BotDeps): Application<TurnState> {
   });
   const uc = deps.useCases;
 
-  const rememberConversation = async (context: TurnContext, actor: Person) =>
-    openConversation(uc, {
-      person: actor,
-      reference: TurnContext.getConversationReference(context.activity),
-    });
+  const rememberConversation = async (context: TurnContext, actor: Person) => {
+    // The incoming activity's id is not how to reach the person; keeping it would rewrite the row on every message.
+    const { activityId: _activityId, ...reference } = TurnContext.getConversationReference(
+      context.activity,
+    );
+    return openConversation(uc, { person: actor, reference });
+  };
 
   const onInstall = async (context: TurnContext) => {
     const unnamed = actorOf(context.activity);
