@@ -1,4 +1,6 @@
+import { strict as assert } from 'node:assert';
 import type { AuditEvent } from '../../src/domain/audit/audit-event';
+import { submitChange, type SubmittedChange } from '../../src/application/use-cases/submit-change';
 import type {
   ChangeRequest,
   ChangeSource,
@@ -386,4 +388,15 @@ export class RecordingNotifier implements Notifier {
     this.sentCount += 1;
     return { status: 'sent', activityId: `activity-${this.sentCount}` };
   }
+}
+
+/** Raises a valid general request as `actor` and fails the test if it is refused. */
+export async function raiseGeneral(harness: Harness, actor: Person): Promise<SubmittedChange> {
+  const result = await submitChange(harness.deps, {
+    actor,
+    type: 'general',
+    fields: validFields('general'),
+  });
+  assert.ok(result.ok, result.ok ? '' : result.error.message);
+  return result.value;
 }

@@ -8,14 +8,13 @@ import {
   type RequestAction,
 } from '../../../src/application/use-cases/act-on-request';
 import { decideApproval } from '../../../src/application/use-cases/decide-approval';
-import { submitChange } from '../../../src/application/use-cases/submit-change';
 import {
   CONTOSO_TENANT_ID,
   createHarness,
   people,
   seedClients,
-  validFields,
   type Harness,
+  raiseGeneral,
 } from '../../support/fixtures';
 
 const ID = 'CONTOSO-1' as ChangeRequestId;
@@ -23,15 +22,7 @@ const ID = 'CONTOSO-1' as ChangeRequestId;
 async function harness(approved: boolean): Promise<Harness> {
   const h = createHarness();
   await seedClients(h);
-  assert.ok(
-    (
-      await submitChange(h.deps, {
-        actor: people.carla,
-        type: 'general',
-        fields: validFields('general'),
-      })
-    ).ok,
-  );
+  await raiseGeneral(h, people.carla);
   if (approved)
     assert.equal(
       (

@@ -21,6 +21,7 @@ import {
   seedClients,
   validFields,
   type Harness,
+  raiseGeneral,
 } from '../../support/fixtures';
 
 const ID = 'CONTOSO-1' as ChangeRequestId;
@@ -162,24 +163,8 @@ describe('change request flow', () => {
   it("never shows a client's request to another tenant or to staff of other clients", async () => {
     const h = createHarness();
     await seedClients(h);
-    assert.ok(
-      (
-        await submitChange(h.deps, {
-          actor: people.carla,
-          type: 'general',
-          fields: validFields('general'),
-        })
-      ).ok,
-    );
-    assert.ok(
-      (
-        await submitChange(h.deps, {
-          actor: people.fiona,
-          type: 'general',
-          fields: validFields('general'),
-        })
-      ).ok,
-    );
+    await raiseGeneral(h, people.carla);
+    await raiseGeneral(h, people.fiona);
 
     for (const stranger of [people.impostor, people.frank, people.fiona, people.theo]) {
       const seen = await resolveRequest(h.deps, stranger, 'contoso-1');

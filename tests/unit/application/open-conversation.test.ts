@@ -15,6 +15,7 @@ import {
   people,
   seedClients,
   validFields,
+  raiseGeneral,
 } from '../../support/fixtures';
 
 const reference = (p: Person) => ({
@@ -75,24 +76,8 @@ describe(openConversation.name, () => {
       clients: h.deps.clients,
       clock: h.clock,
     });
-    assert.ok(
-      (
-        await submitChange(h.deps, {
-          actor: people.carla,
-          type: 'general',
-          fields: validFields('general'),
-        })
-      ).ok,
-    );
-    assert.ok(
-      (
-        await submitChange(h.deps, {
-          actor: people.fiona,
-          type: 'general',
-          fields: validFields('general'),
-        })
-      ).ok,
-    );
+    await raiseGeneral(h, people.carla);
+    await raiseGeneral(h, people.fiona);
     await relay.sweep();
     assert.equal(
       (await h.deps.outbox.list(CONTOSO_TENANT_ID, { statuses: ['waiting_for_recipient'] })).length,

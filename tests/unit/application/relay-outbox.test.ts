@@ -6,7 +6,6 @@ import {
   OutboxRelay,
   type OutboxRelayOptions,
 } from '../../../src/application/use-cases/relay-outbox';
-import { submitChange } from '../../../src/application/use-cases/submit-change';
 import {
   CONTOSO_TENANT_ID,
   FABRIKAM_TENANT_ID,
@@ -15,32 +14,16 @@ import {
   openChats,
   people,
   seedClients,
-  validFields,
   type Harness,
+  raiseGeneral,
 } from '../../support/fixtures';
 
 /** Contoso and Fabrikam, each with one request whose approval cards are in the outbox. */
 async function withCards(): Promise<Harness> {
   const h = createHarness();
   await seedClients(h);
-  assert.ok(
-    (
-      await submitChange(h.deps, {
-        actor: people.carla,
-        type: 'general',
-        fields: validFields('general'),
-      })
-    ).ok,
-  );
-  assert.ok(
-    (
-      await submitChange(h.deps, {
-        actor: people.fiona,
-        type: 'general',
-        fields: validFields('general'),
-      })
-    ).ok,
-  );
+  await raiseGeneral(h, people.carla);
+  await raiseGeneral(h, people.fiona);
   return h;
 }
 
