@@ -6,7 +6,7 @@ import { ConcurrencyError } from '../ports/errors';
 import type { NotificationTemplate, OutboxMessage } from '../ports/outbox';
 import type { UseCaseDeps } from './context';
 import { resolveRequest } from './resolve-request';
-import { approvalCardKey } from './submit-change';
+import { approvalCardKey, notify } from './notifications';
 
 /** Work on a request after approval, and cancellation (approval decisions go through decideApproval). */
 export type RequestAction = Extract<
@@ -90,31 +90,17 @@ function actionNotifications(
   actor: Person,
   techs: readonly Person[],
 ): OutboxMessage[] {
-  const message = (
-    to: Person,
-    template: NotificationTemplate,
-    cardKey?: string,
-  ): OutboxMessage => ({
-    kind: 'teams.notify',
-    recipient: { tid: to.tid, oid: to.oid },
-    notification: {
-      template,
-      requestId: next.id,
-      version: next.version,
-      ...(cardKey ? { cardKey } : {}),
-    },
-  });
   const requesters = [next.requester, ...(next.onBehalfOf ? [next.onBehalfOf] : [])].filter(
     (p) => p.oid !== actor.oid || p.tid !== actor.tid,
   );
   const template: NotificationTemplate =
     next.status === 'closed' || next.status === 'rolled_back' ? 'request_closed' : 'status_update';
-  const messages = requesters.map((p) => message(p, template));
+  const messages = requesters.map((p) => notify(p, next, template));
   // A cancelled request must not leave live Approve buttons behind, nor a technician working on it.
   if (next.status === 'cancelled' && before.status === 'awaiting_approval') {
     messages.push(
       ...(next.approval?.approvers ?? []).map((a) =>
-        message(a, 'approval_decided', approvalCardKey(next.id)),
+        notify(a, next, 'approval_decided', approvalCardKey(next.id)),
       ),
     );
   }
@@ -126,7 +112,7 @@ function actionNotifications(
     messages.push(
       ...workers
         .filter((w) => !(w.oid === actor.oid && w.tid === actor.tid))
-        .map((w) => message(w, 'status_update')),
+        .map((w) => notify(w, next, 'status_update')),
     );
   }
   return messages;

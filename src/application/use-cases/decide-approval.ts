@@ -8,7 +8,7 @@ import { ConcurrencyError } from '../ports/errors';
 import type { OutboxMessage } from '../ports/outbox';
 import type { UseCaseDeps } from './context';
 import { AccessErrors } from './errors';
-import { approvalCardKey } from './submit-change';
+import { approvalCardKey, notify } from './notifications';
 
 export interface DecideApprovalCommand {
   /** From the authenticated activity: `from.aadObjectId` and the channel's tenant. */
@@ -110,29 +110,15 @@ function decisionNotifications(
   client: ClientProfile,
   decider: Person,
 ): OutboxMessage[] {
-  const notify = (
-    to: Person,
-    template: 'approval_decided' | 'ready_to_execute',
-    cardKey?: string,
-  ): OutboxMessage => ({
-    kind: 'teams.notify',
-    recipient: { tid: to.tid, oid: to.oid },
-    notification: {
-      template,
-      requestId: request.id,
-      version: request.version,
-      ...(cardKey ? { cardKey } : {}),
-    },
-  });
   const messages = [request.requester, ...(request.onBehalfOf ? [request.onBehalfOf] : [])].map(
-    (p) => notify(p, 'approval_decided'),
+    (p) => notify(p, request, 'approval_decided'),
   );
   for (const approver of request.approval?.approvers ?? []) {
     if (!samePerson(approver, decider))
-      messages.push(notify(approver, 'approval_decided', approvalCardKey(request.id)));
+      messages.push(notify(approver, request, 'approval_decided', approvalCardKey(request.id)));
   }
   if (request.status === 'approved')
-    messages.push(...client.techs.map((tech) => notify(tech, 'ready_to_execute')));
+    messages.push(...client.techs.map((tech) => notify(tech, request, 'ready_to_execute')));
   return messages;
 }
 

@@ -5,10 +5,9 @@ import { validateChangeInput } from '../../domain/change-request/change-request.
 import type { DomainError } from '../../domain/shared/errors';
 import { err, ok, type Result } from '../../domain/shared/result';
 import { ConcurrencyError } from '../ports/errors';
-import type { OutboxMessage } from '../ports/outbox';
 import type { UseCaseDeps } from './context';
 import { resolveRequest } from './resolve-request';
-import { approvalCardKey } from './submit-change';
+import { approvalCards } from './notifications';
 
 export interface EditChangeCommand {
   readonly actor: Person;
@@ -44,19 +43,7 @@ export async function editChange(
   );
   if (!result.ok) return result;
   const next = result.value.next;
-  const outbox: OutboxMessage[] =
-    next.status === 'awaiting_approval'
-      ? (next.approval?.approvers ?? []).map((a) => ({
-          kind: 'teams.notify',
-          recipient: { tid: a.tid, oid: a.oid },
-          notification: {
-            template: 'approval_request',
-            requestId: next.id,
-            version: next.version,
-            cardKey: approvalCardKey(next.id),
-          },
-        }))
-      : [];
+  const outbox = next.status === 'awaiting_approval' ? approvalCards(next) : [];
   try {
     const saved = await deps.requests.update(client.tenantId, stored.etag, {
       request: next,

@@ -12,10 +12,10 @@ import { mayRaise } from '../../domain/client/client';
 import type { DomainError } from '../../domain/shared/errors';
 import { formatRequestId } from '../../domain/shared/ids';
 import { err, ok, type Result } from '../../domain/shared/result';
-import type { OutboxMessage } from '../ports/outbox';
 import type { UseCaseDeps } from './context';
 import { AccessErrors } from './errors';
 import { identify, membershipFor } from './identify';
+import { approvalCards } from './notifications';
 
 export interface SubmitChangeCommand {
   /** From the authenticated activity or token, never from form data. */
@@ -31,9 +31,6 @@ export interface SubmittedChange {
   /** Approvers with no conversation with Cabinet yet: their cards wait until they open it. */
   readonly unreachedApprovers: readonly Person[];
 }
-
-/** The card key of an approver's approval card, so decisions update it in place. */
-export const approvalCardKey = (requestId: string) => `approval:${requestId}`;
 
 /**
  * Raises a change request: validates the form, creates the request with the client's next number,
@@ -90,17 +87,11 @@ export async function submitChange(
       transition(triaged.next, { type: 'ApprovalRequested', approvers: draftApprovers }, system),
     );
     const request = sent.next;
-    const outbox: OutboxMessage[] = (request.approval?.approvers ?? []).map((approver) => ({
-      kind: 'teams.notify',
-      recipient: { tid: approver.tid, oid: approver.oid },
-      notification: {
-        template: 'approval_request',
-        requestId: request.id,
-        version: request.version,
-        cardKey: approvalCardKey(request.id),
-      },
-    }));
-    return { request, audit: [created.audit, triaged.audit, sent.audit], outbox };
+    return {
+      request,
+      audit: [created.audit, triaged.audit, sent.audit],
+      outbox: approvalCards(request),
+    };
   });
   deps.outboxWritten?.(client.tenantId);
 
