@@ -71,7 +71,14 @@ const request = (status: ChangeStatus, overrides: Partial<ChangeRequest> = {}): 
   source: 'teams',
   status,
   version: 2,
-  approval: { version: 2, approvers: [andy, CONTOSO.avery], requestedAt: '2026-11-23T09:00:00Z' },
+  approval: {
+    version: 2,
+    approvers: [andy, CONTOSO.avery],
+    requestedAt: '2026-11-23T09:00:00Z',
+    ...(['submitted', 'triaged', 'awaiting_approval'].includes(status)
+      ? {}
+      : { decision: { outcome: 'approved' as const, by: andy, at: '2026-11-23T10:00:00Z' } }),
+  },
   createdAt: '2026-11-23T09:00:00Z',
   updatedAt: '2026-11-23T09:00:00Z',
   ...overrides,
@@ -168,6 +175,18 @@ describe('Adaptive Card views', () => {
       'Refresh',
     ]);
     assert.deepEqual(titles('closed', viewers['requester']!), ['Refresh']);
+    const unapproved = request('approved', {
+      approval: { version: 2, approvers: [andy], requestedAt: '2026-11-23T09:00:00Z' },
+    });
+    const buttons = (
+      requestStatusCard(unapproved, viewers['tech']!, 'Contoso Ltd')['actions'] as {
+        title: string;
+      }[]
+    ).map((a) => a.title);
+    assert.ok(
+      !buttons.includes('Start work'),
+      'the card must not offer what the domain would refuse',
+    );
   });
 
   it('hashes the card an approver saw identically however often it is rendered', () => {

@@ -1,12 +1,11 @@
 import { createHash } from 'node:crypto';
+import type { ChangeRequest, Person } from '../../../domain/change-request/change-request';
 import {
-  isTerminal,
-  type ChangeRequest,
-  type Person,
-} from '../../../domain/change-request/change-request';
-import { samePerson } from '../../../domain/change-request/change-request.machine';
+  transition,
+  type ChangeEvent,
+} from '../../../domain/change-request/change-request.machine';
 import { canonicalize } from '../../../domain/audit/audit-chain';
-import { isMspStaff, type ClientRole } from '../../../domain/client/client';
+import type { ClientRole } from '../../../domain/client/client';
 import type { JsonValue } from '../../../domain/shared/json';
 import { CardVerbs } from '../card-verbs';
 import { FIELD_LABELS, STATUS_COLORS, STATUS_LABELS, TYPE_LABELS } from './labels';
@@ -32,42 +31,48 @@ export function requestStatusCard(
   clientName: string,
   banner?: Banner,
 ): AdaptiveCardJson {
-  const staff = isMspStaff(viewer.roles);
-  const requester =
-    samePerson(request.requester, viewer.person) ||
-    (request.onBehalfOf !== undefined && samePerson(request.onBehalfOf, viewer.person));
-  const actions: CardAction[] = [];
+  // Buttons come from the state machine itself: a button shows only if the domain would accept its event.
+  const can = permits(request, viewer);
   const s = request.status;
-  if (staff && (s === 'approved' || s === 'failed'))
+  const canStart = can({ type: 'WorkStarted' });
+  const canImplement = can({ type: 'ImplementationCompleted' });
+  const canFail = can({ type: 'Failed', reason: PROBE });
+  const canClose = can({ type: 'Closed', outcome: 'successful', notes: '' });
+  const canCloseFailed = can({ type: 'Closed', outcome: 'failed', notes: '' });
+  const canRollBack = can({ type: 'RolledBack', notes: '' });
+  // Work under way is ended with Mark failed, so nobody cancels a half-applied change by accident.
+  const canCancel =
+    can({ type: 'Cancelled', reason: PROBE }) && s !== 'in_progress' && s !== 'implemented';
+  const canEdit = can({
+    type: 'Edited',
+    changes: {
+      type: request.type,
+      title: request.title,
+      description: request.description,
+      payload: request.payload,
+    },
+  });
+  const actions: CardAction[] = [];
+  if (canStart)
     actions.push(
       action(s === 'failed' ? 'Retry' : 'Start work', CardVerbs.Start, 'positive', 'none'),
     );
-  if (staff && s === 'in_progress')
-    actions.push(
-      action('Mark implemented', CardVerbs.MarkImplemented, 'positive'),
-      action('Mark failed', CardVerbs.MarkFailed, 'destructive'),
-    );
-  if (staff && s === 'implemented') actions.push(action('Close', CardVerbs.Close, 'positive'));
-  if (staff && s === 'failed')
-    actions.push(
-      action('Close as failed', CardVerbs.CloseFailed, 'default'),
-      action('Rolled back', CardVerbs.RolledBack, 'default'),
-    );
-  const canCancel =
-    !isTerminal(s) && (staff || requester) && s !== 'in_progress' && s !== 'implemented';
+  if (canImplement) actions.push(action('Mark implemented', CardVerbs.MarkImplemented, 'positive'));
+  if (canFail) actions.push(action('Mark failed', CardVerbs.MarkFailed, 'destructive'));
+  if (canClose) actions.push(action('Close', CardVerbs.Close, 'positive'));
+  if (canCloseFailed) actions.push(action('Close as failed', CardVerbs.CloseFailed, 'default'));
+  if (canRollBack) actions.push(action('Rolled back', CardVerbs.RolledBack, 'default'));
   if (canCancel) actions.push(action('Cancel request', CardVerbs.Cancel, 'destructive'));
-  if (requester && ['submitted', 'triaged', 'awaiting_approval'].includes(s))
-    actions.push(action('Edit', CardVerbs.Edit, 'default', 'none'));
+  if (canEdit) actions.push(action('Edit', CardVerbs.Edit, 'default', 'none'));
   actions.push(action('Refresh', CardVerbs.Status, 'default', 'none'));
   return bindTemplate('request-status', {
     ...commonData(request, clientName, banner ?? defaultBanner(request)),
     requestId: request.id,
-    showClose: staff && s === 'implemented',
-    showNotes: staff && ['in_progress', 'implemented', 'failed'].includes(s),
-    notesLabel: s === 'implemented' ? 'Closing notes for the requester' : 'Notes',
-    showReason: canCancel || (staff && s === 'in_progress'),
-    reasonLabel:
-      staff && s === 'in_progress' ? 'Reason (needed to mark failed)' : 'Reason (needed to cancel)',
+    showClose: canClose,
+    showNotes: canImplement || canClose || canRollBack || canCloseFailed,
+    notesLabel: canClose ? 'Closing notes for the requester' : 'Notes',
+    showReason: canCancel || canFail,
+    reasonLabel: canFail ? 'Reason (needed to mark failed)' : 'Reason (needed to cancel)',
     actions,
   });
 }
@@ -82,17 +87,20 @@ export function approvalCard(
   clientName: string,
   banner?: Banner,
 ): AdaptiveCardJson {
-  const round = request.approval;
-  const canDecide =
-    request.status === 'awaiting_approval' &&
-    round !== undefined &&
-    round.decision === undefined &&
-    round.version === request.version &&
-    round.approvers.some((a) => samePerson(a, viewer.person));
+  const canDecide = permits(request, viewer)({ type: 'ApprovalGranted', version: request.version });
   return bindTemplate('approval-request', {
     ...commonData(request, clientName, banner ?? defaultBanner(request)),
     canDecide,
   });
+}
+
+/** Stand-in text for probing events that need a reason; never stored. */
+const PROBE = 'probe';
+
+/** Whether the domain would accept `event` from this viewer now (a dry run of the transition). */
+function permits(request: ChangeRequest, viewer: Viewer): (event: ChangeEvent) => boolean {
+  const context = { actor: viewer.person, roles: viewer.roles, now: request.updatedAt };
+  return (event) => transition(request, event, context).ok;
 }
 
 /** SHA-256 over the card's canonical JSON. */
