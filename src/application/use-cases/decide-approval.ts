@@ -19,16 +19,25 @@ export interface DecideApprovalCommand {
   readonly decision: 'approve' | 'deny';
   readonly reason?: string;
   /** Hash of the card the approver saw for this request and version, recorded with the decision. */
-  readonly cardHash?: (request: ChangeRequest) => string;
+  readonly cardHash?: (request: ChangeRequest, client: ClientProfile) => string;
 }
 
 export type DecisionOutcome =
   /** This click recorded the decision. */
-  | { readonly kind: 'decided'; readonly request: ChangeRequest }
+  | { readonly kind: 'decided'; readonly request: ChangeRequest; readonly client: ClientProfile }
   /** The request was already decided (a double click, a Teams retry, or another approver first). */
-  | { readonly kind: 'already_decided'; readonly request: ChangeRequest }
+  | {
+      readonly kind: 'already_decided';
+      readonly request: ChangeRequest;
+      readonly client: ClientProfile;
+    }
   /** Refused; `request` is present only when the actor may see it (same tenant). */
-  | { readonly kind: 'refused'; readonly error: DomainError; readonly request?: ChangeRequest };
+  | {
+      readonly kind: 'refused';
+      readonly error: DomainError;
+      /** Present only when the actor may see the request (they have a part in its client). */
+      readonly visible?: { readonly request: ChangeRequest; readonly client: ClientProfile };
+    };
 
 const MAX_ATTEMPTS = 4;
 /** Input mistakes the approver can fix on the card; not refusals worth an audit entry. */
@@ -63,10 +72,10 @@ export async function decideApproval(
     const designated =
       current.approval?.approvers.some((a) => samePerson(a, command.actor)) ?? false;
     if (current.approval?.decision && designated)
-      return { kind: 'already_decided', request: current };
+      return { kind: 'already_decided', request: current, client };
 
     const now = deps.clock.now().toISOString();
-    const cardHash = command.cardHash?.(current);
+    const cardHash = command.cardHash?.(current, client);
     const event =
       command.decision === 'approve'
         ? {
@@ -87,7 +96,7 @@ export async function decideApproval(
       return {
         kind: 'refused',
         error: result.error,
-        ...(roles.size > 0 ? { request: current } : {}),
+        ...(roles.size > 0 ? { visible: { request: current, client } } : {}),
       };
     }
     try {
@@ -97,7 +106,7 @@ export async function decideApproval(
         outbox: decisionNotifications(result.value.next, client, command.actor),
       });
       deps.outboxWritten?.(client.tenantId);
-      return { kind: 'decided', request: saved.request };
+      return { kind: 'decided', request: saved.request, client };
     } catch (error: unknown) {
       if (!(error instanceof ConcurrencyError) || attempt >= MAX_ATTEMPTS) throw error;
     }

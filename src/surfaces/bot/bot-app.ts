@@ -5,9 +5,8 @@ import type { z } from 'zod';
 import type { TeamsAdapter } from '@microsoft/teams-ai';
 import type { Person } from '../../domain/change-request/change-request';
 import { isChangeType } from '../../domain/change-request/change-request.payloads';
-import { isMspStaff, mayRaise, rolesFor } from '../../domain/client/client';
+import { isMspStaff, mayRaise, rolesFor, type ClientProfile } from '../../domain/client/client';
 import { DomainError, ValidationError } from '../../domain/shared/errors';
-import { parseRequestId } from '../../domain/shared/ids';
 import type { UseCaseDeps } from '../../application/use-cases/context';
 import type { OutboxStore } from '../../application/ports/outbox';
 import { StorageUnavailableError } from '../../application/ports/errors';
@@ -124,7 +123,7 @@ export function createBotApplication(deps: BotDeps): Application<TurnState> {
     );
   };
 
-  execute(CardVerbs.NewRequest, async (actor) => pickerFor(uc, await identify(uc, actor)));
+  execute(CardVerbs.NewRequest, async (actor) => pickerFor(await identify(uc, actor)));
   execute(CardVerbs.Dismiss, () =>
     Promise.resolve(
       messageCard({
@@ -309,7 +308,7 @@ async function handleCommand(
     .trim()
     .toLowerCase();
   if (command === 'new' || command === 'new request' || command === 'raise')
-    return pickerFor(uc, identity);
+    return pickerFor(identity);
   if (command === 'my requests' || command === 'list' || command === 'requests')
     return listFor(uc, identity);
   const status = /^status\s+(\S+)$/.exec(command);
@@ -325,7 +324,7 @@ async function handleCommand(
   });
 }
 
-function pickerFor(_uc: UseCaseDeps, identity: Identity): CardResult {
+function pickerFor(identity: Identity): CardResult {
   if (!identity.memberships.some((m) => mayRaise(m.roles)))
     return errorCard(new DomainError('ACCESS.NOT_REGISTERED', notRegisteredText()));
   return typePickerCard(staffClients(identity));
@@ -372,29 +371,30 @@ async function decide(
 ): Promise<CardResult> {
   const parsed = DecisionData.safeParse(data);
   if (!parsed.success || parsed.data.version === undefined) return invalidCardData();
-  const code = parseRequestId(parsed.data.requestId)?.code;
-  const client = code ? await uc.clients.getByCode(code) : undefined;
-  const clientName = client?.profile.name ?? '';
-  const viewerFor = (roles = client ? rolesFor(client.profile, actor) : new Set<never>()) => ({
-    person: actor,
-    roles,
-  });
+  const viewer = (client: ClientProfile) => ({ person: actor, roles: rolesFor(client, actor) });
   const outcome = await decideApproval(uc, {
     actor,
     requestId: parsed.data.requestId,
     version: parsed.data.version,
     decision,
     ...(parsed.data.reason !== undefined ? { reason: parsed.data.reason } : {}),
-    cardHash: (request) => cardHash(approvalCard(request, viewerFor(), clientName)),
+    cardHash: (request, client) => cardHash(approvalCard(request, viewer(client), client.name)),
   });
   switch (outcome.kind) {
     case 'decided':
     case 'already_decided':
-      return approvalCard(outcome.request, viewerFor(), clientName);
-    case 'refused':
-      return outcome.request
-        ? approvalCard(outcome.request, viewerFor(), clientName, refusalBanner(outcome.error))
+      return approvalCard(outcome.request, viewer(outcome.client), outcome.client.name);
+    case 'refused': {
+      const { visible } = outcome;
+      return visible
+        ? approvalCard(
+            visible.request,
+            viewer(visible.client),
+            visible.client.name,
+            refusalBanner(outcome.error),
+          )
         : errorCard(outcome.error);
+    }
   }
 }
 

@@ -167,7 +167,7 @@ describe(decideApproval.name, () => {
       assert.equal(outcome.kind, 'refused');
       if (outcome.kind !== 'refused') return;
       assert.equal(outcome.error.code, 'CR.NOT_FOUND');
-      assert.equal(outcome.request, undefined, 'nothing about the request is revealed');
+      assert.equal(outcome.visible, undefined, 'nothing about the request is revealed');
       const entries = await chain(h);
       assert.equal(entries.length, chainBefore + 1);
       const refusal = entries.at(-1)!;
@@ -227,8 +227,8 @@ describe(decideApproval.name, () => {
     assert.equal(stale.kind, 'refused');
     if (stale.kind !== 'refused') return;
     assert.equal(stale.error.code, 'CR.STALE_VERSION');
-    assert.equal(stale.request?.version, 2);
-    assert.equal(stale.request?.title, 'Clearer title');
+    assert.equal(stale.visible?.request.version, 2);
+    assert.equal(stale.visible?.request.title, 'Clearer title');
     const last = (await chain(h)).at(-1)!;
     assert.deepEqual(
       [last.type, last.payload['code'], last.payload['cardVersion']],
@@ -298,7 +298,7 @@ describe(decideApproval.name, () => {
     const before = (await chain(h)).length;
     const outcome = await sut(h.deps, approve(people.sam));
     assert.equal(outcome.kind, 'refused');
-    assert.ok(outcome.kind === 'refused' && outcome.request === undefined);
+    assert.ok(outcome.kind === 'refused' && outcome.visible === undefined);
     assert.equal(outcome.kind === 'refused' && outcome.error.code, 'CR.NOT_AN_APPROVER');
     assert.deepEqual(
       (await chain(h)).slice(before).map((e) => e.type),
