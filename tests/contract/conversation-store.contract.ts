@@ -15,7 +15,7 @@ export function describeConversationStoreContract(name: string, make: MakeStorag
 
       assert.deepEqual(
         await sut.conversations.save({ tid, oid, reference: { conversation: { id: 'a:1' } } }),
-        { created: true },
+        { created: true, welcomed: false },
       );
       assert.equal(
         await sut.conversations.markWelcomed(tid, oid, '2026-11-23T09:00:00.000Z'),
@@ -27,7 +27,7 @@ export function describeConversationStoreContract(name: string, make: MakeStorag
       );
       assert.deepEqual(
         await sut.conversations.save({ tid, oid, reference: { conversation: { id: 'a:2' } } }),
-        { created: false },
+        { created: false, welcomed: true },
       );
 
       assert.deepEqual(await sut.conversations.get(tid, oid), {

@@ -24,6 +24,7 @@ import type {
 } from '../../src/application/ports/client-directory';
 import type {
   ConversationStore,
+  SavedConversation,
   StoredConversation,
 } from '../../src/application/ports/conversation-store';
 import type { DataKeyring } from '../../src/application/ports/data-keyring';
@@ -399,7 +400,7 @@ export class InMemoryConversationStore implements ConversationStore {
     return Promise.resolve(found ? structuredClone(found) : undefined);
   }
 
-  save(conversation: StoredConversation): Promise<{ readonly created: boolean }> {
+  save(conversation: StoredConversation): Promise<SavedConversation> {
     const key = `${conversation.tid}|${conversation.oid}`;
     const existing = this.conversations.get(key);
     this.conversations.set(key, {
@@ -407,7 +408,7 @@ export class InMemoryConversationStore implements ConversationStore {
       ...(existing?.welcomedAt ? { welcomedAt: existing.welcomedAt } : {}),
       stale: false,
     });
-    return Promise.resolve({ created: !existing });
+    return Promise.resolve({ created: !existing, welcomed: existing?.welcomedAt !== undefined });
   }
 
   markWelcomed(tid: TenantId, oid: ObjectId, at: string): Promise<boolean> {

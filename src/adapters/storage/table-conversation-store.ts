@@ -2,6 +2,7 @@ import type { TableClient } from '@azure/data-tables';
 import { ConcurrencyError } from '../../application/ports/errors';
 import type {
   ConversationStore,
+  SavedConversation,
   StoredConversation,
 } from '../../application/ports/conversation-store';
 import type { ObjectId, TenantId } from '../../domain/shared/ids';
@@ -31,7 +32,7 @@ export class TableConversationStore implements ConversationStore {
     return row ? toConversation(tid, oid, row) : undefined;
   }
 
-  async save(conversation: StoredConversation): Promise<{ readonly created: boolean }> {
+  async save(conversation: StoredConversation): Promise<SavedConversation> {
     const partitionKey = tenantKey(conversation.tid);
     const rowKey = conversationRowKey(conversation.oid);
     const fields = { ...jsonProperties(conversation.reference), stale: false };
@@ -45,17 +46,18 @@ export class TableConversationStore implements ConversationStore {
             ...fields,
             ...(conversation.welcomedAt ? { welcomedAt: conversation.welcomedAt } : {}),
           });
-          return { created: true };
+          return { created: true, welcomed: conversation.welcomedAt !== undefined };
         }
         // Every message refreshes the reference; only a real change (new serviceUrl, stale mark) is written.
         const unchanged =
           existing['stale'] !== true &&
           JSON.stringify(readJson(existing)) === JSON.stringify(conversation.reference);
-        if (unchanged) return { created: false };
+        const welcomed = typeof existing['welcomedAt'] === 'string';
+        if (unchanged) return { created: false, welcomed };
         await this.table.updateEntity({ partitionKey, rowKey, ...fields }, 'Merge', {
           etag: existing.etag,
         });
-        return { created: false };
+        return { created: false, welcomed };
       } catch (error) {
         if (!isAlreadyExists(error) && !isPreconditionFailure(error))
           throw toPortError(error, 'save conversation');

@@ -12,10 +12,18 @@ export interface StoredConversation {
   readonly stale?: boolean;
 }
 
+export interface SavedConversation {
+  readonly created: boolean;
+  readonly welcomed: boolean;
+}
+
 export interface ConversationStore {
   get(tid: TenantId, oid: ObjectId): Promise<StoredConversation | undefined>;
-  /** Stores or refreshes the reference; `created` is true the first time this person's chat is seen. */
-  save(conversation: StoredConversation): Promise<{ readonly created: boolean }>;
+  /**
+   * Stores or refreshes the reference; `created` is true the first time this person's chat is seen,
+   * `welcomed` once a welcome has been recorded (so callers need no second read).
+   */
+  save(conversation: StoredConversation): Promise<SavedConversation>;
   /** Records the welcome once; false if another turn already did. */
   markWelcomed(tid: TenantId, oid: ObjectId, at: string): Promise<boolean>;
   markStale(tid: TenantId, oid: ObjectId): Promise<void>;

@@ -27,14 +27,13 @@ export async function openConversation(
 ): Promise<OpenedConversation> {
   const { person } = command;
   const identity = await identify(deps, person);
-  const { created } = await deps.conversations.save({
+  const saved = await deps.conversations.save({
     tid: person.tid,
     oid: person.oid,
     reference: command.reference,
   });
-  const existing = created ? undefined : await deps.conversations.get(person.tid, person.oid);
   const welcome =
-    !existing?.welcomedAt &&
+    !saved.welcomed &&
     (await deps.conversations.markWelcomed(person.tid, person.oid, deps.clock.now().toISOString()));
   const partitions =
     person.tid === deps.mspTenantId
