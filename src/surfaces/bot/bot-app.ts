@@ -64,7 +64,8 @@ export function createBotApplication(deps: BotDeps): Application<TurnState> {
   const onInstall = async (context: TurnContext) => {
     const unnamed = actorOf(context.activity);
     if (!unnamed || context.activity.conversation?.conversationType !== 'personal') return;
-    const opened = await guardStorage(async () =>
+    // An install event has no reply to carry an error card; the next message stores the reference again.
+    const opened = await guardStorage(deps, async () =>
       rememberConversation(context, await withDisplayName(uc, unnamed)),
     );
     if (opened && opened.welcome)
@@ -477,12 +478,13 @@ async function guardCard(deps: BotDeps, work: () => Promise<CardResult>): Promis
   }
 }
 
-async function guardStorage<T>(work: () => Promise<T>): Promise<T | undefined> {
+async function guardStorage<T>(deps: BotDeps, work: () => Promise<T>): Promise<T | undefined> {
   try {
     return await work();
   } catch (error: unknown) {
-    if (error instanceof StorageUnavailableError) return undefined;
-    throw error;
+    if (!(error instanceof StorageUnavailableError)) throw error;
+    deps.log(`install event not recorded: ${describeError(error)}`);
+    return undefined;
   }
 }
 
