@@ -12,7 +12,8 @@ export type NotificationTemplate =
   | 'approval_decided'
   | 'status_update'
   | 'ready_to_execute'
-  | 'request_closed';
+  | 'request_closed'
+  | 'execution_update';
 
 /** A proactive Teams message, written to the outbox in the same transaction as the change that causes it. */
 export interface Notification {
@@ -26,6 +27,8 @@ export interface Notification {
    * the relay remembers the activity id it got for the key and updates instead of re-posting.
    */
   readonly cardKey?: string;
+  /** The execution run the card reports on (`execution_update`). */
+  readonly runId?: string;
 }
 
 export type OutboxMessage = {
@@ -33,6 +36,23 @@ export type OutboxMessage = {
   readonly recipient: Recipient;
   readonly notification: Notification;
 };
+
+/** Drive an execution run (a Graph saga); written with the run so no request waits on Graph. */
+export interface GraphExecuteMessage {
+  readonly kind: 'graph.execute';
+  readonly requestId: string;
+  readonly runId: string;
+}
+
+/** What driving a run from its outbox row came to: nothing more to do now, or try again at `at`. */
+export type DriveOutcome =
+  | { readonly status: 'settled' }
+  | { readonly status: 'later'; readonly at: Date };
+
+/** Drives execution runs when their `graph.execute` rows are delivered. */
+export interface RunDriver {
+  drive(tenantId: TenantId, runId: string): Promise<DriveOutcome>;
+}
 
 export type OutboxStatus = 'pending' | 'waiting_for_recipient' | 'done' | 'parked';
 

@@ -114,6 +114,7 @@ function render(
       return requestStatusCard(request, viewer, clientName, banner ?? readyBanner(request));
     case 'status_update':
     case 'request_closed':
+    case 'execution_update':
       return requestStatusCard(request, viewer, clientName, banner);
   }
 }
