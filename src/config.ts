@@ -13,6 +13,26 @@ export interface BotAuthConfig {
   readonly certificatePrivateKey?: string;
 }
 
+/**
+ * Cabinet's Graph application: one multi-tenant Entra app, admin-consented in each client tenant,
+ * separate from the bot identity.
+ */
+export interface GraphConfig {
+  readonly clientId: string;
+  readonly clientSecret?: string;
+  readonly certificateThumbprint?: string;
+  readonly certificatePrivateKey?: string;
+  /** Sandbox only: the local Microsoft cloud and the CA that signed its certificate. */
+  readonly sandboxCloud?: { readonly url: string; readonly caCertificatePem: string };
+}
+
+/** Teams SSO for the tab: the Entra app whose `access_as_user` scope Teams requests tokens for. */
+export interface TabConfig {
+  readonly clientId: string;
+  /** The HTTPS origin Teams loads the tab from (the manifest's domain); sandbox uses the local server. */
+  readonly publicUrl?: string;
+}
+
 /** Everything Cabinet reads from the environment, validated once and frozen. */
 export interface Config {
   readonly mode: CabinetMode;
@@ -23,6 +43,12 @@ export interface Config {
   readonly storage: { readonly connectionString?: string; readonly tablePrefix: string };
   readonly mspTenantId: TenantId;
   readonly relay: { readonly enabled: boolean; readonly intervalMs: number };
+  /** Absent in production until configured (execution is then unavailable); the sandbox fills it in. */
+  readonly graph?: GraphConfig;
+  /** Send independent Graph writes together (`$batch`, in parallel); off only to compare in benches. */
+  readonly execution: { readonly together: boolean };
+  /** Absent in production until configured (the tab then refuses sign-in with a message saying why). */
+  readonly tab?: TabConfig;
   readonly sandbox: {
     readonly dataDir: string;
     readonly playgrounds: boolean;
@@ -93,13 +119,24 @@ export function loadConfig(env: Env = process.env): Config {
     playgrounds: flag('CABINET_PLAYGROUNDS', true),
     playgroundBasePort: integer('CABINET_PLAYGROUND_PORT', 56150, 1024, 65000),
     azuritePort: integer('CABINET_AZURITE_PORT', 10002, 0, 65535),
+    cloudPort: integer('CABINET_CLOUD_PORT', 0, 0, 65535),
   };
+  const execution = { together: flag('CABINET_GRAPH_BATCHING', true) };
+  const graphClientId = get('CABINET_GRAPH_CLIENT_ID');
+  const graphSecret = get('CABINET_GRAPH_CLIENT_SECRET');
+  const graphThumbprint = get('CABINET_GRAPH_CERTIFICATE_THUMBPRINT');
+  const graphPrivateKey = get('CABINET_GRAPH_CERTIFICATE_PRIVATE_KEY');
   const connectionString = get('CABINET_STORAGE_CONNECTION_STRING');
 
   if (mode === 'sandbox') {
     if (get('MicrosoftAppPassword') || get('MicrosoftAppCertificateThumbprint')) {
       problems.push(
         'Bot credentials are set but CABINET_MODE is sandbox; sandbox never runs with production credentials. Unset MicrosoftAppPassword/MicrosoftAppCertificateThumbprint or set CABINET_MODE=production.',
+      );
+    }
+    if (graphClientId || graphSecret || graphThumbprint) {
+      problems.push(
+        'Graph credentials (CABINET_GRAPH_*) are set but CABINET_MODE is sandbox; the sandbox uses its own local Microsoft cloud. Unset them or set CABINET_MODE=production.',
       );
     }
     if (get('HOST') && get('HOST') !== '127.0.0.1') {
@@ -114,6 +151,7 @@ export function loadConfig(env: Env = process.env): Config {
       storage: { ...(connectionString ? { connectionString } : {}), tablePrefix },
       mspTenantId: MSP_TENANT,
       relay,
+      execution,
       sandbox,
     });
   }
@@ -158,6 +196,28 @@ export function loadConfig(env: Env = process.env): Config {
     problems.push(
       "CABINET_MSP_TENANT_ID is not a tenant GUID; set it to the MSP's Entra tenant id (defaults to MicrosoftAppTenantId).",
     );
+  if (graphClientId && !asTenantId(graphClientId)) {
+    problems.push(
+      `CABINET_GRAPH_CLIENT_ID is "${graphClientId}"; set it to the application (client) id of Cabinet's Graph app (a GUID).`,
+    );
+  }
+  if (graphClientId && !graphSecret && !(graphThumbprint && graphPrivateKey)) {
+    problems.push(
+      'Graph execution is unavailable because neither CABINET_GRAPH_CLIENT_SECRET nor CABINET_GRAPH_CERTIFICATE_THUMBPRINT with CABINET_GRAPH_CERTIFICATE_PRIVATE_KEY was configured; set the client secret or the certificate, or unset CABINET_GRAPH_CLIENT_ID.',
+    );
+  }
+  if (!graphClientId && (graphSecret || graphThumbprint)) {
+    problems.push(
+      "Graph credentials are set but CABINET_GRAPH_CLIENT_ID was not configured; set it to the Graph app's client id.",
+    );
+  }
+  const publicUrl = get('CABINET_PUBLIC_URL');
+  if (publicUrl && !/^https:\/\/[A-Za-z0-9.-]+(:\d+)?$/.test(publicUrl)) {
+    problems.push(
+      `CABINET_PUBLIC_URL is "${publicUrl}"; set it to the HTTPS origin Teams reaches Cabinet at, like https://cabinet.example.com (no path).`,
+    );
+  }
+  const tabClientId = get('CABINET_TAB_CLIENT_ID') ?? appId;
   fail(problems);
   return Object.freeze({
     mode,
@@ -173,6 +233,18 @@ export function loadConfig(env: Env = process.env): Config {
     storage: { connectionString: connectionString!, tablePrefix },
     mspTenantId: mspTenantId!,
     relay,
+    execution,
+    ...(graphClientId
+      ? {
+          graph: {
+            clientId: graphClientId.toLowerCase(),
+            ...(graphSecret ? { clientSecret: graphSecret } : {}),
+            ...(graphThumbprint ? { certificateThumbprint: graphThumbprint } : {}),
+            ...(graphPrivateKey ? { certificatePrivateKey: graphPrivateKey } : {}),
+          },
+        }
+      : {}),
+    ...(tabClientId && publicUrl ? { tab: { clientId: tabClientId, publicUrl } } : {}),
     sandbox,
   });
 }

@@ -80,6 +80,50 @@ describe(loadConfig.name, () => {
     assert.match(refusal({ HOST: '0.0.0.0' }), /binds to 127\.0\.0\.1 only/);
   });
 
+  it('leaves Graph execution and the tab off in production until they are configured', () => {
+    const config = loadConfig(PRODUCTION);
+    assert.equal(config.graph, undefined);
+    assert.equal(config.tab, undefined);
+    assert.equal(config.execution.together, true);
+  });
+
+  it('configures the Graph app and the tab in production', () => {
+    const config = loadConfig({
+      ...PRODUCTION,
+      CABINET_GRAPH_CLIENT_ID: 'AAAAAAAA-2222-4333-8444-555555555555',
+      CABINET_GRAPH_CLIENT_SECRET: 'graph-secret',
+      CABINET_PUBLIC_URL: 'https://cabinet.example.com',
+    });
+    assert.equal(config.graph?.clientId, 'aaaaaaaa-2222-4333-8444-555555555555');
+    assert.equal(config.graph?.clientSecret, 'graph-secret');
+    assert.deepEqual(config.tab, {
+      clientId: PRODUCTION.MicrosoftAppId,
+      publicUrl: 'https://cabinet.example.com',
+    });
+  });
+
+  it('refuses a Graph app without a credential, and credentials without an app', () => {
+    assert.match(
+      refusal({ ...PRODUCTION, CABINET_GRAPH_CLIENT_ID: '11111111-2222-4333-8444-555555555555' }),
+      /neither CABINET_GRAPH_CLIENT_SECRET nor CABINET_GRAPH_CERTIFICATE_THUMBPRINT/,
+    );
+    assert.match(
+      refusal({ ...PRODUCTION, CABINET_GRAPH_CLIENT_SECRET: 'graph-secret' }),
+      /CABINET_GRAPH_CLIENT_ID was not configured/,
+    );
+    assert.match(
+      refusal({ ...PRODUCTION, CABINET_PUBLIC_URL: 'http://cabinet.example.com/tab' }),
+      /CABINET_PUBLIC_URL is "http:\/\/cabinet.example.com\/tab"; set it to the HTTPS origin/,
+    );
+  });
+
+  it('never runs the sandbox with Graph credentials', () => {
+    assert.match(
+      refusal({ CABINET_GRAPH_CLIENT_SECRET: 'graph-secret' }),
+      /uses its own local Microsoft cloud/,
+    );
+  });
+
   it('names the variable and the fix for a bad value', () => {
     assert.match(refusal({ PORT: 'eighty' }), /PORT is "eighty"; set it to a whole number/);
     assert.match(refusal({ CABINET_MODE: 'staging' }), /CABINET_MODE is "staging"/);
