@@ -20,6 +20,7 @@ export const CardVerbs = {
   Status: 'cr.status',
   List: 'cr.list',
   Dismiss: 'cr.dismiss',
+  RevealPassword: 'cr.revealPassword',
 } as const;
 
 export type CardVerb = (typeof CardVerbs)[keyof typeof CardVerbs];

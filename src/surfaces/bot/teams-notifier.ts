@@ -8,7 +8,13 @@ import type { ClientDirectory } from '../../application/ports/client-directory';
 import type { ConversationStore } from '../../application/ports/conversation-store';
 import type { DeliveryResult, Notifier } from '../../application/ports/notifier';
 import type { Notification, Recipient } from '../../application/ports/outbox';
-import { approvalCard, requestStatusCard, type Banner, type Viewer } from './cards/request.view';
+import {
+  approvalCard,
+  requestStatusCard,
+  type Banner,
+  type RequestCardExtras,
+  type Viewer,
+} from './cards/request.view';
 import type { AdaptiveCardJson } from './cards/template';
 
 export interface TeamsNotifierDeps {
@@ -18,6 +24,8 @@ export interface TeamsNotifierDeps {
   readonly conversations: ConversationStore;
   readonly requests: ChangeRequestStore;
   readonly clients: ClientDirectory;
+  /** Builds the tab link behind a card's Open wizard button; absent when the tab is not available. */
+  readonly wizardLink?: (requestId: string) => string;
 }
 
 /**
@@ -43,7 +51,12 @@ export class TeamsNotifier implements Notifier {
       throw new Error(`Request ${notification.requestId} for the notification no longer exists.`);
     const person = { ...recipient, name: '' };
     const viewer: Viewer = { person, roles: rolesFor(client.profile, person) };
-    const card = render(stored.request, viewer, client.profile.name, notification);
+    const card = render(stored.request, viewer, client.profile.name, notification, {
+      ...(this.deps.wizardLink ? { wizardUrl: this.deps.wizardLink(stored.request.id) } : {}),
+      ...(notification.template === 'execution_update' && notification.runId
+        ? { revealPasswordRunId: notification.runId }
+        : {}),
+    });
     const existingActivity = notification.cardKey
       ? await this.deps.conversations.getCardActivity(
           recipient.tid,
@@ -99,6 +112,7 @@ function render(
   viewer: Viewer,
   clientName: string,
   notification: Notification,
+  extras: RequestCardExtras,
 ): AdaptiveCardJson {
   const banner: Banner | undefined = notification.note
     ? { text: notification.note, style: 'accent' }
@@ -111,11 +125,20 @@ function render(
         ? approvalCard(request, viewer, clientName, banner)
         : requestStatusCard(request, viewer, clientName, banner);
     case 'ready_to_execute':
-      return requestStatusCard(request, viewer, clientName, banner ?? readyBanner(request));
+      return requestStatusCard(
+        request,
+        viewer,
+        clientName,
+        banner ?? readyBanner(request),
+        extras,
+      );
+    case 'execution_update':
+      return requestStatusCard(request, viewer, clientName, banner, extras);
     case 'status_update':
     case 'request_closed':
-    case 'execution_update':
-      return requestStatusCard(request, viewer, clientName, banner);
+      return requestStatusCard(request, viewer, clientName, banner, {
+        ...(extras.wizardUrl ? { wizardUrl: extras.wizardUrl } : {}),
+      });
   }
 }
 
@@ -123,7 +146,7 @@ function readyBanner(request: ChangeRequest): Banner | undefined {
   const decision = request.approval?.decision;
   return request.status === 'approved' && decision
     ? {
-        text: `Approved by ${decision.by.name} — ready to execute. Start work when you pick it up.`,
+        text: `Approved by ${decision.by.name} — ready to execute. Open the wizard to preview and run it, or start work by hand.`,
         style: 'good',
       }
     : undefined;

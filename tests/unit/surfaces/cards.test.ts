@@ -189,6 +189,40 @@ describe('Adaptive Card views', () => {
     );
   });
 
+  it('offers technicians the wizard for executable work and the requester the password once', () => {
+    const extras = {
+      wizardUrl: 'http://127.0.0.1:3978/tab/?request=CONTOSO-7',
+      revealPasswordRunId: '7-1',
+    };
+    const titles = (
+      status: ChangeStatus,
+      viewer: Viewer,
+      type: ChangeRequest['type'] = 'new_user',
+    ) => {
+      const card = requestStatusCard(
+        request(status, { type }),
+        viewer,
+        'Contoso Ltd',
+        undefined,
+        extras,
+      );
+      assertRenderable(card);
+      return (card['actions'] as { title: string }[]).map((a) => a.title);
+    };
+    assert.ok(titles('approved', viewers['tech']!).includes('Open wizard'));
+    assert.ok(titles('in_progress', viewers['tech']!).includes('Open wizard'));
+    assert.ok(!titles('approved', viewers['tech']!, 'general').includes('Open wizard'));
+    assert.ok(!titles('closed', viewers['tech']!).includes('Open wizard'));
+    assert.ok(!titles('approved', viewers['requester']!).includes('Open wizard'));
+    assert.ok(
+      titles('implemented', viewers['requester']!).includes('Show temporary password (once)'),
+    );
+    assert.ok(!titles('implemented', viewers['tech']!).includes('Show temporary password (once)'));
+    assert.ok(
+      !titles('implemented', viewers['approver']!).includes('Show temporary password (once)'),
+    );
+  });
+
   it('hashes the card an approver saw identically however often it is rendered', () => {
     const a = cardHash(
       approvalCard(request('awaiting_approval'), viewers['approver']!, 'Contoso Ltd'),

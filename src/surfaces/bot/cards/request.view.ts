@@ -1,11 +1,13 @@
 import { createHash } from 'node:crypto';
 import type { ChangeRequest, Person } from '../../../domain/change-request/change-request';
 import {
+  isRequester,
   transition,
   type ChangeEvent,
 } from '../../../domain/change-request/change-request.machine';
+import { isExecutableType } from '../../../domain/execution/execution-plan';
 import { canonicalize } from '../../../domain/audit/audit-chain';
-import type { ClientRole } from '../../../domain/client/client';
+import { isMspStaff, type ClientRole } from '../../../domain/client/client';
 import type { JsonValue } from '../../../domain/shared/json';
 import { CardVerbs } from '../card-verbs';
 import { FIELD_LABELS, STATUS_COLORS, STATUS_LABELS, TYPE_LABELS } from './labels';
@@ -24,12 +26,28 @@ interface CardAction {
   readonly inputs: 'auto' | 'none';
 }
 
+/** Links and one-off actions a card may offer beyond the state machine's own buttons. */
+export interface RequestCardExtras {
+  /** Where the request's wizard opens in the Cabinet tab; shown to MSP staff for executable work. */
+  readonly wizardUrl?: string;
+  /** The run whose new user's temporary password the requester may reveal, once. */
+  readonly revealPasswordRunId?: string;
+}
+
+const WIZARD_STATUSES: ReadonlySet<ChangeRequest['status']> = new Set([
+  'approved',
+  'in_progress',
+  'failed',
+  'implemented',
+]);
+
 /** The request as everyone sees it, with the actions this viewer may take next. */
 export function requestStatusCard(
   request: ChangeRequest,
   viewer: Viewer,
   clientName: string,
   banner?: Banner,
+  extras: RequestCardExtras = {},
 ): AdaptiveCardJson {
   // Buttons come from the state machine itself: a button shows only if the domain would accept its event.
   const can = permits(request, viewer);
@@ -65,6 +83,15 @@ export function requestStatusCard(
   if (canCancel) actions.push(action('Cancel request', CardVerbs.Cancel, 'destructive'));
   if (canEdit) actions.push(action('Edit', CardVerbs.Edit, 'default', 'none'));
   actions.push(action('Refresh', CardVerbs.Status, 'default', 'none'));
+  const showWizard =
+    extras.wizardUrl !== undefined &&
+    isExecutableType(request.type) &&
+    WIZARD_STATUSES.has(s) &&
+    isMspStaff(viewer.roles);
+  const showReveal =
+    extras.revealPasswordRunId !== undefined &&
+    request.type === 'new_user' &&
+    isRequester(request, viewer.person);
   return bindTemplate('request-status', {
     ...commonData(request, clientName, banner ?? defaultBanner(request)),
     requestId: request.id,
@@ -74,6 +101,8 @@ export function requestStatusCard(
     showReason: canCancel || canFail,
     reasonLabel: canFail ? 'Reason (needed to mark failed)' : 'Reason (needed to cancel)',
     actions,
+    wizardUrl: showWizard ? extras.wizardUrl : '',
+    revealRunId: showReveal ? extras.revealPasswordRunId : '',
   });
 }
 
