@@ -1,6 +1,11 @@
 import { parseArgs } from 'node:util';
 import type { ClientDirectory } from '../application/ports/client-directory';
-import type { OutboxRow, OutboxStatus, OutboxStore } from '../application/ports/outbox';
+import type {
+  OutboxMessage,
+  OutboxRow,
+  OutboxStatus,
+  OutboxStore,
+} from '../application/ports/outbox';
 import { asTenantId, type TenantId } from '../domain/shared/ids';
 
 /** The ports `outbox` commands use, so tests can run them on any storage. */
@@ -68,12 +73,22 @@ export async function runOutboxCommand(
 }
 
 function describe(row: OutboxRow): string {
-  const { notification, recipient } = row.message;
   return [
     `${row.tenantId} ${row.id} ${row.status.padEnd(21)} attempts ${row.attempts} next ${row.nextAttemptAt}`,
-    `  ${notification.template} for ${notification.requestId} v${notification.version} to ${recipient.tid}/${recipient.oid}`,
+    `  ${what(row.message)}`,
     ...(row.lastError ? [`  last error: ${row.lastError}`] : []),
   ].join('\n');
+}
+
+function what(message: OutboxMessage): string {
+  switch (message.kind) {
+    case 'teams.notify': {
+      const { notification, recipient } = message;
+      return `${notification.template} for ${notification.requestId} v${notification.version} to ${recipient.tid}/${recipient.oid}`;
+    }
+    case 'graph.execute':
+      return `graph run ${message.runId} for ${message.requestId}`;
+  }
 }
 
 function usage(deps: OutboxCommandDeps, message: string): number {

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { ConcurrencyError } from '../../src/application/ports/errors';
-import type { OutboxMessage } from '../../src/application/ports/outbox';
+import { isNotificationRow, type OutboxMessage } from '../../src/application/ports/outbox';
 import type { TenantId } from '../../src/domain/shared/ids';
 import {
   newOid,
@@ -73,11 +73,13 @@ export function describeOutboxStoreContract(name: string, make: MakeStorage): vo
       const claimed = await sut.outbox.claimDue(tenant, sut.clock.now(), { limit: 1 });
 
       assert.deepEqual(
-        claimed.map((row) => row.message.notification.requestId),
+        claimed.filter(isNotificationRow).map((row) => row.message.notification.requestId),
         ['CONTOSO-1'],
       );
       assert.deepEqual(
-        (await sut.outbox.list(tenant)).map((row) => row.message.notification.requestId),
+        (await sut.outbox.list(tenant))
+          .filter(isNotificationRow)
+          .map((row) => row.message.notification.requestId),
         ['CONTOSO-1', 'CONTOSO-2'],
       );
     });
@@ -168,13 +170,13 @@ export function describeOutboxStoreContract(name: string, make: MakeStorage): vo
 
       const released = await sut.outbox.claimDue(tenant, later);
       assert.deepEqual(
-        released.map((row) => row.message.recipient.oid),
+        released.filter(isNotificationRow).map((row) => row.message.recipient.oid),
         [waiting],
       );
       assert.deepEqual(
-        (await sut.outbox.list(tenant, { statuses: ['waiting_for_recipient'] })).map(
-          (r) => r.message.recipient.oid,
-        ),
+        (await sut.outbox.list(tenant, { statuses: ['waiting_for_recipient'] }))
+          .filter(isNotificationRow)
+          .map((r) => r.message.recipient.oid),
         [other],
       );
     });

@@ -29,15 +29,32 @@ import type {
 } from '../../src/application/ports/conversation-store';
 import type { DataKeyring } from '../../src/application/ports/data-keyring';
 import { ConcurrencyError, ConflictError } from '../../src/application/ports/errors';
-import type {
-  ClaimOutboxOptions,
-  OutboxMessage,
-  OutboxRow,
-  OutboxStatus,
-  OutboxStore,
-  Recipient,
+import {
+  isNotificationRow,
+  type ClaimOutboxOptions,
+  type OutboxMessage,
+  type OutboxRow,
+  type OutboxStatus,
+  type OutboxStore,
+  type Recipient,
 } from '../../src/application/ports/outbox';
 import type { Clock } from '../../src/application/ports/clock';
+import {
+  PasswordUnreadableError,
+  type ExecutionStore,
+  type ExecutionWrite,
+  type PasswordVault,
+  type SavedExecution,
+  type StoredRun,
+} from '../../src/application/ports/execution-store';
+import { parseRunId, type RunId } from '../../src/domain/execution/execution-run';
+import type { Secret } from '../../src/domain/shared/secret';
+import {
+  openPassword,
+  sealPassword,
+  type SealedPassword,
+} from '../../src/adapters/crypto/password-seal';
+import { assertExecutionWrite, encodeRun } from '../../src/adapters/storage/run-record';
 
 /** A clock that only moves when told to. */
 export class FakeClock implements Clock {
@@ -82,6 +99,10 @@ export class InMemoryPartitions {
   readonly audit = new Map<string, StoredAuditEntry[]>();
   readonly outbox = new Map<string, OutboxRow[]>();
   readonly profiles = new Map<string, StoredClientProfile>();
+  /** Runs by tenant, then run id. */
+  readonly runs = new Map<string, Map<string, StoredRun>>();
+  /** Kept temporary passwords by tenant, then run id: sealed, never in clear. */
+  readonly passwords = new Map<string, Map<string, KeptPassword>>();
   /** Set to make the next commit fail as if storage were down. */
   failNextCommit: Error | undefined;
 
@@ -358,11 +379,11 @@ export class InMemoryOutboxStore implements OutboxStore {
   releaseWaiting(tenantId: TenantId, recipient: Recipient, now: Date): Promise<number> {
     let released = 0;
     for (const row of [...this.rows(tenantId)]) {
-      const to = row.message.recipient;
       if (
         row.status === 'waiting_for_recipient' &&
-        to.tid === recipient.tid &&
-        to.oid === recipient.oid
+        isNotificationRow(row) &&
+        row.message.recipient.tid === recipient.tid &&
+        row.message.recipient.oid === recipient.oid
       ) {
         if (this.replace(row, { status: 'pending', nextAttemptAt: now.toISOString() }, true))
           released += 1;
@@ -449,6 +470,124 @@ export class InMemoryConversationStore implements ConversationStore {
   }
 }
 
+/** A kept password as the fake holds it: ciphertext under the client's data key, with its expiry. */
+export interface KeptPassword {
+  readonly sealed: SealedPassword;
+  readonly expiresAt: string;
+}
+
+/**
+ * Runs beside their requests, saved with the request, audit entries and outbox rows in one commit,
+ * under the same ETag rules, validation and size limit as the Table store.
+ */
+export class InMemoryExecutionStore implements ExecutionStore {
+  constructor(private readonly data: InMemoryPartitions) {}
+
+  get(tenantId: TenantId, runId: RunId): Promise<StoredRun | undefined> {
+    if (!parseRunId(runId)) return Promise.resolve(undefined);
+    const found = this.data.runs.get(tenantId)?.get(runId);
+    return Promise.resolve(found ? structuredClone(found) : undefined);
+  }
+
+  listForRequest(tenantId: TenantId, requestNumber: number): Promise<StoredRun[]> {
+    const found = [...(this.data.runs.get(tenantId)?.values() ?? [])]
+      .map((stored) => ({ stored, id: parseRunId(stored.run.id)! }))
+      .filter(({ id }) => id.requestNumber === requestNumber)
+      .sort((a, b) => a.id.runNumber - b.id.runNumber)
+      .map(({ stored }) => stored);
+    return Promise.resolve(structuredClone(found));
+  }
+
+  async save(tenantId: TenantId, write: ExecutionWrite): Promise<SavedExecution> {
+    const { requestNumber } = assertExecutionWrite(tenantId, write);
+    await encodeRun(write.run);
+    const run: StoredRun = { run: structuredClone(write.run), etag: etag() };
+    const request = write.request
+      ? { request: structuredClone(write.request.next), etag: etag() }
+      : undefined;
+    await this.data.commit(tenantId, write.audit, write.outbox, () => {
+      const runs = this.data.runs.get(tenantId) ?? new Map<string, StoredRun>();
+      const current = runs.get(write.run.id);
+      if (write.runEtag === undefined) {
+        if (current) throw new ConflictError(`Run ${write.run.id} already exists.`);
+      } else if (current?.etag !== write.runEtag) throw new ConcurrencyError();
+      const requests = this.data.requests.get(tenantId);
+      if (write.request && requests?.get(requestNumber)?.etag !== write.request.etag)
+        throw new ConcurrencyError();
+      runs.set(write.run.id, run);
+      this.data.runs.set(tenantId, runs);
+      if (request) requests!.set(requestNumber, request);
+    });
+    return {
+      run: structuredClone(run),
+      ...(request ? { requestEtag: request.etag } : {}),
+    };
+  }
+}
+
+/**
+ * Temporary passwords sealed with the fake keyring's data key (so destroying the key makes them
+ * unreadable, as in the Table vault); `take` removes before it opens, so one caller wins.
+ */
+export class InMemoryPasswordVault implements PasswordVault {
+  constructor(private readonly data: InMemoryPartitions) {}
+
+  private kept(tenantId: TenantId): Map<string, KeptPassword> {
+    let map = this.data.passwords.get(tenantId);
+    if (!map) {
+      map = new Map();
+      this.data.passwords.set(tenantId, map);
+    }
+    return map;
+  }
+
+  async keep(tenantId: TenantId, runId: RunId, password: Secret, expiresAt: Date): Promise<Secret> {
+    if (!parseRunId(runId))
+      throw new Error(`Refusing to keep a password for invalid run id ${runId}.`);
+    const key = await this.data.keyring.current(tenantId);
+    const existing = this.kept(tenantId).get(runId);
+    if (existing) {
+      const secret = await this.open(tenantId, runId, existing);
+      if (!secret) throw new PasswordUnreadableError(runId);
+      return secret;
+    }
+    this.kept(tenantId).set(runId, {
+      sealed: sealPassword(password, key, tenantId, runId),
+      expiresAt: expiresAt.toISOString(),
+    });
+    return password;
+  }
+
+  async available(tenantId: TenantId, runId: RunId, now: Date): Promise<boolean> {
+    const kept = this.data.passwords.get(tenantId)?.get(runId);
+    if (!kept || now.toISOString() >= kept.expiresAt) return false;
+    return (await this.data.keyring.find(tenantId, kept.sealed.kid)) !== undefined;
+  }
+
+  async take(tenantId: TenantId, runId: RunId, now: Date): Promise<Secret | 'expired' | undefined> {
+    const map = this.data.passwords.get(tenantId);
+    const kept = map?.get(runId);
+    if (!map || !kept) return undefined;
+    map.delete(runId);
+    if (now.toISOString() >= kept.expiresAt) return 'expired';
+    return (await this.open(tenantId, runId, kept)) ?? 'expired';
+  }
+
+  discard(tenantId: TenantId, runId: RunId): Promise<void> {
+    this.data.passwords.get(tenantId)?.delete(runId);
+    return Promise.resolve();
+  }
+
+  private async open(
+    tenantId: TenantId,
+    runId: RunId,
+    kept: KeptPassword,
+  ): Promise<Secret | undefined> {
+    const key = await this.data.keyring.find(tenantId, kept.sealed.kid);
+    return key ? openPassword(kept.sealed, key, tenantId, runId) : undefined;
+  }
+}
+
 /** Everything a use case needs, in memory, sharing one set of partitions. */
 export function createInMemoryStorage(clock: Clock = new FakeClock()) {
   const keyring = new InMemoryDataKeyring();
@@ -462,5 +601,7 @@ export function createInMemoryStorage(clock: Clock = new FakeClock()) {
     clients: new InMemoryClientDirectory(data),
     outbox: new InMemoryOutboxStore(data),
     conversations: new InMemoryConversationStore(),
+    runs: new InMemoryExecutionStore(data),
+    passwords: new InMemoryPasswordVault(data),
   };
 }

@@ -157,7 +157,10 @@ export function readHead(row: ReadRow): AuditHead {
   return { seq: numberProp(row, 'seq'), hash: stringProp(row, 'hash') };
 }
 
-/** A new outbox row; `rtid`/`roid` are flat so rows waiting for a person can be found by filter. */
+/**
+ * A new outbox row; a notification's `rtid`/`roid` are flat so rows waiting for a person can be
+ * found by filter, as is a Graph run's `runId`.
+ */
 export function outboxEntity(
   tenantId: TenantId,
   id: string,
@@ -168,8 +171,9 @@ export function outboxEntity(
     partitionKey: tenantKey(tenantId),
     rowKey: outboxRowKey(id),
     kind: message.kind,
-    rtid: message.recipient.tid,
-    roid: message.recipient.oid,
+    ...(message.kind === 'teams.notify'
+      ? { rtid: message.recipient.tid, roid: message.recipient.oid }
+      : { runId: message.runId }),
     status: 'pending' satisfies OutboxStatus,
     attempts: 0,
     nextAttemptAt: at,

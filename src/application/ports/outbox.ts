@@ -31,11 +31,12 @@ export interface Notification {
   readonly runId?: string;
 }
 
-export type OutboxMessage = {
+/** A proactive Teams message to one person. */
+export interface TeamsNotifyMessage {
   readonly kind: 'teams.notify';
   readonly recipient: Recipient;
   readonly notification: Notification;
-};
+}
 
 /** Drive an execution run (a Graph saga); written with the run so no request waits on Graph. */
 export interface GraphExecuteMessage {
@@ -43,6 +44,9 @@ export interface GraphExecuteMessage {
   readonly requestId: string;
   readonly runId: string;
 }
+
+/** What an outbox row carries: a Teams notification or a Graph run to drive. Never a secret. */
+export type OutboxMessage = TeamsNotifyMessage | GraphExecuteMessage;
 
 /** What driving a run from its outbox row came to: nothing more to do now, or try again at `at`. */
 export type DriveOutcome =
@@ -56,10 +60,10 @@ export interface RunDriver {
 
 export type OutboxStatus = 'pending' | 'waiting_for_recipient' | 'done' | 'parked';
 
-export interface OutboxRow {
+export interface OutboxRow<M extends OutboxMessage = OutboxMessage> {
   readonly tenantId: TenantId;
   readonly id: string;
-  readonly message: OutboxMessage;
+  readonly message: M;
   readonly status: OutboxStatus;
   readonly attempts: number;
   readonly nextAttemptAt: string;
@@ -67,6 +71,14 @@ export interface OutboxRow {
   readonly lastError?: string;
   readonly createdAt: string;
   readonly etag: string;
+}
+
+export function isNotificationRow(row: OutboxRow): row is OutboxRow<TeamsNotifyMessage> {
+  return row.message.kind === 'teams.notify';
+}
+
+export function isGraphExecuteRow(row: OutboxRow): row is OutboxRow<GraphExecuteMessage> {
+  return row.message.kind === 'graph.execute';
 }
 
 export interface ClaimOutboxOptions {

@@ -2,7 +2,7 @@ import type { TenantId } from '../../domain/shared/ids';
 import type { ClientDirectory } from '../ports/client-directory';
 import type { Clock } from '../ports/clock';
 import type { Notifier } from '../ports/notifier';
-import type { OutboxRow, OutboxStore } from '../ports/outbox';
+import { isNotificationRow, type OutboxRow, type OutboxStore } from '../ports/outbox';
 
 export interface OutboxRelayOptions {
   /** Attempts before a row is parked with its last error for an operator (`cabinet outbox retry`). */
@@ -113,7 +113,11 @@ export class OutboxRelay {
       // One person's messages go in order (a re-issued card must update the first, not race it); people in parallel.
       const byRecipient = new Map<string, OutboxRow[]>();
       for (const row of rows) {
-        const key = `${row.message.recipient.tid}|${row.message.recipient.oid}`;
+        const { message } = row;
+        const key =
+          message.kind === 'teams.notify'
+            ? `${message.recipient.tid}|${message.recipient.oid}`
+            : `run|${message.runId}`;
         byRecipient.set(key, [...(byRecipient.get(key) ?? []), row]);
       }
       const results = await Promise.all(
@@ -128,6 +132,10 @@ export class OutboxRelay {
   }
 
   private async deliverOne(row: OutboxRow): Promise<boolean> {
+    if (!isNotificationRow(row)) {
+      this.log(`outbox ${row.id} (${row.message.kind}) stays pending: no run driver is configured`);
+      return false;
+    }
     const { recipient, notification } = row.message;
     try {
       const result = await this.deps.notifier.deliver(row.tenantId, recipient, notification);

@@ -16,6 +16,7 @@ import {
   type Harness,
   raiseGeneral,
 } from '../../support/fixtures';
+import { isNotificationRow } from '../../../src/application/ports/outbox';
 
 const ID = 'CONTOSO-1' as ChangeRequestId;
 
@@ -56,11 +57,14 @@ async function entries(h: Harness) {
 }
 
 async function rowsSince(h: Harness, count: number) {
-  return (await h.deps.outbox.list(CONTOSO_TENANT_ID)).slice(count).map((r) => ({
-    to: r.message.recipient.oid,
-    template: r.message.notification.template,
-    cardKey: r.message.notification.cardKey,
-  }));
+  return (await h.deps.outbox.list(CONTOSO_TENANT_ID))
+    .filter(isNotificationRow)
+    .slice(count)
+    .map((r) => ({
+      to: r.message.recipient.oid,
+      template: r.message.notification.template,
+      cardKey: r.message.notification.cardKey,
+    }));
 }
 
 const status = async (h: Harness) =>

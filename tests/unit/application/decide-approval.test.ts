@@ -17,6 +17,7 @@ import {
   validFields,
   type Harness,
 } from '../../support/fixtures';
+import { isNotificationRow } from '../../../src/application/ports/outbox';
 
 const ID = 'CONTOSO-1' as ChangeRequestId;
 
@@ -72,6 +73,7 @@ async function stored(h: Harness) {
 /** Outbox rows written after submission (which wrote the two approval cards). */
 async function newRows(h: Harness) {
   return (await h.deps.outbox.list(CONTOSO_TENANT_ID))
+    .filter(isNotificationRow)
     .slice(2)
     .map((r) => ({ to: r.message.recipient.oid, ...r.message.notification }));
 }

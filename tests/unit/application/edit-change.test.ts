@@ -13,6 +13,7 @@ import {
   validFields,
   type Harness,
 } from '../../support/fixtures';
+import { isNotificationRow } from '../../../src/application/ports/outbox';
 
 const ID = 'CONTOSO-1' as ChangeRequestId;
 
@@ -64,6 +65,7 @@ describe(editChange.name, () => {
     assert.equal(result.value.title, 'Onboard Jane Doe (start moved)');
     assert.equal(result.value.approval?.version, 2);
     const reissued = (await h.deps.outbox.list(CONTOSO_TENANT_ID))
+      .filter(isNotificationRow)
       .slice(outboxBefore)
       .map((r) => ({ to: r.message.recipient.oid, ...r.message.notification }));
     assert.deepEqual(reissued, [

@@ -17,6 +17,7 @@ import {
   validFields,
   raiseGeneral,
 } from '../../support/fixtures';
+import { isNotificationRow } from '../../../src/application/ports/outbox';
 
 const reference = (p: Person) => ({
   conversation: { id: `a:${p.oid}` },
@@ -93,7 +94,7 @@ describe(openConversation.name, () => {
 
     const pending = await h.deps.outbox.list(CONTOSO_TENANT_ID, { statuses: ['pending'] });
     assert.deepEqual(
-      pending.map((r) => r.message.recipient.oid),
+      pending.filter(isNotificationRow).map((r) => r.message.recipient.oid),
       [people.andy.oid],
     );
     assert.equal(

@@ -1,6 +1,6 @@
 import { strict as assert } from 'node:assert';
 import type { TenantId } from '../../../src/domain/shared/ids';
-import type { OutboxRow } from '../../../src/application/ports/outbox';
+import { isNotificationRow, type OutboxRow } from '../../../src/application/ports/outbox';
 import { openConversation } from '../../../src/application/use-cases/open-conversation';
 import {
   OutboxRelay,
@@ -43,7 +43,9 @@ async function rowFor(
   oid: string,
   tenant: TenantId = CONTOSO_TENANT_ID,
 ): Promise<OutboxRow> {
-  const row = (await h.deps.outbox.list(tenant)).find((r) => r.message.recipient.oid === oid);
+  const row = (await h.deps.outbox.list(tenant))
+    .filter(isNotificationRow)
+    .find((r) => r.message.recipient.oid === oid);
   assert.ok(row, `no outbox row for ${oid}`);
   return row;
 }

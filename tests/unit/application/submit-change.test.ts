@@ -20,6 +20,7 @@ import {
   validFields,
   type Harness,
 } from '../../support/fixtures';
+import { isNotificationRow } from '../../../src/application/ports/outbox';
 
 const raise = (actor: Person, extra: Partial<SubmitChangeCommand> = {}): SubmitChangeCommand => ({
   actor,
@@ -131,7 +132,9 @@ describe(submitChange.name, () => {
     assert.ok(result.ok);
     assert.deepEqual(result.value.request.approval?.approvers, [people.andy]);
     assert.deepEqual(
-      (await h.deps.outbox.list(CONTOSO_TENANT_ID)).map((r) => r.message.recipient.oid),
+      (await h.deps.outbox.list(CONTOSO_TENANT_ID))
+        .filter(isNotificationRow)
+        .map((r) => r.message.recipient.oid),
       [people.andy.oid],
     );
   });
