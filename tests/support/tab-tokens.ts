@@ -26,7 +26,7 @@ export interface SigningKey {
   readonly jwk: JWK;
 }
 
-export async function signingKey(kid = randomUUID()): Promise<SigningKey> {
+export async function signingKey(kid: string = randomUUID()): Promise<SigningKey> {
   const { privateKey, publicKey } = generateKeyPairSync('rsa', { modulusLength: 2048 });
   const jwk = { ...(await exportJWK(publicKey)), kid, use: 'sig', alg: 'RS256' };
   return { kid, privateKey, jwk };

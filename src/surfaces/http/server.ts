@@ -10,6 +10,8 @@ export interface HttpServerDeps {
   /** Which connector hosts the bot may talk back to (serviceUrl), checked before any handler runs. */
   readonly allowServiceUrl: (serviceUrl: string) => boolean;
   readonly log: (message: string) => void;
+  /** Mounts the Teams tab's pages and API (src/surfaces/tab); absent means no tab. */
+  readonly tab?: (server: restify.Server) => void;
 }
 
 export interface RunningHttpServer {
@@ -66,6 +68,8 @@ export async function startHttpServer(
       await deps.bot.run(context);
     });
   });
+
+  deps.tab?.(server);
 
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);

@@ -1,0 +1,120 @@
+import type { Request, Server } from 'restify';
+import { z } from 'zod';
+import type { UseCaseDeps } from '../../application/use-cases/context';
+import { listQueue, requestHistory } from '../../application/use-cases/browse-requests';
+import { identify } from '../../application/use-cases/identify';
+import type { ChangeStatus } from '../../domain/change-request/change-request';
+import { asClientCode } from '../../domain/shared/ids';
+import { apiRoute, parseInput, unwrap, type Authenticate } from './tab-http';
+import {
+  meView,
+  requestDetailView,
+  requestSummaryView,
+  timelineEntryView,
+  viewerView,
+} from './tab-views.mapper';
+
+const STATUSES = [
+  'draft',
+  'submitted',
+  'triaged',
+  'awaiting_approval',
+  'needs_info',
+  'approved',
+  'in_progress',
+  'implemented',
+  'review_pending',
+  'closed',
+  'denied',
+  'cancelled',
+  'failed',
+  'rolled_back',
+] as const satisfies readonly ChangeStatus[];
+
+/**
+ * `?status=approved,in_progress&client=CONTOSO&limit=50`. Any tenant named in the query is ignored:
+ * scope comes from the token and Cabinet's client directory alone.
+ */
+const QueueQuery = z.object({
+  status: z
+    .string()
+    .optional()
+    .transform((v) => (v ? v.split(',').map((s) => s.trim()) : undefined))
+    .pipe(
+      z.array(z.enum(STATUSES, { message: `must be one of ${STATUSES.join(', ')}` })).optional(),
+    ),
+  client: z
+    .string()
+    .optional()
+    .transform((v, ctx) => {
+      if (v === undefined || v === '') return undefined;
+      const code = asClientCode(v);
+      if (!code) ctx.addIssue({ code: z.ZodIssueCode.custom, message: 'is not a client code' });
+      return code;
+    }),
+  limit: z.coerce.number().int().min(1).max(200).optional(),
+});
+
+export interface TabApiDeps {
+  readonly useCases: UseCaseDeps;
+  readonly authenticate: Authenticate;
+  readonly log: (message: string) => void;
+}
+
+/** The tab's read API: who am I, the queue, a request with its timeline. */
+export function mountTabReadApi(server: Server, deps: TabApiDeps): void {
+  const route = (handler: Parameters<typeof apiRoute>[2]) =>
+    apiRoute(deps.authenticate, deps.log, handler);
+
+  server.get(
+    '/api/tab/me',
+    route(async ({ actor }) => ({ body: meView(await identify(deps.useCases, actor)) })),
+  );
+
+  server.get(
+    '/api/tab/requests',
+    route(async ({ actor, req }) => {
+      const query = parseInput(QueueQuery, queryOf(req));
+      const queue = await listQueue(deps.useCases, {
+        actor,
+        ...(query.status ? { statuses: query.status } : {}),
+        ...(query.client ? { clientCode: query.client } : {}),
+        ...(query.limit ? { limit: query.limit } : {}),
+      });
+      return {
+        body: {
+          me: meView(queue.identity),
+          requests: queue.requests.map((q) => requestSummaryView(q.client, q.request)),
+        },
+      };
+    }),
+  );
+
+  server.get(
+    '/api/tab/requests/:id',
+    route(async ({ actor, req }) => {
+      const history = unwrap(
+        await requestHistory(deps.useCases, { actor, requestId: requestIdParam(req) }),
+      );
+      const request = history.stored.request;
+      return {
+        body: {
+          request: requestDetailView(history.client, request),
+          viewer: viewerView(history.roles, request),
+          timeline: history.timeline.map(timelineEntryView),
+        },
+      };
+    }),
+  );
+}
+
+/** The `:id` route parameter, bounded; the use case decides whether it names anything visible. */
+export function requestIdParam(req: Request): string {
+  const raw = (req.params as Record<string, unknown> | undefined)?.id;
+  return typeof raw === 'string' ? raw.slice(0, 40) : '';
+}
+
+function queryOf(req: Request): Record<string, string> {
+  const params = new URL(req.url ?? '/', 'http://tab.invalid').searchParams;
+  return Object.fromEntries(params.entries());
+}

@@ -1,0 +1,79 @@
+import type { Server } from 'restify';
+import { z } from 'zod';
+import type { UseCaseDeps } from '../../application/use-cases/context';
+import type { TenantId } from '../../domain/shared/ids';
+import { TabTokenValidator, type TabTokenValidatorOptions } from './sso-token';
+import { mountTabReadApi } from './tab-api.route';
+import { openRoute, parseInput, TabHttpError, type Authenticate } from './tab-http';
+import { mountTabStatic } from './tab-static.route';
+
+/** One sandbox person the sign-in picker offers. */
+export interface SandboxSignInPerson {
+  /** Stable key passed back to `issue`, e.g. `tina`. */
+  readonly key: string;
+  readonly name: string;
+  /** Their part, e.g. "MSP technician — Contoso". */
+  readonly description: string;
+}
+
+/**
+ * Sandbox only: lets the page outside Teams sign in as a sandbox person. `issue` returns a token the
+ * sandbox authority signed exactly as Entra would for Teams (same claims), so the tab API validates
+ * it with the same rules as production.
+ */
+export interface SandboxSignIn {
+  readonly people: readonly SandboxSignInPerson[];
+  issue(personKey: string): Promise<string>;
+}
+
+export interface TabSurfaceDeps {
+  readonly useCases: UseCaseDeps;
+  /** Token rules; Cabinet supplies which tenants it serves and the clock. */
+  readonly auth: Omit<TabTokenValidatorOptions, 'tenantAllowed' | 'clock'>;
+  /** Mounted only when given; the composition root never passes it in production. */
+  readonly sandboxSignIn?: SandboxSignIn;
+  readonly log: (message: string) => void;
+}
+
+const SandboxTokenBody = z.object({ person: z.string().min(1).max(40) });
+
+/**
+ * The Teams tab: static pages under `/tab/` and the JSON API under `/api/tab/`, every API call
+ * authenticated by its Teams SSO token.
+ * @returns the function that mounts it on the HTTP server.
+ */
+export function createTabSurface(deps: TabSurfaceDeps): (server: Server) => void {
+  const { useCases } = deps;
+  const validator = new TabTokenValidator({
+    ...deps.auth,
+    clock: useCases.clock,
+    tenantAllowed: async (tid: TenantId) =>
+      tid === useCases.mspTenantId || (await useCases.clients.get(tid)) !== undefined,
+  });
+  const authenticate: Authenticate = (token) => validator.validate(token);
+
+  return (server) => {
+    mountTabStatic(server);
+    mountTabReadApi(server, { useCases, authenticate, log: deps.log });
+    const signIn = deps.sandboxSignIn;
+    if (!signIn) return;
+    server.get(
+      '/api/tab/sandbox/people',
+      openRoute(deps.log, () => Promise.resolve({ body: { people: signIn.people } })),
+    );
+    server.post(
+      '/api/tab/sandbox/token',
+      openRoute(deps.log, async (req) => {
+        const { person } = parseInput(SandboxTokenBody, req.body);
+        if (!signIn.people.some((p) => p.key === person)) {
+          throw new TabHttpError(
+            400,
+            'SANDBOX.UNKNOWN_PERSON',
+            `There is no sandbox person "${person}"; pick one of ${signIn.people.map((p) => p.key).join(', ')}.`,
+          );
+        }
+        return { body: { token: await signIn.issue(person) } };
+      }),
+    );
+  };
+}

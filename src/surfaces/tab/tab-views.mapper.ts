@@ -1,0 +1,197 @@
+import type { TimelineEntry } from '../../application/use-cases/browse-requests';
+import type { Identity } from '../../application/use-cases/identify';
+import type { ChangeRequest } from '../../domain/change-request/change-request';
+import { PAYLOAD_FIELDS } from '../../domain/change-request/change-request.payloads';
+import { isMspStaff, type ClientProfile, type ClientRole } from '../../domain/client/client';
+import { isExecutableType } from '../../domain/execution/execution-plan';
+import type { JsonObject, JsonValue } from '../../domain/shared/json';
+import { FIELD_LABELS, STATUS_LABELS, TYPE_LABELS } from '../bot/cards/labels';
+
+/** The states in which a technician may plan and run (or re-run) a request's wizard. */
+const EXECUTION_STATES: ReadonlySet<ChangeRequest['status']> = new Set([
+  'approved',
+  'in_progress',
+  'failed',
+]);
+
+export interface MeView {
+  readonly name: string;
+  readonly isMspStaff: boolean;
+  readonly clients: readonly {
+    readonly code: string;
+    readonly name: string;
+    readonly roles: readonly ClientRole[];
+  }[];
+}
+
+export function meView(identity: Identity): MeView {
+  return {
+    name: identity.person.name,
+    isMspStaff: identity.isMspStaff,
+    clients: identity.memberships.map((m) => ({
+      code: m.client.code,
+      name: m.client.name,
+      roles: [...m.roles].sort(),
+    })),
+  };
+}
+
+export interface RequestSummaryView {
+  readonly id: string;
+  readonly clientCode: string;
+  readonly clientName: string;
+  readonly type: string;
+  readonly typeLabel: string;
+  readonly title: string;
+  readonly status: string;
+  readonly statusLabel: string;
+  readonly version: number;
+  readonly requester: string;
+  readonly updatedAt: string;
+  /** Cabinet can carry this type out through Graph (a wizard exists for it). */
+  readonly executable: boolean;
+}
+
+export function requestSummaryView(
+  client: ClientProfile,
+  request: ChangeRequest,
+): RequestSummaryView {
+  return {
+    id: request.id,
+    clientCode: client.code,
+    clientName: client.name,
+    type: request.type,
+    typeLabel: TYPE_LABELS[request.type],
+    title: request.title,
+    status: request.status,
+    statusLabel: STATUS_LABELS[request.status],
+    version: request.version,
+    requester: request.onBehalfOf?.name ?? request.requester.name,
+    updatedAt: request.updatedAt,
+    executable: isExecutableType(request.type),
+  };
+}
+
+export interface FieldView {
+  readonly name: string;
+  readonly label: string;
+  /** As the request payload holds it: a string, boolean, number or list. */
+  readonly value: JsonValue;
+}
+
+export interface RequestDetailView extends RequestSummaryView {
+  readonly description: string;
+  readonly createdAt: string;
+  readonly fields: readonly FieldView[];
+  readonly approval?: {
+    readonly outcome: string;
+    readonly by: string;
+    readonly at: string;
+    readonly reason?: string;
+  };
+  readonly assignee?: string;
+  readonly failure?: { readonly reason: string; readonly by: string; readonly at: string };
+  readonly closure?: { readonly outcome: string; readonly notes: string; readonly by: string };
+}
+
+export function requestDetailView(
+  client: ClientProfile,
+  request: ChangeRequest,
+): RequestDetailView {
+  const payload = request.payload as unknown as JsonObject;
+  const decision = request.approval?.decision;
+  return {
+    ...requestSummaryView(client, request),
+    description: request.description,
+    createdAt: request.createdAt,
+    fields: PAYLOAD_FIELDS[request.type]
+      .filter((name) => payload[name] !== undefined)
+      .map((name) => ({ name, label: FIELD_LABELS[name] ?? name, value: payload[name]! })),
+    ...(decision
+      ? {
+          approval: {
+            outcome: decision.outcome,
+            by: decision.by.name,
+            at: decision.at,
+            ...(decision.reason ? { reason: decision.reason } : {}),
+          },
+        }
+      : {}),
+    ...(request.assignee ? { assignee: request.assignee.name } : {}),
+    ...(request.failure
+      ? {
+          failure: {
+            reason: request.failure.reason,
+            by: request.failure.by.name,
+            at: request.failure.at,
+          },
+        }
+      : {}),
+    ...(request.closure
+      ? {
+          closure: {
+            outcome: request.closure.outcome,
+            notes: request.closure.notes,
+            by: request.closure.by.name,
+          },
+        }
+      : {}),
+  };
+}
+
+export interface ViewerView {
+  readonly roles: readonly ClientRole[];
+  /** MSP staff on an executable request in a state that allows a run. */
+  readonly mayExecute: boolean;
+}
+
+export function viewerView(roles: ReadonlySet<ClientRole>, request: ChangeRequest): ViewerView {
+  return {
+    roles: [...roles].sort(),
+    mayExecute:
+      isMspStaff(roles) && isExecutableType(request.type) && EXECUTION_STATES.has(request.status),
+  };
+}
+
+export interface TimelineEntryView {
+  readonly seq: number;
+  readonly at: string;
+  readonly type: string;
+  readonly actor: string;
+  /** The request's state after the entry, when the entry moved it. */
+  readonly status?: string;
+  readonly statusLabel?: string;
+  /** Free text people wrote (reason, notes, comment), or the step's title for execution entries. */
+  readonly text?: string;
+  /** Execution entries: which run and step they are about. */
+  readonly runId?: string;
+  readonly stepId?: string;
+}
+
+const TEXT_FIELDS = ['reason', 'notes', 'comment', 'note', 'step', 'title', 'item'] as const;
+
+export function timelineEntryView(entry: TimelineEntry): TimelineEntryView {
+  const status = typeof entry.payload.status === 'string' ? entry.payload.status : undefined;
+  const statusLabel =
+    status && status in STATUS_LABELS
+      ? STATUS_LABELS[status as keyof typeof STATUS_LABELS]
+      : undefined;
+  const textField = TEXT_FIELDS.find(
+    (f) => typeof entry.personal?.[f] === 'string' && entry.personal[f] !== '',
+  );
+  // A submission's personal data holds the whole form; only its title belongs in a timeline line.
+  const text = textField ? (entry.personal?.[textField] as string) : undefined;
+  const runId = typeof entry.payload.runId === 'string' ? entry.payload.runId : undefined;
+  const stepId = typeof entry.payload.stepId === 'string' ? entry.payload.stepId : undefined;
+  return {
+    seq: entry.seq,
+    at: entry.at,
+    type: entry.type,
+    actor: entry.actorName,
+    ...(status ? { status } : {}),
+    ...(statusLabel ? { statusLabel } : {}),
+    ...(text ? { text: text.slice(0, 500) } : {}),
+    ...(runId ? { runId } : {}),
+    ...(stepId ? { stepId } : {}),
+  };
+}
