@@ -131,6 +131,46 @@ export function describeOutboxStoreContract(name: string, make: MakeStorage): vo
       assert.deepEqual(await sut.outbox.list(tenant, { statuses: ['pending'] }), []);
     });
 
+    it('puts a row off without counting a failure, releasing its lease', async () => {
+      const tenant = newTenant();
+      await enqueue(tenant, [notify(tenant, 'CONTOSO-1')]);
+      const now = sut.clock.now();
+      const [row] = await sut.outbox.claimDue(tenant, now, { leaseMs: 3_600_000 });
+      const at = new Date(now.getTime() + 60_000);
+
+      await sut.outbox.reschedule(row!, at, now);
+      const stale = await rejection(sut.outbox.reschedule(row!, at, now));
+
+      assert.ok(stale instanceof ConcurrencyError);
+      assert.deepEqual(await sut.outbox.claimDue(tenant, new Date(at.getTime() - 1)), []);
+      const [again] = await sut.outbox.claimDue(tenant, at);
+      assert.deepEqual(
+        [again?.status, again?.attempts, again?.reschedules, again?.lastError],
+        ['pending', 0, 1, undefined],
+      );
+      await sut.outbox.reschedule(again!, at, at);
+      assert.equal((await sut.outbox.list(tenant))[0]?.reschedules, 2);
+    });
+
+    it('renews a lease only for the holder of the current row', async () => {
+      const tenant = newTenant();
+      await enqueue(tenant, [notify(tenant, 'CONTOSO-1')]);
+      const now = sut.clock.now();
+      const [row] = await sut.outbox.claimDue(tenant, now, { leaseMs: 10_000 });
+      const later = new Date(now.getTime() + 5_000);
+
+      const renewed = await sut.outbox.renewLease(row!, later, 10_000);
+
+      assert.equal(renewed?.leaseUntil, new Date(later.getTime() + 10_000).toISOString());
+      assert.equal(await sut.outbox.renewLease(row!, later, 10_000), undefined);
+      assert.deepEqual(await sut.outbox.claimDue(tenant, new Date(now.getTime() + 12_000)), []);
+      await sut.outbox.complete(renewed!, later);
+      assert.deepEqual(
+        (await sut.outbox.list(tenant)).map((r) => r.status),
+        ['done'],
+      );
+    });
+
     it('makes a retried parked row due at once with a fresh budget, but not a done or unknown one', async () => {
       const tenant = newTenant();
       await enqueue(tenant, [notify(tenant, 'CONTOSO-1'), notify(tenant, 'CONTOSO-1')]);

@@ -369,6 +369,23 @@ export class InMemoryOutboxStore implements OutboxStore {
     return Promise.resolve();
   }
 
+  reschedule(row: OutboxRow, at: Date): Promise<void> {
+    const patch = {
+      status: 'pending' as const,
+      nextAttemptAt: at.toISOString(),
+      reschedules: (row.reschedules ?? 0) + 1,
+    };
+    if (!this.replace(row, patch, true))
+      return Promise.reject(new ConcurrencyError('Outbox row was claimed by another relay.'));
+    return Promise.resolve();
+  }
+
+  renewLease(row: OutboxRow, now: Date, leaseMs: number): Promise<OutboxRow | undefined> {
+    const leaseUntil = new Date(now.getTime() + leaseMs).toISOString();
+    if (!this.replace(row, { leaseUntil })) return Promise.resolve(undefined);
+    return Promise.resolve(structuredClone(this.rows(row.tenantId).find((r) => r.id === row.id)));
+  }
+
   waitForRecipient(row: OutboxRow): Promise<void> {
     if (!this.replace(row, { status: 'waiting_for_recipient' }, true)) {
       return Promise.reject(new ConcurrencyError('Outbox row was claimed by another relay.'));
@@ -407,7 +424,11 @@ export class InMemoryOutboxStore implements OutboxStore {
     const row = this.rows(tenantId).find((r) => r.id === id);
     if (!row || row.status === 'done') return Promise.resolve(false);
     return Promise.resolve(
-      this.replace(row, { status: 'pending', attempts: 0, nextAttemptAt: now.toISOString() }, true),
+      this.replace(
+        row,
+        { status: 'pending', attempts: 0, reschedules: 0, nextAttemptAt: now.toISOString() },
+        true,
+      ),
     );
   }
 }

@@ -186,12 +186,14 @@ export function outboxEntity(
 export function readOutboxRow(tenantId: TenantId, row: ReadRow): OutboxRow {
   const leaseUntil = optionalString(row, 'leaseUntil');
   const lastError = optionalString(row, 'lastError');
+  const reschedules = row['reschedules'] === undefined ? 0 : numberProp(row, 'reschedules');
   return {
     tenantId,
     id: outboxIdFromRowKey(String(row.rowKey)),
     message: readJson<OutboxMessage>(row),
     status: stringProp(row, 'status') as OutboxStatus,
     attempts: numberProp(row, 'attempts'),
+    ...(reschedules > 0 ? { reschedules } : {}),
     nextAttemptAt: stringProp(row, 'nextAttemptAt'),
     ...(leaseUntil ? { leaseUntil } : {}),
     ...(lastError ? { lastError } : {}),

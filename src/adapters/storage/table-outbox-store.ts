@@ -15,7 +15,10 @@ import { isOutboxId, outboxRowKey, prefixRange, RowKeys, tenantKey } from './tab
 
 /** The mutable fields of an outbox row. */
 type OutboxPatch = Partial<
-  Pick<OutboxRow, 'status' | 'attempts' | 'nextAttemptAt' | 'leaseUntil' | 'lastError'>
+  Pick<
+    OutboxRow,
+    'status' | 'attempts' | 'reschedules' | 'nextAttemptAt' | 'leaseUntil' | 'lastError'
+  >
 >;
 
 /** Merge cannot remove a property: an empty `leaseUntil` is a released lease. */
@@ -66,6 +69,19 @@ export class TableOutboxStore implements OutboxStore {
     });
   }
 
+  async reschedule(row: OutboxRow, at: Date): Promise<void> {
+    await this.settle(row, {
+      status: 'pending',
+      nextAttemptAt: at.toISOString(),
+      reschedules: (row.reschedules ?? 0) + 1,
+      ...RELEASED,
+    });
+  }
+
+  renewLease(row: OutboxRow, now: Date, leaseMs: number): Promise<OutboxRow | undefined> {
+    return this.patch(row, { leaseUntil: new Date(now.getTime() + leaseMs).toISOString() });
+  }
+
   async waitForRecipient(row: OutboxRow): Promise<void> {
     await this.settle(row, { status: 'waiting_for_recipient', ...RELEASED });
   }
@@ -101,6 +117,7 @@ export class TableOutboxStore implements OutboxStore {
       (await this.patch(current, {
         status: 'pending',
         attempts: 0,
+        reschedules: 0,
         nextAttemptAt: now.toISOString(),
         ...RELEASED,
       })) !== undefined

@@ -66,6 +66,8 @@ export interface OutboxRow<M extends OutboxMessage = OutboxMessage> {
   readonly message: M;
   readonly status: OutboxStatus;
   readonly attempts: number;
+  /** Times the row was put off on request (a run asked to be driven later); not failures. */
+  readonly reschedules?: number;
   readonly nextAttemptAt: string;
   readonly leaseUntil?: string;
   readonly lastError?: string;
@@ -100,6 +102,16 @@ export interface OutboxStore {
     update: { readonly error: string; readonly nextAttemptAt?: Date; readonly park: boolean },
     now: Date,
   ): Promise<void>;
+  /**
+   * Puts the row off until `at` without counting a failed attempt (a run asked to be driven later),
+   * releasing its lease and counting the reschedule.
+   */
+  reschedule(row: OutboxRow, at: Date, now: Date): Promise<void>;
+  /**
+   * Extends the lease on a row this instance holds to `now + leaseMs`; undefined if the row changed
+   * since (another instance claimed or settled it). Use the returned row to settle it.
+   */
+  renewLease(row: OutboxRow, now: Date, leaseMs: number): Promise<OutboxRow | undefined>;
   /** Holds the row until the recipient first opens Cabinet. */
   waitForRecipient(row: OutboxRow, now: Date): Promise<void>;
   /** Makes every row waiting for this person due now; returns how many. */
@@ -108,6 +120,6 @@ export interface OutboxStore {
     tenantId: TenantId,
     options?: { readonly statuses?: readonly OutboxStatus[] },
   ): Promise<OutboxRow[]>;
-  /** Makes a parked (or any not-done) row due now with a fresh attempt budget. */
+  /** Makes a parked (or any not-done) row due now with a fresh attempt and reschedule budget. */
   retry(tenantId: TenantId, id: string, now: Date): Promise<boolean>;
 }

@@ -1,8 +1,18 @@
+import { performance } from 'node:perf_hooks';
 import type { TenantId } from '../../domain/shared/ids';
 import type { ClientDirectory } from '../ports/client-directory';
 import type { Clock } from '../ports/clock';
 import type { Notifier } from '../ports/notifier';
-import { isNotificationRow, type OutboxRow, type OutboxStore } from '../ports/outbox';
+import {
+  isGraphExecuteRow,
+  isNotificationRow,
+  type DriveOutcome,
+  type GraphExecuteMessage,
+  type OutboxRow,
+  type OutboxStore,
+  type RunDriver,
+  type TeamsNotifyMessage,
+} from '../ports/outbox';
 
 export interface OutboxRelayOptions {
   /** Attempts before a row is parked with its last error for an operator (`cabinet outbox retry`). */
@@ -10,6 +20,18 @@ export interface OutboxRelayOptions {
   readonly baseDelayMs?: number;
   readonly maxDelayMs?: number;
   readonly leaseMs?: number;
+  /** How often a row whose run is being driven has its lease renewed; a third of `leaseMs` by default. */
+  readonly leaseRenewMs?: number;
+  /**
+   * Times one `graph.execute` row may be put off (`later`) before it is parked as stuck; a run that
+   * waits on throttling a few hundred times over is not going to finish by itself.
+   */
+  readonly maxReschedules?: number;
+  /**
+   * Longest this instance keeps a run's row leased (waiting behind a drive of the same run, then
+   * driving); past it the lease lapses so a hung drive cannot hold the run forever.
+   */
+  readonly maxDriveMs?: number;
   /** Uniform [0,1); injected so tests can pin the jitter. */
   readonly random?: () => number;
   readonly log?: (message: string) => void;
@@ -20,22 +42,40 @@ export interface OutboxRelayDeps {
   readonly notifier: Notifier;
   readonly clients: Pick<ClientDirectory, 'list'>;
   readonly clock: Clock;
+  /** Drives `graph.execute` rows; without one they stay pending for an instance that has it. */
+  readonly runs?: RunDriver;
 }
 
+/** A run that asks to be driven again sooner than this is put off this long, so it cannot spin. */
+const MIN_RESCHEDULE_MS = 1_000;
+
 /**
- * Delivers outbox rows (proactive Teams messages) at least once. Any number of instances may run:
- * rows are claimed by lease. Failures back off exponentially with full jitter and park after a budget.
+ * Delivers outbox rows at least once: proactive Teams messages to the notifier, `graph.execute`
+ * rows to the run driver. Any number of instances may run: rows are claimed by lease. Failures back
+ * off exponentially with full jitter and park after a budget.
+ * @remarks Runs are driven in the background, so a long Graph run never holds up a tenant's
+ * notifications. In one instance a run is never driven twice at once (its rows queue behind each
+ * other). A drive may outlast the lease, so the lease is renewed while the row is held; if renewal
+ * fails (the instance stalled past its lease and another claimed the row), the second drive is
+ * fenced by the run's ETag: the engine's `ExecutionStore.save` refuses the stale writer with a
+ * ConcurrencyError and it stops, so no step is recorded twice. This instance then leaves the row to
+ * its new holder.
  */
 export class OutboxRelay {
   private readonly maxAttempts: number;
   private readonly baseDelayMs: number;
   private readonly maxDelayMs: number;
   private readonly leaseMs: number;
+  private readonly leaseRenewMs: number;
+  private readonly maxReschedules: number;
+  private readonly maxDriveMs: number;
   private readonly random: () => number;
   private readonly log: (message: string) => void;
   private timer: NodeJS.Timeout | undefined;
   private readonly inFlight = new Map<string, Promise<number>>();
   private readonly rerun = new Set<string>();
+  /** The latest drive queued per run (`tenant|run`); later rows of a run chain behind it. */
+  private readonly drives = new Map<string, Promise<void>>();
   private running = false;
 
   constructor(
@@ -46,6 +86,9 @@ export class OutboxRelay {
     this.baseDelayMs = options.baseDelayMs ?? 1000;
     this.maxDelayMs = options.maxDelayMs ?? 5 * 60_000;
     this.leaseMs = options.leaseMs ?? 30_000;
+    this.leaseRenewMs = options.leaseRenewMs ?? Math.floor(this.leaseMs / 3);
+    this.maxReschedules = options.maxReschedules ?? 500;
+    this.maxDriveMs = options.maxDriveMs ?? 30 * 60_000;
     this.random = options.random ?? Math.random;
     this.log = options.log ?? (() => undefined);
   }
@@ -91,17 +134,20 @@ export class OutboxRelay {
     this.timer = setTimeout(tick, 0);
   }
 
+  /** Stops sweeping and waits for deliveries and drives under way (a drive ends at its next wait or step). */
   async stop(): Promise<void> {
     this.running = false;
     if (this.timer) clearTimeout(this.timer);
-    await Promise.allSettled([...this.inFlight.values()]);
+    await this.idle();
   }
 
-  /** Resolves when nothing is being delivered (for tests and orderly shutdown). */
+  /** Resolves when nothing is being delivered or driven (for tests and orderly shutdown). */
   async idle(): Promise<void> {
-    while (this.inFlight.size > 0) await Promise.allSettled([...this.inFlight.values()]);
+    while (this.inFlight.size > 0 || this.drives.size > 0)
+      await Promise.allSettled([...this.inFlight.values(), ...this.drives.values()]);
   }
 
+  /** Returns how many notifications went out; runs are driven in the background (see `idle`). */
   private async drain(tenantId: TenantId): Promise<number> {
     let delivered = 0;
     for (;;) {
@@ -111,14 +157,14 @@ export class OutboxRelay {
       });
       if (rows.length === 0) return delivered;
       // One person's messages go in order (a re-issued card must update the first, not race it); people in parallel.
-      const byRecipient = new Map<string, OutboxRow[]>();
+      const byRecipient = new Map<string, OutboxRow<TeamsNotifyMessage>[]>();
       for (const row of rows) {
-        const { message } = row;
-        const key =
-          message.kind === 'teams.notify'
-            ? `${message.recipient.tid}|${message.recipient.oid}`
-            : `run|${message.runId}`;
-        byRecipient.set(key, [...(byRecipient.get(key) ?? []), row]);
+        if (isNotificationRow(row)) {
+          const key = `${row.message.recipient.tid}|${row.message.recipient.oid}`;
+          byRecipient.set(key, [...(byRecipient.get(key) ?? []), row]);
+        } else if (isGraphExecuteRow(row)) {
+          this.queueDrive(row);
+        }
       }
       const results = await Promise.all(
         [...byRecipient.values()].map(async (queue) => {
@@ -131,11 +177,7 @@ export class OutboxRelay {
     }
   }
 
-  private async deliverOne(row: OutboxRow): Promise<boolean> {
-    if (!isNotificationRow(row)) {
-      this.log(`outbox ${row.id} (${row.message.kind}) stays pending: no run driver is configured`);
-      return false;
-    }
+  private async deliverOne(row: OutboxRow<TeamsNotifyMessage>): Promise<boolean> {
     const { recipient, notification } = row.message;
     try {
       const result = await this.deps.notifier.deliver(row.tenantId, recipient, notification);
@@ -146,28 +188,163 @@ export class OutboxRelay {
       await this.deps.outbox.waitForRecipient(row, this.deps.clock.now());
       return false;
     } catch (error: unknown) {
-      const attempts = row.attempts + 1;
-      const park = attempts >= this.maxAttempts;
-      const delay =
-        Math.min(this.maxDelayMs, this.baseDelayMs * 2 ** (attempts - 1)) * this.random();
-      const now = this.deps.clock.now();
-      this.log(
-        `outbox ${row.id} attempt ${attempts} failed${park ? ', parked' : ''}: ${describe(error)}`,
-      );
-      await this.deps.outbox
-        .fail(
-          row,
-          {
-            error: describe(error).slice(0, 1000),
-            nextAttemptAt: new Date(now.getTime() + delay),
-            park,
-          },
-          now,
-        )
-        .catch((failError: unknown) =>
-          this.log(`outbox ${row.id} could not record failure: ${describe(failError)}`),
-        );
+      await this.recordFailure(row, error);
       return false;
+    }
+  }
+
+  /**
+   * Drives the row's run after any drive of the same run this instance already holds, renewing the
+   * row's lease from now until it is settled.
+   */
+  private queueDrive(row: OutboxRow<GraphExecuteMessage>): void {
+    const driver = this.deps.runs;
+    if (!driver) {
+      // Left claimed, not parked: the lease runs out and an instance with a driver takes the row.
+      this.log(
+        `outbox ${row.id} (graph.execute of run ${row.message.runId}) stays pending: this instance has no run driver`,
+      );
+      return;
+    }
+    const key = `${row.tenantId}|${row.message.runId}`;
+    const lease = new LeaseKeeper(row, this.deps, {
+      leaseMs: this.leaseMs,
+      renewMs: this.leaseRenewMs,
+      maxHoldMs: this.maxDriveMs,
+      log: this.log,
+    });
+    const drive = (this.drives.get(key) ?? Promise.resolve())
+      .then(() => this.driveOne(driver, lease))
+      .catch((error: unknown) =>
+        this.log(`outbox ${row.id} of run ${row.message.runId}: ${describe(error)}`),
+      )
+      .finally(() => {
+        if (this.drives.get(key) === drive) this.drives.delete(key);
+      });
+    this.drives.set(key, drive);
+  }
+
+  private async driveOne(driver: RunDriver, lease: LeaseKeeper): Promise<void> {
+    const { tenantId, message } = lease.row;
+    let outcome: DriveOutcome | undefined;
+    let failure: unknown;
+    try {
+      outcome = await driver.drive(tenantId, message.runId);
+    } catch (error: unknown) {
+      failure = error;
+    }
+    const row = await lease.release();
+    if (!row) {
+      this.log(
+        `outbox ${lease.row.id} of run ${message.runId}: the lease was lost while driving; the instance that took the row drives the run (writes are fenced by the run's ETag)`,
+      );
+      return;
+    }
+    const now = this.deps.clock.now();
+    if (outcome === undefined) {
+      await this.recordFailure(row, failure);
+    } else if (outcome.status === 'later' && (row.reschedules ?? 0) >= this.maxReschedules) {
+      await this.recordFailure(
+        row,
+        new Error(
+          `Run ${message.runId} asked to be driven later ${this.maxReschedules} times without finishing; parked so a person can look at it.`,
+        ),
+        true,
+      );
+    } else {
+      try {
+        if (outcome.status === 'settled') await this.deps.outbox.complete(row, now);
+        else
+          await this.deps.outbox.reschedule(
+            row,
+            new Date(Math.max(outcome.at.getTime(), now.getTime() + MIN_RESCHEDULE_MS)),
+            now,
+          );
+      } catch (error: unknown) {
+        this.log(
+          `outbox ${row.id} of run ${message.runId} could not be settled: ${describe(error)}`,
+        );
+      }
+    }
+  }
+
+  /** Schedules another attempt with backoff, or parks the row when the budget is spent (or `park`). */
+  private async recordFailure(row: OutboxRow, error: unknown, park = false): Promise<void> {
+    const attempts = row.attempts + 1;
+    const parked = park || attempts >= this.maxAttempts;
+    const delay = Math.min(this.maxDelayMs, this.baseDelayMs * 2 ** (attempts - 1)) * this.random();
+    const now = this.deps.clock.now();
+    this.log(
+      `outbox ${row.id} attempt ${attempts} failed${parked ? ', parked' : ''}: ${describe(error)}`,
+    );
+    await this.deps.outbox
+      .fail(
+        row,
+        {
+          error: describe(error).slice(0, 1000),
+          nextAttemptAt: new Date(now.getTime() + delay),
+          park: parked,
+        },
+        now,
+      )
+      .catch((failError: unknown) =>
+        this.log(`outbox ${row.id} could not record failure: ${describe(failError)}`),
+      );
+  }
+}
+
+/**
+ * Keeps a claimed row's lease alive while its run waits and is driven: renewals run one at a time,
+ * each on the row the previous one returned, and `release` waits for the last before handing the
+ * row back for settling. A renewal that finds the row changed means another instance holds it now.
+ */
+class LeaseKeeper {
+  private current: OutboxRow | undefined;
+  private renewing: Promise<void> = Promise.resolve();
+  private readonly timer: NodeJS.Timeout;
+
+  constructor(
+    readonly row: OutboxRow<GraphExecuteMessage>,
+    private readonly deps: Pick<OutboxRelayDeps, 'outbox' | 'clock'>,
+    private readonly options: {
+      readonly leaseMs: number;
+      readonly renewMs: number;
+      readonly maxHoldMs: number;
+      readonly log: (message: string) => void;
+    },
+  ) {
+    this.current = row;
+    const giveUpAt = performance.now() + options.maxHoldMs;
+    this.timer = setInterval(() => {
+      if (performance.now() >= giveUpAt) {
+        clearInterval(this.timer);
+        options.log(
+          `outbox ${row.id}: run ${row.message.runId} has been held for ${options.maxHoldMs} ms; no longer renewing its lease so another pass can take it over`,
+        );
+        return;
+      }
+      this.renewing = this.renewing.then(() => this.renew());
+    }, options.renewMs);
+  }
+
+  /** Stops renewing; the row to settle, or undefined if the lease was lost. */
+  async release(): Promise<OutboxRow | undefined> {
+    clearInterval(this.timer);
+    await this.renewing;
+    return this.current;
+  }
+
+  private async renew(): Promise<void> {
+    if (!this.current) return;
+    try {
+      const renewed = await this.deps.outbox.renewLease(
+        this.current,
+        this.deps.clock.now(),
+        this.options.leaseMs,
+      );
+      this.current = renewed;
+    } catch {
+      // Storage hiccup: keep the row and try again at the next tick; the lease still has two thirds left.
     }
   }
 }

@@ -1,6 +1,14 @@
 import { strict as assert } from 'node:assert';
 import type { TenantId } from '../../../src/domain/shared/ids';
-import { isNotificationRow, type OutboxRow } from '../../../src/application/ports/outbox';
+import type { ExecutionStore } from '../../../src/application/ports/execution-store';
+import {
+  isGraphExecuteRow,
+  isNotificationRow,
+  type DriveOutcome,
+  type OutboxRow,
+  type RunDriver,
+} from '../../../src/application/ports/outbox';
+import type { RunId } from '../../../src/domain/execution/execution-run';
 import { openConversation } from '../../../src/application/use-cases/open-conversation';
 import {
   OutboxRelay,
@@ -17,6 +25,8 @@ import {
   type Harness,
   raiseGeneral,
 } from '../../support/fixtures';
+import { event } from '../../contract/contract-support';
+import { executeMessage, run } from '../../contract/execution-support';
 
 /** Contoso and Fabrikam, each with one request whose approval cards are in the outbox. */
 async function withCards(): Promise<Harness> {
@@ -255,5 +265,325 @@ describe(OutboxRelay.name, () => {
     await relayFor(h, notifier).deliverDue(CONTOSO_TENANT_ID);
     assert.equal((await rowFor(h, people.andy.oid)).status, 'waiting_for_recipient');
     assert.equal((await rowFor(h, people.avery.oid)).status, 'done');
+  });
+});
+
+/** A run driver that records its calls and answers through `answer`. */
+class RecordingDriver implements RunDriver {
+  readonly calls: string[] = [];
+  private readonly active = new Map<string, number>();
+  /** Most drives of one run that were ever under way at once. */
+  peak = 0;
+
+  constructor(private readonly answer: (runId: string) => Promise<DriveOutcome>) {}
+
+  async drive(tenantId: TenantId, runId: string): Promise<DriveOutcome> {
+    this.calls.push(runId);
+    assert.equal(tenantId, CONTOSO_TENANT_ID);
+    const now = (this.active.get(runId) ?? 0) + 1;
+    this.active.set(runId, now);
+    this.peak = Math.max(this.peak, now);
+    try {
+      return await this.answer(runId);
+    } finally {
+      this.active.set(runId, this.active.get(runId)! - 1);
+    }
+  }
+}
+
+/** A drive that writes the run as the engine does: read, work, save under the read ETag. */
+function storeDriver(runs: ExecutionStore, by: string, hold: Promise<void>): RunDriver {
+  return {
+    async drive(tenantId, runId) {
+      const stored = (await runs.get(tenantId, runId as RunId))!;
+      await hold;
+      await runs.save(tenantId, {
+        run: { ...stored.run, status: 'completed', reason: `driven by ${by}` },
+        runEtag: stored.etag,
+        audit: [event(tenantId, { by })],
+        outbox: [],
+      });
+      return { status: 'settled' };
+    },
+  };
+}
+
+function gate(): { readonly opened: Promise<void>; readonly open: () => void } {
+  let open!: () => void;
+  const opened = new Promise<void>((resolve) => (open = resolve));
+  return { opened, open };
+}
+
+/** Waits (on the event loop, not a timer) until `condition` holds. */
+async function until(condition: () => boolean | Promise<boolean>): Promise<void> {
+  while (!(await condition())) await new Promise((resolve) => setImmediate(resolve));
+}
+
+const settled: DriveOutcome = { status: 'settled' };
+
+describe(`${OutboxRelay.name}: graph.execute rows`, () => {
+  /** Contoso's cards plus a queued run of CONTOSO-1 with its graph.execute row. */
+  async function withRun(runNumber = 1): Promise<Harness> {
+    const h = await withCards();
+    await queueRun(h, runNumber);
+    return h;
+  }
+
+  async function queueRun(h: Harness, runNumber: number): Promise<void> {
+    const queued = run(CONTOSO_TENANT_ID, 1, runNumber);
+    await h.storage.runs.save(CONTOSO_TENANT_ID, {
+      run: queued,
+      audit: [],
+      outbox: [executeMessage(queued)],
+    });
+  }
+
+  async function graphRows(h: Harness) {
+    return (await h.deps.outbox.list(CONTOSO_TENANT_ID)).filter(isGraphExecuteRow);
+  }
+
+  function driving(h: Harness, runs: RunDriver, options: OutboxRelayOptions = {}): OutboxRelay {
+    return new OutboxRelay(
+      {
+        outbox: h.deps.outbox,
+        notifier: new RecordingNotifier(),
+        clients: h.deps.clients,
+        clock: h.clock,
+        runs,
+      },
+      options,
+    );
+  }
+
+  it('hands the row to the run driver and completes it when the run is settled', async () => {
+    const h = await withRun();
+    const driver = new RecordingDriver(() => Promise.resolve(settled));
+    const sut = driving(h, driver);
+
+    assert.equal(await sut.deliverDue(CONTOSO_TENANT_ID), 2, 'the two approval cards');
+    await sut.idle();
+
+    assert.deepEqual(driver.calls, ['1-1']);
+    assert.deepEqual(
+      (await graphRows(h)).map((r) => [r.status, r.attempts]),
+      [['done', 0]],
+    );
+  });
+
+  it('sends notifications while a run is still being driven', async () => {
+    const h = await withRun();
+    const held = gate();
+    const notifier = new RecordingNotifier();
+    const driver = new RecordingDriver(async () => {
+      await held.opened;
+      return settled;
+    });
+    const sut = new OutboxRelay({
+      outbox: h.deps.outbox,
+      notifier,
+      clients: h.deps.clients,
+      clock: h.clock,
+      runs: driver,
+    });
+
+    assert.equal(await sut.deliverDue(CONTOSO_TENANT_ID), 2);
+
+    assert.equal(notifier.sent.length, 2);
+    assert.deepEqual(driver.calls, ['1-1']);
+    assert.equal((await graphRows(h))[0]!.status, 'pending');
+    held.open();
+    await sut.idle();
+    assert.equal((await graphRows(h))[0]!.status, 'done');
+  });
+
+  it('puts a run off until the time it asks for, without counting a failed attempt', async () => {
+    const h = await withRun();
+    const t0 = h.clock.now().getTime();
+    const answers: DriveOutcome[] = [{ status: 'later', at: new Date(t0 + 60_000) }, settled];
+    const driver = new RecordingDriver(() => Promise.resolve(answers.shift()!));
+    const sut = driving(h, driver);
+
+    await sut.deliverDue(CONTOSO_TENANT_ID);
+    await sut.idle();
+    const [row] = await graphRows(h);
+    assert.deepEqual(
+      [row!.status, row!.attempts, row!.reschedules, row!.nextAttemptAt, row!.leaseUntil],
+      ['pending', 0, 1, new Date(t0 + 60_000).toISOString(), undefined],
+    );
+
+    h.clock.advance(59_999);
+    await sut.deliverDue(CONTOSO_TENANT_ID);
+    await sut.idle();
+    assert.equal(driver.calls.length, 1, 'not before the time it asked for');
+
+    h.clock.advance(1);
+    await sut.deliverDue(CONTOSO_TENANT_ID);
+    await sut.idle();
+    assert.deepEqual(driver.calls, ['1-1', '1-1']);
+    assert.equal((await graphRows(h))[0]!.status, 'done');
+  });
+
+  it('puts off a run that asks to be driven again at once by at least a second', async () => {
+    const h = await withRun();
+    const t0 = h.clock.now().getTime();
+    const sut = driving(
+      h,
+      new RecordingDriver(() => Promise.resolve({ status: 'later', at: new Date(t0 - 5_000) })),
+    );
+
+    await sut.deliverDue(CONTOSO_TENANT_ID);
+    await sut.idle();
+
+    assert.equal((await graphRows(h))[0]!.nextAttemptAt, new Date(t0 + 1_000).toISOString());
+  });
+
+  it('parks a row whose run keeps asking to be driven later', async () => {
+    const h = await withRun();
+    const driver = new RecordingDriver(() =>
+      Promise.resolve({ status: 'later', at: new Date(h.clock.now().getTime() + 1_000) }),
+    );
+    const sut = driving(h, driver, { maxReschedules: 2 });
+
+    for (let i = 0; i < 5; i += 1) {
+      await sut.deliverDue(CONTOSO_TENANT_ID);
+      await sut.idle();
+      h.clock.advance(1_000);
+    }
+
+    const [row] = await graphRows(h);
+    assert.equal(driver.calls.length, 3);
+    assert.equal(row!.status, 'parked');
+    assert.match(row!.lastError!, /asked to be driven later 2 times/);
+  });
+
+  it('backs off after a drive that throws and parks the row after maxAttempts', async () => {
+    const h = await withRun();
+    const driver = new RecordingDriver(() => Promise.reject(new Error('Graph is down')));
+    const sut = driving(h, driver, { maxAttempts: 2, baseDelayMs: 1_000, random: () => 0.5 });
+    const t0 = h.clock.now().getTime();
+
+    await sut.deliverDue(CONTOSO_TENANT_ID);
+    await sut.idle();
+    const [first] = await graphRows(h);
+    assert.deepEqual(
+      [first!.status, first!.attempts, first!.nextAttemptAt, first!.lastError],
+      ['pending', 1, new Date(t0 + 500).toISOString(), 'Error: Graph is down'],
+    );
+
+    h.clock.advance(500);
+    await sut.deliverDue(CONTOSO_TENANT_ID);
+    await sut.idle();
+    assert.deepEqual(
+      (await graphRows(h)).map((r) => [r.status, r.attempts]),
+      [['parked', 2]],
+    );
+  });
+
+  it('never drives one run twice at once, but drives different runs side by side', async () => {
+    const h = await withRun(1);
+    const stored = (await h.storage.runs.get(CONTOSO_TENANT_ID, '1-1' as RunId))!;
+    await h.storage.runs.save(CONTOSO_TENANT_ID, {
+      run: { ...stored.run, status: 'waiting' },
+      runEtag: stored.etag,
+      audit: [],
+      outbox: [executeMessage(stored.run)],
+    });
+    await queueRun(h, 2);
+    const held = gate();
+    const driver = new RecordingDriver(async () => {
+      await held.opened;
+      return settled;
+    });
+    const sut = driving(h, driver);
+
+    await sut.deliverDue(CONTOSO_TENANT_ID);
+    await until(() => driver.calls.includes('1-1') && driver.calls.includes('1-2'));
+    held.open();
+    await sut.idle();
+
+    assert.deepEqual([...driver.calls].sort(), ['1-1', '1-1', '1-2']);
+    assert.equal(driver.peak, 1);
+    assert.deepEqual(
+      (await graphRows(h)).map((r) => r.status),
+      ['done', 'done', 'done'],
+    );
+  });
+
+  it('leaves graph rows pending, and says why, when this instance has no run driver', async () => {
+    const h = await withRun();
+    const logs: string[] = [];
+    const sut = relayFor(h, new RecordingNotifier(), { log: (m) => logs.push(m) });
+
+    assert.equal(await sut.deliverDue(CONTOSO_TENANT_ID), 2);
+    h.clock.advance(3_600_000);
+    await sut.deliverDue(CONTOSO_TENANT_ID);
+    await sut.idle();
+
+    assert.deepEqual(
+      (await graphRows(h)).map((r) => [r.status, r.attempts]),
+      [['pending', 0]],
+    );
+    assert.equal(logs.filter((m) => /1-1.*no run driver/.test(m)).length, 2);
+  });
+
+  it('renews the lease while a run is driven, so another instance cannot take the row', async () => {
+    const h = await withRun();
+    const held = gate();
+    const first = new RecordingDriver(async () => {
+      await held.opened;
+      return settled;
+    });
+    const second = new RecordingDriver(() => Promise.resolve(settled));
+    const one = driving(h, first, { leaseMs: 30_000, leaseRenewMs: 1 });
+    const other = driving(h, second, { leaseMs: 30_000 });
+    const t0 = h.clock.now().getTime();
+
+    await one.deliverDue(CONTOSO_TENANT_ID);
+    h.clock.advance(20_000);
+    await until(
+      async () => (await graphRows(h))[0]!.leaseUntil === new Date(t0 + 50_000).toISOString(),
+    );
+    h.clock.advance(20_000);
+    await other.deliverDue(CONTOSO_TENANT_ID);
+    await other.idle();
+    held.open();
+    await one.idle();
+
+    assert.deepEqual(second.calls, []);
+    assert.deepEqual(first.calls, ['1-1']);
+    assert.equal((await graphRows(h))[0]!.status, 'done');
+  });
+
+  it('an instance that stalled past its lease cannot overwrite what the next one drove', async () => {
+    const h = await withRun();
+    const stalled = gate();
+    const logs: string[] = [];
+    const one = driving(h, storeDriver(h.storage.runs, 'one', stalled.opened), {
+      leaseMs: 30_000,
+      leaseRenewMs: 3_600_000,
+      log: (m) => logs.push(m),
+    });
+    const other = driving(h, storeDriver(h.storage.runs, 'other', Promise.resolve()), {
+      leaseMs: 30_000,
+    });
+
+    await one.deliverDue(CONTOSO_TENANT_ID);
+    h.clock.advance(30_001);
+    await other.deliverDue(CONTOSO_TENANT_ID);
+    await other.idle();
+    stalled.open();
+    await one.idle();
+
+    const stored = await h.storage.runs.get(CONTOSO_TENANT_ID, '1-1' as RunId);
+    assert.equal(stored?.run.reason, 'driven by other');
+    assert.deepEqual(
+      (await graphRows(h)).map((r) => [r.status, r.attempts]),
+      [['done', 0]],
+    );
+    const byDriver = (await h.storage.audit.read(CONTOSO_TENANT_ID)).filter((e) =>
+      e.canonical.includes('"by":'),
+    );
+    assert.equal(byDriver.length, 1);
+    assert.ok(logs.some((m) => /ConcurrencyError/.test(m)));
   });
 });
