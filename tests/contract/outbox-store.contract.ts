@@ -164,7 +164,7 @@ export function describeOutboxStoreContract(name: string, make: MakeStorage): vo
       assert.equal(renewed?.leaseUntil, new Date(later.getTime() + 10_000).toISOString());
       assert.equal(await sut.outbox.renewLease(row!, later, 10_000), undefined);
       assert.deepEqual(await sut.outbox.claimDue(tenant, new Date(now.getTime() + 12_000)), []);
-      await sut.outbox.complete(renewed!, later);
+      await sut.outbox.complete(renewed, later);
       assert.deepEqual(
         (await sut.outbox.list(tenant)).map((r) => r.status),
         ['done'],
