@@ -25,7 +25,21 @@ export type AuditEventType =
   | 'request.rolled_back'
   | 'request.closed'
   | 'request.cancelled'
-  | 'action.refused';
+  | 'action.refused'
+  | 'execution.queued'
+  | 'execution.planned'
+  | 'execution.step_started'
+  | 'execution.step_succeeded'
+  | 'execution.step_failed'
+  | 'execution.step_compensating'
+  | 'execution.step_compensated'
+  | 'execution.compensation_failed'
+  | 'execution.waiting'
+  | 'execution.finished'
+  | 'access.granted'
+  | 'access.revoked'
+  | 'checklist.ticked'
+  | 'password.revealed';
 
 /**
  * What a transition or use case wants recorded. `payload` is stored in clear; `personal` holds

@@ -34,7 +34,13 @@ export type ChangeEvent =
   | { readonly type: 'Failed'; readonly reason: string }
   | { readonly type: 'RolledBack'; readonly notes: string }
   | { readonly type: 'Closed'; readonly outcome: ClosureOutcome; readonly notes: string }
-  | { readonly type: 'Cancelled'; readonly reason: string };
+  | { readonly type: 'Cancelled'; readonly reason: string }
+  /** Cabinet's execution run finished every step (and every checklist task was ticked). */
+  | { readonly type: 'ExecutionCompleted'; readonly runId: string }
+  /** Cabinet's execution run was undone (`compensated`) or stopped for a person (`needs_manual`). */
+  | { readonly type: 'ExecutionFailed'; readonly runId: string; readonly reason: string }
+  /** A rollback run undid a completed execution. */
+  | { readonly type: 'RollbackCompleted'; readonly runId: string; readonly notes: string };
 
 /** Who is acting, what they are to this client, and when. Identity comes from authenticated context only. */
 export interface TransitionContext {
@@ -323,6 +329,11 @@ export function transition(
       );
     }
 
+    case 'ExecutionCompleted':
+    case 'ExecutionFailed':
+    case 'RollbackCompleted':
+      return executionTransition(cr, ev, ctx);
+
     case 'Cancelled': {
       if (!isRequester(cr, ctx.actor) && !isMspStaff(ctx.roles))
         return err(E.notRequesterOrStaff());
@@ -340,6 +351,61 @@ export function transition(
           {
             cancellation: { reason, by: ctx.actor, at: ctx.now },
           },
+        ),
+      );
+    }
+  }
+}
+
+/**
+ * Transitions the execution engine makes when a run ends, on behalf of the technician who started
+ * it (`ctx.system` with that technician as actor) or by staff directly.
+ */
+function executionTransition(
+  cr: ChangeRequest,
+  ev: Extract<
+    ChangeEvent,
+    { readonly type: 'ExecutionCompleted' | 'ExecutionFailed' | 'RollbackCompleted' }
+  >,
+  ctx: TransitionContext,
+): Result<Transition, DomainError> {
+  if (!ctx.system && !isMspStaff(ctx.roles)) return err(E.notStaff());
+  switch (ev.type) {
+    case 'ExecutionCompleted':
+      if (cr.status !== 'in_progress') return err(E.invalidTransition(cr.status, describe(ev)));
+      return ok(step(cr, ctx, 'implemented', 'work.implemented', { runId: ev.runId }));
+    case 'ExecutionFailed': {
+      if (cr.status !== 'in_progress') return err(E.invalidTransition(cr.status, describe(ev)));
+      const reasonText = requiredReason(ev.reason, 'mark a change as failed');
+      if (!reasonText.ok) return reasonText;
+      const reason = reasonText.value;
+      return ok(
+        step(
+          cr,
+          ctx,
+          'failed',
+          'request.failed',
+          { runId: ev.runId },
+          { reason },
+          { failure: { reason, by: ctx.actor, at: ctx.now } },
+        ),
+      );
+    }
+    case 'RollbackCompleted': {
+      if (cr.status !== 'implemented' && cr.status !== 'failed')
+        return err(E.invalidTransition(cr.status, describe(ev)));
+      const notesText = optionalNotes(ev.notes);
+      if (!notesText.ok) return notesText;
+      const notes = notesText.value;
+      return ok(
+        step(
+          cr,
+          ctx,
+          'rolled_back',
+          'request.rolled_back',
+          { outcome: 'rolled_back', runId: ev.runId },
+          { notes },
+          { closure: { outcome: 'rolled_back', notes, by: ctx.actor, at: ctx.now } },
         ),
       );
     }
@@ -463,5 +529,11 @@ function describe(ev: ChangeEvent): string {
       return 'closed';
     case 'Cancelled':
       return 'cancelled';
+    case 'ExecutionCompleted':
+      return 'completed by Cabinet';
+    case 'ExecutionFailed':
+      return 'failed by Cabinet';
+    case 'RollbackCompleted':
+      return 'rolled back';
   }
 }

@@ -161,5 +161,10 @@ export interface DirectoryFailure {
 
 /** The outcome of one command: success (with the created user's id for `user.create`) or why not. */
 export type CommandOutcome =
-  | { readonly ok: true; readonly createdUserId?: string }
+  | {
+      readonly ok: true;
+      readonly createdUserId?: string;
+      /** The service's request id (Graph `request-id`), for the audit trail. */
+      readonly requestId?: string;
+    }
   | { readonly ok: false; readonly failure: DirectoryFailure };

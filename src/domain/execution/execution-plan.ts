@@ -4,7 +4,12 @@ import type { ChangeType } from '../change-request/change-request.payloads';
 import type { DirectoryCheck, DirectoryCommand, GroupRelation } from './directory';
 
 /** The change types Cabinet can carry out through Microsoft Graph. */
-export const EXECUTABLE_TYPES = ['new_user', 'offboard', 'licence_change', 'access_change'] as const;
+export const EXECUTABLE_TYPES = [
+  'new_user',
+  'offboard',
+  'licence_change',
+  'access_change',
+] as const;
 export type ExecutableType = (typeof EXECUTABLE_TYPES)[number];
 
 export function isExecutableType(type: ChangeType): type is ExecutableType {

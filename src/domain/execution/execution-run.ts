@@ -31,13 +31,7 @@ export const FINAL_RUN_STATUSES: ReadonlySet<RunStatus> = new Set([
  * `started` is written before the forward command is sent, `done` after it succeeded; a step found
  * `started` after a crash is read back (`verify`) before anything is sent again.
  */
-export type StepStatus =
-  | 'pending'
-  | 'started'
-  | 'done'
-  | 'failed'
-  | 'compensating'
-  | 'compensated';
+export type StepStatus = 'pending' | 'started' | 'done' | 'failed' | 'compensating' | 'compensated';
 
 export interface StepProgress {
   readonly id: string;
@@ -47,6 +41,12 @@ export interface StepProgress {
   readonly startedAt?: string;
   readonly finishedAt?: string;
   readonly failure?: DirectoryFailure;
+  /** The position in which the step was recorded done (1, 2, …): compensations run in reverse of it. */
+  readonly order?: number;
+  /** Compensations sent (retried when the service was throttled or down). */
+  readonly compensationAttempts?: number;
+  /** Why the last compensation was refused. */
+  readonly compensationFailure?: DirectoryFailure;
 }
 
 export interface ChecklistProgress {
@@ -99,6 +99,11 @@ export interface ExecutionRun {
   readonly createdUserId?: string;
   /** Not before this time (a throttled service asked us to wait). */
   readonly waitUntil?: string;
+  /**
+   * The worker driving the run, until when. Another worker finding a live lease leaves the run
+   * alone; one that crashed is taken over once its lease has run out.
+   */
+  readonly lease?: { readonly holder: string; readonly until: string };
   readonly createdAt: string;
   readonly updatedAt: string;
   readonly finishedAt?: string;

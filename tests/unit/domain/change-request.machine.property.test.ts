@@ -46,6 +46,9 @@ type Step = { readonly actor: ActorKey } & (
   | { readonly kind: 'RolledBack'; readonly notes: string }
   | { readonly kind: 'Closed'; readonly outcome: ClosureOutcome; readonly notes: string }
   | { readonly kind: 'Cancelled'; readonly reason: string }
+  | { readonly kind: 'ExecutionCompleted' }
+  | { readonly kind: 'ExecutionFailed'; readonly reason: string }
+  | { readonly kind: 'RollbackCompleted'; readonly notes: string }
 );
 
 const MARK = 'PII-';
@@ -171,6 +174,26 @@ const step: fc.Arbitrary<Step> = fc.oneof(
       reason: text,
     }),
   },
+  {
+    weight: 1,
+    arbitrary: fc.record({ kind: fc.constant('ExecutionCompleted' as const), actor: actorKey }),
+  },
+  {
+    weight: 1,
+    arbitrary: fc.record({
+      kind: fc.constant('ExecutionFailed' as const),
+      actor: actorKey,
+      reason: text,
+    }),
+  },
+  {
+    weight: 1,
+    arbitrary: fc.record({
+      kind: fc.constant('RollbackCompleted' as const),
+      actor: actorKey,
+      notes: text,
+    }),
+  },
 );
 
 /** The happy path so far; a run starts from a random point on it, then goes random. */
@@ -235,6 +258,12 @@ function eventOf(s: Step, cr: ChangeRequest): ChangeEvent {
       return { type: s.kind, notes: s.notes };
     case 'Closed':
       return { type: s.kind, outcome: s.outcome, notes: s.notes };
+    case 'ExecutionCompleted':
+      return { type: s.kind, runId: `${cr.number}-1` };
+    case 'ExecutionFailed':
+      return { type: s.kind, runId: `${cr.number}-1`, reason: s.reason };
+    case 'RollbackCompleted':
+      return { type: s.kind, runId: `${cr.number}-2`, notes: s.notes };
   }
 }
 
@@ -250,6 +279,9 @@ const AUDIT_TYPE: { readonly [K in ChangeEvent['type']]: AuditEvent['type'] } = 
   RolledBack: 'request.rolled_back',
   Closed: 'request.closed',
   Cancelled: 'request.cancelled',
+  ExecutionCompleted: 'work.implemented',
+  ExecutionFailed: 'request.failed',
+  RollbackCompleted: 'request.rolled_back',
 };
 
 const TARGET: { readonly [K in Exclude<ChangeEvent['type'], 'Edited'>]: ChangeStatus } = {
@@ -263,6 +295,9 @@ const TARGET: { readonly [K in Exclude<ChangeEvent['type'], 'Edited'>]: ChangeSt
   RolledBack: 'rolled_back',
   Closed: 'closed',
   Cancelled: 'cancelled',
+  ExecutionCompleted: 'implemented',
+  ExecutionFailed: 'failed',
+  RollbackCompleted: 'rolled_back',
 };
 
 function deepFreeze<T>(value: T): T {
