@@ -1,0 +1,202 @@
+import { randomUUID } from 'node:crypto';
+import { existsSync, mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import { createServer } from 'node:https';
+import type { AddressInfo } from 'node:net';
+import { dirname } from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { Authority } from './authority';
+import { loadOrCreateKeyMaterial } from './certificates';
+import { GraphServer } from './graph-server';
+import { GraphFault } from './graph-wire';
+import { SandboxTenantRuntime, type PersistedTenant } from './sandbox-tenant';
+import { SANDBOX_APP, seedTenants } from './seed';
+import { issuerFor, jwksUrlFor, TokenService } from './tokens';
+import type { RunningMicrosoftCloud, StartMicrosoftCloudOptions } from './types';
+
+const STATE_VERSION = 1;
+
+interface StateFile {
+  readonly version: number;
+  readonly tenants: readonly PersistedTenant[];
+}
+
+/**
+ * Starts the sandbox Microsoft cloud: one HTTPS server on 127.0.0.1 serving the Entra authority
+ * (`/{tenant}/…`) and Microsoft Graph v1.0 (`/v1.0/…`) for the seeded tenants.
+ * @remarks The URL says `localhost` because the server certificate names it and the Graph SDK's
+ * `customHosts` wants a host name; it resolves to the loopback address the server listens on.
+ */
+export async function startMicrosoftCloud(
+  options: StartMicrosoftCloudOptions,
+): Promise<RunningMicrosoftCloud> {
+  const now = options.now ?? (() => new Date());
+  const log = options.log ?? (() => {});
+  const keys = await loadOrCreateKeyMaterial(options.certDir, now(), log);
+  const persisted = options.stateFile ? readState(options.stateFile, log) : undefined;
+
+  const tenants = new Map<string, SandboxTenantRuntime>();
+  const save = () => {
+    if (options.stateFile) writeState(options.stateFile, [...tenants.values()]);
+  };
+  for (const seeded of seedTenants(now())) {
+    const saved = persisted?.find((tenant) => tenant.record.id === seeded.id);
+    tenants.set(seeded.id, new SandboxTenantRuntime(saved?.record ?? seeded, now, save, saved));
+  }
+  const findTenant = (idOrDomain: string): SandboxTenantRuntime | undefined => {
+    const key = idOrDomain.toLowerCase();
+    return (
+      tenants.get(key) ??
+      [...tenants.values()].find((tenant) => tenant.directory.isVerifiedDomain(key))
+    );
+  };
+
+  const server = createServer({ key: keys.serverKeyPem, cert: keys.serverCertificatePem });
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(options.port ?? 0, '127.0.0.1', () => {
+      server.off('error', reject);
+      resolve();
+    });
+  });
+  const port = (server.address() as AddressInfo).port;
+  const url = `https://localhost:${port}`;
+  const tokens = new TokenService(keys, url, now);
+  const wait = (milliseconds: number) => sleep(milliseconds);
+  const graph = new GraphServer({
+    cloudUrl: url,
+    tokens,
+    tenantById: (tenantId) => tenants.get(tenantId.toLowerCase()),
+    appId: SANDBOX_APP.clientId,
+    now,
+    sleep: wait,
+  });
+  const authority = new Authority({
+    cloudUrl: url,
+    tokens,
+    findTenant,
+    app: SANDBOX_APP,
+    now,
+    sleep: wait,
+  });
+
+  server.on('request', (request: IncomingMessage, response: ServerResponse) => {
+    serve(request, response, graph, authority, log).catch((error: unknown) => {
+      log(`sandbox cloud: request failed: ${String(error)}`);
+      if (!response.headersSent) response.writeHead(500).end();
+      else response.destroy();
+    });
+  });
+  log(`sandbox cloud: Microsoft Graph and Entra on ${url}`);
+
+  let stopped = false;
+  return {
+    url,
+    port,
+    caCertificatePem: keys.caCertificatePem,
+    caCertificatePath: keys.caCertificatePath,
+    app: { clientId: SANDBOX_APP.clientId, clientSecret: SANDBOX_APP.clientSecret },
+    authorityFor: (tenantId) => `${url}/${tenantId}`,
+    sandboxIssuer: (tenantId, version = '2.0') => issuerFor(url, tenantId, version),
+    jwksUrl: (tenantId) => jwksUrlFor(url, tenantId),
+    tenant: (tenantId) => {
+      const tenant = tenants.get(tenantId.toLowerCase());
+      if (!tenant)
+        throw new Error(
+          `The sandbox cloud has no tenant ${tenantId}; it knows ${[...tenants.keys()].join(', ')}.`,
+        );
+      return tenant;
+    },
+    issueUserToken: (tokenOptions) => tokens.issueUserToken(tokenOptions),
+    stop: async () => {
+      if (stopped) return;
+      stopped = true;
+      save();
+      await new Promise<void>((resolve) => {
+        server.close(() => resolve());
+        server.closeAllConnections();
+      });
+    },
+  };
+}
+
+async function serve(
+  request: IncomingMessage,
+  response: ServerResponse,
+  graph: GraphServer,
+  authority: Authority,
+  log: (line: string) => void,
+): Promise<void> {
+  const body = await readBody(request);
+  const target = new URL(request.url ?? '/', 'https://localhost');
+  const method = (request.method ?? 'GET').toUpperCase();
+  const versioned = /^\/v1\.0(\/.*)?$/.exec(target.pathname);
+  if (versioned) {
+    const outcome = await graph.handle(
+      method,
+      versioned[1] ?? '/',
+      target.search,
+      request.headers,
+      body,
+    );
+    if (outcome.dropConnection) {
+      request.socket.destroy();
+      return;
+    }
+    send(response, outcome.status, outcome.headers, outcome.body);
+    log(`sandbox cloud: ${method} graph ${outcome.status}`);
+    return;
+  }
+  const answer = await authority.handle(method, target.pathname, request.headers, body);
+  if (answer) {
+    send(response, answer.status, answer.headers, answer.body);
+    return;
+  }
+  const fault = new GraphFault(
+    400,
+    'BadRequest',
+    `Invalid version: the sandbox serves Microsoft Graph under /v1.0 and the authority under /{tenant}.`,
+  );
+  const outcome = graph.render(fault, randomUUID(), undefined);
+  send(response, outcome.status, outcome.headers, outcome.body);
+}
+
+function send(
+  response: ServerResponse,
+  status: number,
+  headers: Record<string, string>,
+  body: unknown,
+): void {
+  response.writeHead(status, headers);
+  response.end(body === undefined ? undefined : JSON.stringify(body));
+}
+
+async function readBody(request: IncomingMessage): Promise<Buffer> {
+  const chunks: Buffer[] = [];
+  for await (const chunk of request) chunks.push(chunk as Buffer);
+  return Buffer.concat(chunks);
+}
+
+function readState(path: string, log: (line: string) => void): PersistedTenant[] | undefined {
+  if (!existsSync(path)) return undefined;
+  try {
+    const state = JSON.parse(readFileSync(path, 'utf8')) as StateFile;
+    if (state.version === STATE_VERSION) return [...state.tenants];
+    log(`sandbox cloud: ${path} has state version ${state.version}; starting from the seed`);
+  } catch (error) {
+    log(`sandbox cloud: could not read ${path} (${String(error)}); starting from the seed`);
+  }
+  return undefined;
+}
+
+/** Written after every change (and on stop), atomically, so a killed process loses nothing it answered. */
+function writeState(path: string, tenants: readonly SandboxTenantRuntime[]): void {
+  mkdirSync(dirname(path), { recursive: true });
+  const state: StateFile = {
+    version: STATE_VERSION,
+    tenants: tenants.map((tenant) => tenant.persisted()),
+  };
+  const temporary = `${path}.${process.pid}.tmp`;
+  writeFileSync(temporary, JSON.stringify(state));
+  renameSync(temporary, path);
+}
