@@ -7,10 +7,12 @@ import {
   type EntityAction,
 } from '../../src/adapters/storage/entity-group';
 import { PartitionCommitter } from '../../src/adapters/storage/partition-committer';
+import { runEntity } from '../../src/adapters/storage/run-record';
 import { openTable } from '../../src/adapters/storage/table-connection';
 import { classifyStorageError } from '../../src/adapters/storage/table-errors';
 import { tableNames } from '../../src/adapters/storage/table-storage';
 import { verifyChain } from '../../src/domain/audit/audit-chain';
+import type { RunId } from '../../src/domain/execution/execution-run';
 import type { ChangeRequestId, ObjectId, TenantId } from '../../src/domain/shared/ids';
 import { FakeClock } from '../fakes/in-memory-storage';
 import { useAzurite } from '../support/azurite-fixture';
@@ -29,7 +31,10 @@ import {
 } from './contract-support';
 import { describeConversationStoreContract } from './conversation-store.contract';
 import { describeDataKeyringContract } from './data-keyring.contract';
+import { describeExecutionStoreContract } from './execution-store.contract';
+import { run, runNear, type MakeExecutionStorage } from './execution-support';
 import { describeOutboxStoreContract } from './outbox-store.contract';
+import { describePasswordVaultContract } from './password-vault.contract';
 
 describe('Table Storage adapters on Azurite', () => {
   const azurite = useAzurite();
@@ -44,6 +49,25 @@ describe('Table Storage adapters on Azurite', () => {
   describeOutboxStoreContract('table storage', make);
   describeConversationStoreContract('table storage', make);
   describeDataKeyringContract('table storage', make);
+
+  const makeExecution: MakeExecutionStorage = async () => {
+    const clock = new FakeClock();
+    const storage = await azurite.newStorage({ clock });
+    return {
+      ...storage,
+      clock,
+      async storedText() {
+        const rows: unknown[] = [];
+        for (const name of Object.values(tableNames(storage.prefix))) {
+          for await (const row of openTable(azurite.connectionString, name).listEntities())
+            rows.push(row);
+        }
+        return JSON.stringify(rows);
+      },
+    };
+  };
+  describeExecutionStoreContract('table storage', makeExecution);
+  describePasswordVaultContract('table storage', makeExecution);
 
   describe('storage keys', () => {
     it('refuses raw user strings where a validated id belongs', async () => {
@@ -185,6 +209,43 @@ describe('Table Storage adapters on Azurite', () => {
         [1, 3],
       );
     });
+  });
+
+  it('builds run and password keys only from validated tenants and numbers', async () => {
+    const sut = await makeExecution();
+    const at = sut.clock.now();
+    for (const value of ['Contoso', "x' or 1 eq 1", 'a/b', '']) {
+      const tenant = value as TenantId;
+      for (const attempt of [
+        sut.runs.get(tenant, '1-1' as RunId),
+        sut.runs.listForRequest(tenant, 1),
+        sut.passwords.take(tenant, '1-1' as RunId, at),
+        sut.passwords.available(tenant, '1-1' as RunId, at),
+      ])
+        assert.ok((await rejection(attempt)) instanceof InvalidStorageKeyError, value);
+    }
+    for (const number of [0, -1, 1.5, 10_000_000_000])
+      assert.ok(
+        (await rejection(sut.runs.listForRequest(newTenant(), number))) instanceof
+          InvalidStorageKeyError,
+        String(number),
+      );
+  });
+
+  it('keeps a run at the size limit under Azure’s 1 MiB entity and 64 KiB property limits', async () => {
+    const tenant = newTenant();
+    const entity = await runEntity(tenant, runNear(run(tenant, 1)));
+
+    // Azure's entity size: 4 + keys in UTF-16 + per property 8 + name in UTF-16 + value (String: 4 + UTF-16).
+    let bytes = 4 + (entity.partitionKey.length + entity.rowKey.length) * 2;
+    for (const [name, value] of Object.entries(entity)) {
+      if (name === 'partitionKey' || name === 'rowKey') continue;
+      const size = typeof value === 'string' ? 4 + value.length * 2 : 8;
+      assert.ok(size <= 64 * 1024, `${name} is ${size} bytes`);
+      bytes += 8 + name.length * 2 + size;
+    }
+    assert.ok(bytes < 1024 * 1024, `${bytes} bytes`);
+    assert.ok(Object.keys(entity).length <= 252);
   });
 
   it('keeps card keys and conversation keys free of raw strings', async () => {

@@ -4,10 +4,13 @@ import {
   MAX_STORED_RUN_BYTES,
   RunTooLargeError,
   type ExecutionWrite,
+  type StoredRun,
 } from '../../application/ports/execution-store';
 import { parseRunId, type ExecutionRun } from '../../domain/execution/execution-run';
 import { parseRequestId, type TenantId } from '../../domain/shared/ids';
-import type { RowProperties } from './entity-group';
+import type { Row, RowProperties } from './entity-group';
+import type { ReadRow } from './table-entity.mapper';
+import { InvalidStorageKeyError, runRowKey, tenantKey } from './table-keys';
 
 const gzipAsync = promisify(gzip);
 const gunzipAsync = promisify(gunzip);
@@ -71,4 +74,28 @@ export function assertExecutionWrite(
     throw new Error(`Request ${next.id} cannot be saved with run ${run.id} of ${run.requestId}.`);
   }
   return { requestNumber: parsed.requestNumber, runNumber: parsed.runNumber };
+}
+
+/** The run row: the compressed run plus flat properties for filtering and for people reading the table. */
+export async function runEntity(tenantId: TenantId, run: ExecutionRun): Promise<Row> {
+  const parsed = parseRunId(run.id);
+  if (!parsed) throw new InvalidStorageKeyError('run id');
+  const { requestNumber, runNumber } = parsed;
+  return {
+    partitionKey: tenantKey(tenantId),
+    rowKey: runRowKey(requestNumber, runNumber),
+    runId: run.id,
+    requestId: run.requestId,
+    requestNumber,
+    runNumber,
+    kind: run.kind,
+    status: run.status,
+    updatedAt: run.updatedAt,
+    ...(await encodeRun(run)),
+  };
+}
+
+/** The run and the ETag its next save must match. */
+export async function readStoredRun(row: ReadRow): Promise<StoredRun> {
+  return { run: await decodeRun(row), etag: row.etag };
 }

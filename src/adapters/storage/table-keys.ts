@@ -20,10 +20,13 @@ export const RowKeys = {
   requestPrefix: 'r_',
   entryPrefix: 'e_',
   outboxPrefix: 'o_',
+  runPrefix: 'x_',
+  passwordPrefix: 'pw_',
 } as const;
 
 const OUTBOX_ID = /^[0-9]{13}-[0-9a-f]{12}$/;
 const MAX_REQUEST_NUMBER = 9_999_999_999;
+const MAX_RUN_NUMBER = 9_999;
 
 /** The PartitionKey of a client's data: its tenant id, which must already be a lowercase GUID. */
 export function tenantKey(tenantId: string): string {
@@ -48,6 +51,31 @@ export function requestRowKey(number: number): string {
   if (!Number.isSafeInteger(number) || number < 1 || number > MAX_REQUEST_NUMBER)
     throw new InvalidStorageKeyError('request number');
   return `${RowKeys.requestPrefix}${String(number).padStart(10, '0')}`;
+}
+
+/** `<10-digit request number>_<4-digit run number>`: a run's own key, shared by its rows. */
+function runKey(requestNumber: number, runNumber: number): string {
+  if (!Number.isSafeInteger(runNumber) || runNumber < 1 || runNumber > MAX_RUN_NUMBER)
+    throw new InvalidStorageKeyError('run number');
+  return `${requestRowKey(requestNumber).slice(RowKeys.requestPrefix.length)}_${String(runNumber).padStart(4, '0')}`;
+}
+
+/** `x_` + request and run number, so a request's runs sit together in run order. */
+export function runRowKey(requestNumber: number, runNumber: number): string {
+  return `${RowKeys.runPrefix}${runKey(requestNumber, runNumber)}`;
+}
+
+/** The RowKey range of every run of one request. */
+export function runRangeOfRequest(requestNumber: number): {
+  readonly from: string;
+  readonly to: string;
+} {
+  return prefixRange(`${runRowKey(requestNumber, 1).slice(0, -4)}`);
+}
+
+/** `pw_` + the run's key: the temporary password a run keeps for a new user. */
+export function passwordRowKey(requestNumber: number, runNumber: number): string {
+  return `${RowKeys.passwordPrefix}${runKey(requestNumber, runNumber)}`;
 }
 
 /** Zero-padded so that lexical RowKey order is chain order. */

@@ -5,6 +5,7 @@ import type { ClientDirectory } from '../../application/ports/client-directory';
 import type { Clock } from '../../application/ports/clock';
 import type { ConversationStore } from '../../application/ports/conversation-store';
 import type { DataKeyring } from '../../application/ports/data-keyring';
+import type { ExecutionStore, PasswordVault } from '../../application/ports/execution-store';
 import type { OutboxStore } from '../../application/ports/outbox';
 import { TableDataKeyring } from '../crypto/table-data-keyring';
 import {
@@ -18,7 +19,9 @@ import { TableClientDirectory } from './table-client-directory';
 import { openTable, readRow } from './table-connection';
 import { TableConversationStore } from './table-conversation-store';
 import { guarded } from './table-errors';
+import { TableExecutionStore } from './table-execution-store';
 import { TableOutboxStore } from './table-outbox-store';
+import { TablePasswordVault } from './table-password-vault';
 
 /** Where the tables are and how they are named; `clock` stamps audit entries and outbox rows. */
 export interface CreateTableStorageOptions {
@@ -37,6 +40,10 @@ export interface TableStorage {
   readonly outbox: OutboxStore;
   readonly conversations: ConversationStore;
   readonly keyring: DataKeyring;
+  /** Execution runs (Graph sagas) beside their requests. */
+  readonly runs: ExecutionStore;
+  /** New users' temporary passwords, sealed with the client's data key. */
+  readonly passwords: PasswordVault;
   /** Counters of the group committer (transactions, entries, head conflicts). */
   readonly commitStats: Readonly<CommitterStats>;
   /** Resolves when storage answers and the tables exist (for `/readyz`); StorageUnavailableError otherwise. */
@@ -92,6 +99,8 @@ export function createTableStorage(options: CreateTableStorageOptions): TableSto
     outbox: new TableOutboxStore(data),
     conversations: new TableConversationStore(conversationsTable),
     keyring,
+    runs: new TableExecutionStore(data, committer, keyring),
+    passwords: new TablePasswordVault(data, keyring),
     commitStats: committer.stats,
     async ping() {
       await Promise.all(tables.map((table) => readRow(table, 'ping', 'ping')));
