@@ -74,7 +74,7 @@ export async function runOutboxCommand(
 
 function describe(row: OutboxRow): string {
   return [
-    `${row.tenantId} ${row.id} ${row.status.padEnd(21)} attempts ${row.attempts} next ${row.nextAttemptAt}`,
+    `${row.tenantId} ${row.id} ${row.status.padEnd(21)} attempts ${row.attempts}${row.reschedules ? ` reschedules ${row.reschedules}` : ''} next ${row.nextAttemptAt}`,
     `  ${what(row.message)}`,
     ...(row.lastError ? [`  last error: ${row.lastError}`] : []),
   ].join('\n');

@@ -11,7 +11,8 @@ import {
   type RunDriver,
 } from '../../src/application/ports/outbox';
 import { OutboxRelay, type OutboxRelayOptions } from '../../src/application/use-cases/relay-outbox';
-import { event, newTenant, notify, request, write } from '../contract/contract-support';
+import { runOutboxCommand } from '../../src/cli/outbox.command';
+import { event, newTenant, notify, profile, request, write } from '../contract/contract-support';
 import { executeMessage, run } from '../contract/execution-support';
 import { FakeClock } from '../fakes/in-memory-storage';
 import { useAzurite } from '../support/azurite-fixture';
@@ -238,6 +239,29 @@ describe('Relay driving Graph runs on Table Storage (Azurite)', () => {
     assert.ok(
       logs.some((m) => m.includes('ConcurrencyError')),
       logs.join('\n'),
+    );
+  });
+
+  it('shows graph runs in `cabinet outbox list`, with how often they were put off', async () => {
+    const { request: started_, runId } = await started();
+    await one.clients.create(profile(tenant), []);
+    const [row] = await one.outbox.claimDue(tenant, clock.now());
+    await one.outbox.reschedule(row!, new Date(clock.now().getTime() + 60_000), clock.now());
+    const lines: string[] = [];
+
+    const code = await runOutboxCommand(['list', '--tenant', tenant], {
+      outbox: one.outbox,
+      clients: one.clients,
+      now: () => clock.now(),
+      out: (line) => lines.push(line),
+    });
+
+    assert.equal(code, 0);
+    assert.match(
+      lines.join('\n'),
+      new RegExp(
+        `${row!.id} pending .*attempts 0 reschedules 1 next .*\n  graph run ${runId} for ${started_.id}`,
+      ),
     );
   });
 });
