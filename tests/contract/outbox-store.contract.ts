@@ -175,7 +175,9 @@ export function describeOutboxStoreContract(name: string, make: MakeStorage): vo
       const tenant = newTenant();
       await enqueue(tenant, [notify(tenant, 'CONTOSO-1'), notify(tenant, 'CONTOSO-1')]);
       const now = sut.clock.now();
-      const [first, second] = await sut.outbox.claimDue(tenant, now);
+      const [putOff, second] = await sut.outbox.claimDue(tenant, now);
+      await sut.outbox.reschedule(putOff!, now, now);
+      const [first] = await sut.outbox.claimDue(tenant, now);
       await sut.outbox.fail(first!, { error: 'gone', park: true }, now);
       await sut.outbox.complete(second!, now);
       const later = new Date(now.getTime() + 5_000);
@@ -187,6 +189,7 @@ export function describeOutboxStoreContract(name: string, make: MakeStorage): vo
       const [due] = await sut.outbox.claimDue(tenant, later);
       assert.equal(due?.id, first!.id);
       assert.equal(due?.attempts, 0);
+      assert.equal(due?.reschedules ?? 0, 0);
     });
 
     it('holds rows for a recipient until that recipient is released', async () => {
