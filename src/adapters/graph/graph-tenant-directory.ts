@@ -82,6 +82,8 @@ export interface CreateGraphDirectoryOptions {
   readonly credential: GraphAppCredential;
   readonly cloud: GraphCloud;
   readonly retry?: GraphRetryOptions;
+  /** Items per page of a directory collection (`$top`, 1–999, default 999: fewest round trips). */
+  readonly pageSize?: number;
   /** Abandon one HTTP request after this long (default 30 s); a create that timed out is reconciled. */
   readonly requestTimeoutMs?: number;
   /** Waits before retries; tests record the requested waits instead of sleeping. */
@@ -108,7 +110,7 @@ export function createGraphDirectory(options: CreateGraphDirectoryOptions): Grap
     tokens,
     graphBase: base ?? PUBLIC_GRAPH_BASE,
     ...(cloud.kind === 'sandbox' ? { caCertificatePem: cloud.caCertificatePem } : {}),
-    ...pick(options, ['retry', 'requestTimeoutMs', 'sleep', 'random', 'now', 'log']),
+    ...pick(options, ['retry', 'pageSize', 'requestTimeoutMs', 'sleep', 'random', 'now', 'log']),
   });
 }
 
@@ -124,7 +126,7 @@ function pick<T extends object, K extends keyof T>(
 export interface GraphTenantDirectoryOptions
   extends Pick<
     CreateGraphDirectoryOptions,
-    'retry' | 'requestTimeoutMs' | 'sleep' | 'random' | 'now' | 'log'
+    'retry' | 'pageSize' | 'requestTimeoutMs' | 'sleep' | 'random' | 'now' | 'log'
   > {
   readonly tokens: GraphTokenSource;
   /** `https://graph.microsoft.com`, or the sandbox cloud's URL (no `/v1.0`). */
@@ -176,6 +178,7 @@ export class GraphTenantDirectory implements TenantDirectory {
   readonly #clients = new Map<TenantId, Client>();
   readonly #retry: Required<GraphRetryOptions>;
   readonly #timeoutMs: number;
+  readonly #pageSize: number;
   readonly #sleep: (ms: number) => Promise<void>;
   readonly #random: () => number;
   readonly #now: () => number;
@@ -197,6 +200,7 @@ export class GraphTenantDirectory implements TenantDirectory {
       : undefined;
     this.#retry = { ...DEFAULT_RETRY, ...options.retry };
     this.#timeoutMs = options.requestTimeoutMs ?? 30_000;
+    this.#pageSize = options.pageSize ?? 999;
     this.#sleep = options.sleep ?? ((ms) => delay(ms));
     this.#random = options.random ?? Math.random;
     this.#now = options.now ?? Date.now;
@@ -233,7 +237,7 @@ export class GraphTenantDirectory implements TenantDirectory {
     const segment = relation === 'member' ? 'memberOf' : 'ownedObjects';
     const groups = await this.#readAll<WireGroup>(tenantId, {
       method: 'GET',
-      path: `/users/${encodePathSegment(userId)}/${segment}/microsoft.graph.group?$select=${GROUP_SELECT}`,
+      path: `/users/${encodePathSegment(userId)}/${segment}/microsoft.graph.group?$select=${GROUP_SELECT}&$top=${this.#pageSize}`,
       route: `GET /users/{id}/${segment}/microsoft.graph.group`,
     });
     return groups.map(toDirectoryGroup);
@@ -242,7 +246,7 @@ export class GraphTenantDirectory implements TenantDirectory {
   async findGroups(tenantId: TenantId, displayName: string): Promise<DirectoryGroup[]> {
     const groups = await this.#readAll<WireGroup>(tenantId, {
       method: 'GET',
-      path: `/groups?$filter=${displayNameFilter(displayName)}&$select=${GROUP_SELECT}`,
+      path: `/groups?$filter=${displayNameFilter(displayName)}&$select=${GROUP_SELECT}&$top=${this.#pageSize}`,
       route: 'GET /groups?$filter=displayName',
     });
     return groups.map(toDirectoryGroup);
@@ -497,7 +501,8 @@ export class GraphTenantDirectory implements TenantDirectory {
       case 'user.delete':
         return failure.reason === 'not_found';
       case 'user.assignLicences':
-        return isLicenceAlreadySo(failure);
+        // One refused removal refuses the whole request, adds included: only the user's licences tell.
+        return isLicenceAlreadySo(failure) && (await this.#licencesHold(tenantId, command));
       case 'user.restore':
         // Not among the deleted users any more: restored already, if the user is active.
         return (
@@ -515,6 +520,25 @@ export class GraphTenantDirectory implements TenantDirectory {
       case 'user.setManager':
         return false;
     }
+  }
+
+  async #licencesHold(
+    tenantId: TenantId,
+    command: Extract<DirectoryCommand, { kind: 'user.assignLicences' }>,
+  ): Promise<boolean> {
+    const read = await this.#send(tenantId, {
+      method: 'GET',
+      path: `/users/${encodePathSegment(command.userId)}?$select=${USER_SELECT}`,
+      route: 'GET /users/{id}',
+    });
+    if (!read.ok) return false;
+    const direct = new Set(
+      toDirectoryUser(read.body as WireUser).assignedLicences.map((l) => l.skuId.toLowerCase()),
+    );
+    return (
+      command.add.every((l) => direct.has(l.skuId.toLowerCase())) &&
+      command.remove.every((skuId) => !direct.has(skuId.toLowerCase()))
+    );
   }
 
   /**
@@ -675,9 +699,7 @@ export class GraphTenantDirectory implements TenantDirectory {
         new TelemetryHandler(),
         new HTTPMessageHandler(),
       ],
-      ...(this.#dispatcher
-        ? { fetchOptions: { dispatcher: this.#dispatcher } }
-        : {}),
+      ...(this.#dispatcher ? { fetchOptions: { dispatcher: this.#dispatcher } } : {}),
     });
     this.#clients.set(tenantId, client);
     return client;
