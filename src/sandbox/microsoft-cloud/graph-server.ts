@@ -307,10 +307,11 @@ export class GraphServer {
     const ordered = orderByDependencies(parsed);
     for (const item of ordered) outcomes.set(item.id.toLowerCase(), run(item));
     await Promise.all(outcomes.values());
+    const answer: GraphResponse = { status: 200, body: { responses } };
     return {
       status: 200,
-      headers: this.headers(batchRequestId, clientRequestId, { status: 200 }),
-      body: { responses },
+      headers: this.headers(batchRequestId, clientRequestId, answer),
+      body: answer.body,
       dropConnection,
     };
   }
@@ -321,7 +322,9 @@ export class GraphServer {
     item: BatchItem,
     clientRequestId: string | undefined,
   ): OperationResult {
-    const url = item.url.startsWith('/') ? item.url : `/${item.url}`;
+    // The SDK's BatchRequestContent strips only scheme and host, so sub-request URLs may keep `/v1.0`.
+    const relative = item.url.startsWith('/') ? item.url : `/${item.url}`;
+    const url = relative.replace(/^\/v1\.0(?=\/|\?|$)/i, '') || '/';
     const requestId = randomUUID();
     if (/^\/?https?:/i.test(item.url) || /^\/\$batch(\?|$)/i.test(url)) {
       const fault = new GraphFault(

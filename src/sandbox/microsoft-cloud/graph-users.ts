@@ -241,11 +241,19 @@ export function createUser(context: GraphContext): GraphResponse {
   });
 }
 
+/**
+ * Admins are out of reach: with app-only `User.ReadWrite.All` and no privileged directory role on
+ * its service principal (the sandbox app has none), Entra refuses to change, delete or restore them.
+ */
+function guardPrivileged(user: UserRecord): void {
+  if (user.privileged) throw insufficientPrivileges();
+}
+
 export function updateUser(context: GraphContext): GraphResponse {
   const user = findUser(context, context.params[0]!);
   const body = requireObject(context.body);
   rejectUnknownProperties(body);
-  if (user.privileged) throw insufficientPrivileges();
+  guardPrivileged(user);
   const changes: Partial<UserRecord> = {};
   if ('accountEnabled' in body) {
     if (typeof body['accountEnabled'] !== 'boolean') throw invalidValue('accountEnabled');
@@ -290,7 +298,7 @@ export function deleteUser(context: GraphContext): GraphResponse {
 
 /** Also what `DELETE /groups/{id}/members/{id}` (without `/$ref`) does to the member, as the docs warn. */
 export function softDelete(context: GraphContext, user: UserRecord): void {
-  if (user.privileged) throw insufficientPrivileges();
+  guardPrivileged(user);
   user.deletedDateTime = context.now.toISOString();
 }
 
@@ -357,7 +365,7 @@ export function getDeletedItem(context: GraphContext): GraphResponse {
  */
 export function restoreDeletedItem(context: GraphContext): GraphResponse {
   const user = findDeleted(context);
-  if (user.privileged) throw insufficientPrivileges();
+  guardPrivileged(user);
   const body = context.body === undefined ? {} : requireObject(context.body);
   let upn = user.userPrincipalName;
   if (body['newUserPrincipalName'] !== undefined)
