@@ -1,0 +1,148 @@
+import { strict as assert } from 'node:assert';
+import type { Application, TeamsAdapter, TurnState } from '@microsoft/teams-ai';
+import { createLocalJWKSet } from 'jose';
+import { decideApproval } from '../../src/application/use-cases/decide-approval';
+import { submitChange } from '../../src/application/use-cases/submit-change';
+import type { Person } from '../../src/domain/change-request/change-request';
+import type { ChangeType } from '../../src/domain/change-request/change-request.payloads';
+import { startHttpServer, type RunningHttpServer } from '../../src/surfaces/http/server';
+import { createTabSurface } from '../../src/surfaces/tab/tab-surface';
+import { createHarness, people, seedClients, validFields, type Harness } from '../support/fixtures';
+import { TabPage, chromiumAvailable, CHROMIUM_PATH } from '../support/tab-ui';
+import { TAB_CLIENT_ID, mintTabToken, signingKey } from '../support/tab-tokens';
+
+/**
+ * The tab as a technician uses it outside Teams: the sandbox sign-in picker, the queue of their
+ * clients' requests, and a request's page, in headless Chromium against the tab's real HTTP server.
+ */
+describe('Cabinet tab in the browser', function () {
+  this.timeout(120_000);
+  let h: Harness;
+  let http: RunningHttpServer | undefined;
+  let tina: TabPage | undefined;
+  const ids = { offboard: '', general: '', fabrikam: '' };
+
+  async function raise(requester: Person, type: ChangeType, fields: Record<string, unknown>) {
+    const submitted = await submitChange(h.deps, {
+      actor: requester,
+      type,
+      fields: validFields(type, fields),
+    });
+    assert.ok(submitted.ok, submitted.ok ? '' : submitted.error.message);
+    return submitted.value.request;
+  }
+
+  before(async function () {
+    if (!chromiumAvailable()) {
+      if (process.env.CI)
+        throw new Error(`${CHROMIUM_PATH} is missing; .ci/run installs it with apt-get.`);
+      console.warn(`Skipping the tab browser test: ${CHROMIUM_PATH} is not installed.`);
+      this.skip();
+    }
+    h = createHarness();
+    await seedClients(h);
+    const offboard = await raise(people.carla, 'offboard', { title: 'Offboard Lee Leaver' });
+    const decided = await decideApproval(h.deps, {
+      actor: people.andy,
+      requestId: offboard.id,
+      version: offboard.version,
+      decision: 'approve',
+    });
+    assert.equal(decided.kind, 'decided');
+    ids.offboard = offboard.id;
+    ids.general = (await raise(people.carla, 'general', { title: 'Move the office printer' })).id;
+    ids.fabrikam = (await raise(people.fiona, 'general', { title: 'Fabrikam firewall rule' })).id;
+
+    const key = await signingKey();
+    const sandboxPeople: Record<string, Person> = {
+      tina: people.tina,
+      theo: people.theo,
+      carla: people.carla,
+    };
+    const tab = createTabSurface({
+      useCases: h.deps,
+      auth: { clientId: TAB_CLIENT_ID, keySetFor: () => createLocalJWKSet({ keys: [key.jwk] }) },
+      sandboxSignIn: {
+        people: [
+          { key: 'tina', name: people.tina.name, description: 'MSP technician — Contoso' },
+          { key: 'theo', name: people.theo.name, description: 'MSP technician — Fabrikam' },
+          { key: 'carla', name: people.carla.name, description: 'Client admin — Contoso' },
+        ],
+        issue: (person) =>
+          mintTabToken(sandboxPeople[person]!, {
+            key,
+            now: Math.floor(h.clock.now().getTime() / 1000),
+          }),
+      },
+      log: () => undefined,
+    });
+    http = await startHttpServer(
+      {
+        bot: {} as Application<TurnState>,
+        adapter: {} as TeamsAdapter,
+        readiness: () => Promise.resolve(),
+        allowServiceUrl: () => false,
+        log: () => undefined,
+        tab,
+      },
+      { host: '127.0.0.1', port: 0 },
+    );
+    tina = await TabPage.open(`${http.url}/tab/`, { name: 'tab-tina' });
+  });
+
+  afterEach(async function () {
+    if (this.currentTest?.state !== 'failed') return;
+    await tina?.screenshot(`failed-${this.currentTest.title.slice(0, 40).replace(/\W+/g, '-')}`);
+  });
+
+  after(async () => {
+    await tina?.close();
+    await http?.close();
+  });
+
+  it('signs Tina in through the sandbox picker and lists only her clients’ requests', async () => {
+    await tina!.screenshot('01-sign-in');
+    await tina!.signInAs(people.tina.name);
+    await tina!.waitForQueue();
+
+    assert.deepEqual(await tina!.queueClients(), ['Contoso Ltd']);
+    assert.deepEqual((await tina!.queueRequestIds()).sort(), [ids.offboard, ids.general].sort());
+    await tina!.screenshot('02-queue');
+
+    await tina!.filterQueue('Ready to execute');
+    assert.deepEqual(await tina!.queueRequestIds(), [ids.offboard]);
+  });
+
+  it('opens a request with the keyboard and shows what was asked and its timeline', async () => {
+    const page = tina!.page;
+    await page.getByRole('link', { name: new RegExp(`^${ids.offboard}\\b`) }).focus();
+    await page.keyboard.press('Enter');
+    await tina!.waitForRequest(ids.offboard);
+
+    assert.equal(await tina!.requestStatus(), 'Approved');
+    assert.ok(await page.getByText('leaver@contoso.example').isVisible());
+    const timeline = await tina!.timeline();
+    assert.match(timeline[0]!, /^Raised by Carla Admin/);
+    assert.match(timeline.at(-1)!, /^Approved by Andy Approver → Approved/);
+    assert.deepEqual(tina!.pageErrors, []);
+    await tina!.screenshot('03-request');
+  });
+
+  it('opens a request from a deep link and fits a narrow Teams panel', async () => {
+    await tina!.page.setViewportSize({ width: 340, height: 800 });
+    await tina!.page.goto(`${http!.url}/tab?request=${ids.general}`);
+    await tina!.waitForRequest(ids.general);
+
+    const overflow = await tina!.horizontalOverflow();
+    assert.equal(overflow, 0, 'the page scrolls sideways at 340 px');
+    await tina!.screenshot('04-narrow');
+  });
+
+  it('says a request of another client’s is not found', async () => {
+    await tina!.page.goto(`${http!.url}/tab/?request=${ids.fabrikam}`);
+
+    await tina!.page.getByRole('heading', { name: 'Not found' }).waitFor();
+    assert.match(await tina!.alert().innerText(), /was not found, or you do not have access/);
+    assert.deepEqual(tina!.blockedRequests, []);
+  });
+});
