@@ -54,6 +54,8 @@ export interface Config {
     readonly playgrounds: boolean;
     readonly playgroundBasePort: number;
     readonly azuritePort: number;
+    /** The sandbox Microsoft cloud's HTTPS port; 0 picks a free one (nothing outside Cabinet needs it). */
+    readonly cloudPort: number;
   };
 }
 

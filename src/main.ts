@@ -7,7 +7,7 @@ import { createBotAdapter } from './surfaces/bot/bot-adapter';
 import { createBotApplication } from './surfaces/bot/bot-app';
 import { TeamsNotifier } from './surfaces/bot/teams-notifier';
 import { serviceUrlPolicy, startHttpServer } from './surfaces/http/server';
-import { runSandbox, type RunningCabinet } from './sandbox/launcher';
+import { runSandbox, type RunningCabinet, type SandboxServices } from './sandbox/launcher';
 import { seedSandbox } from './sandbox/seed';
 
 const systemClock: Clock = { now: () => new Date() };
@@ -16,6 +16,8 @@ const INTERACTIVE_COMMIT_BUDGET_MS = 5_000;
 export interface StartCabinetOptions {
   readonly log?: (message: string) => void;
   readonly clock?: Clock;
+  /** Sandbox only: services the launcher started beside Cabinet. */
+  readonly sandbox?: SandboxServices;
 }
 
 /**
@@ -101,7 +103,7 @@ async function main(): Promise<void> {
     throw error;
   }
   if (config.mode === 'sandbox') {
-    await runSandbox(config, (c) => startCabinet(c));
+    await runSandbox(config, (c, sandbox) => startCabinet(c, sandbox ? { sandbox } : {}));
     return;
   }
   const running = await startCabinet(config);

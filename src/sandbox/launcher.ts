@@ -2,6 +2,7 @@ import { createServer } from 'node:net';
 import { relative, resolve } from 'node:path';
 import type { Config } from '../config';
 import { startAzurite, type RunningAzurite } from './azurite';
+import { startMicrosoftCloud, type RunningMicrosoftCloud } from './microsoft-cloud';
 import { PLAYGROUND_PERSONAS, startPlayground, type RunningPlayground } from './playground';
 
 /** What `startCabinet` hands back: where the bot listens and how to stop it (server, loops, clients). */
@@ -11,8 +12,13 @@ export interface RunningCabinet {
   stop(): Promise<void>;
 }
 
+/** What the sandbox runs beside Cabinet that Cabinet uses in-process (tab sign-in tokens). */
+export interface SandboxServices {
+  readonly cloud: RunningMicrosoftCloud;
+}
+
 /** The composition root's start function, injected so the launcher never imports `main.ts`. */
-export type StartCabinet = (config: Config) => Promise<RunningCabinet>;
+export type StartCabinet = (config: Config, sandbox?: SandboxServices) => Promise<RunningCabinet>;
 
 export interface RunSandboxOptions {
   /** Aborting stops the sandbox exactly like Ctrl-C does. */
@@ -68,16 +74,38 @@ export async function runSandbox(
   try {
     const azurite = await startAzurite({ location: azuriteDir, port: sandbox.azuritePort });
     stack.push(() => azurite.stop());
-    const cabinet = await startCabinet({
-      ...config,
-      storage: { ...config.storage, connectionString: azurite.connectionString },
+    const cloudDir = resolve(sandbox.dataDir, 'microsoft-cloud');
+    const cloud = await startMicrosoftCloud({
+      port: sandbox.cloudPort,
+      certDir: cloudDir,
+      stateFile: resolve(cloudDir, 'state.json'),
     });
+    stack.push(() => cloud.stop());
+    const cabinet = await startCabinet(
+      {
+        ...config,
+        storage: { ...config.storage, connectionString: azurite.connectionString },
+        graph: {
+          clientId: cloud.app.clientId,
+          clientSecret: cloud.app.clientSecret,
+          sandboxCloud: { url: cloud.url, caCertificatePem: cloud.caCertificatePem },
+        },
+      },
+      { cloud },
+    );
     stack.push(() => cabinet.stop());
     const botEndpoint = `${cabinet.url.replace(/\/$/, '')}/api/messages`;
     const playgrounds = await startPlaygrounds(playgroundPorts, botEndpoint, sandbox.dataDir);
     stack.push(() => Promise.all(playgrounds.map((p) => p.stop())).then(() => undefined));
 
-    printBanner(print, { playgrounds, botEndpoint, azurite, azuriteDir });
+    printBanner(print, {
+      playgrounds,
+      botEndpoint,
+      tabUrl: `${cabinet.url.replace(/\/$/, '')}/tab/`,
+      cloud,
+      azurite,
+      azuriteDir,
+    });
     const outcome = await Promise.race([
       stopRequested.promise.then(() => undefined),
       ...playgrounds.map((p) =>
@@ -135,6 +163,8 @@ function printBanner(
   state: {
     readonly playgrounds: readonly RunningPlayground[];
     readonly botEndpoint: string;
+    readonly tabUrl: string;
+    readonly cloud: RunningMicrosoftCloud;
     readonly azurite: RunningAzurite;
     readonly azuriteDir: string;
   },
@@ -148,7 +178,11 @@ function printBanner(
   } else {
     print('Cabinet sandbox is running (playgrounds off: CABINET_PLAYGROUNDS=off).');
   }
+  print(`  tab      ${state.tabUrl}  technician queue and wizards (pick who you are)`);
   print(`  bot      ${state.botEndpoint}`);
+  print(
+    `  cloud    ${state.cloud.url}  sandbox Microsoft Graph and sign-in for Contoso and Fabrikam`,
+  );
   const shownDir = relative(process.cwd(), state.azuriteDir);
   print(
     `  storage  Azurite on 127.0.0.1:${state.azurite.port}, data in ${shownDir.startsWith('..') ? state.azuriteDir : shownDir}`,

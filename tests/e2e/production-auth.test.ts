@@ -31,11 +31,13 @@ describe('Cabinet in production mode', function () {
       },
       mspTenantId: MSP_TENANT,
       relay: { enabled: false, intervalMs: 1000 },
+      execution: { together: true },
       sandbox: {
         dataDir: '.cabinet',
         playgrounds: false,
         playgroundBasePort: 56150,
         azuritePort: 10002,
+        cloudPort: 0,
       },
     };
     cabinet = await startCabinet(config, { log: () => undefined });

@@ -51,8 +51,11 @@ describe('npm start (sandbox mode)', function () {
     );
     const bot = /bot {6}(http:\/\/127\.0\.0\.1:(\d+))\/api\/messages/.exec(output);
     const azurite = /storage {2}Azurite on 127\.0\.0\.1:(\d+), data in (.+)$/m.exec(output);
-    assert.ok(bot && azurite, output);
+    const cloud = /cloud {4}https:\/\/localhost:(\d+) /.exec(output);
+    assert.ok(bot && azurite && cloud, output);
     assert.equal(azurite[2], join(dataDir, 'azurite'));
+    assert.match(output, new RegExp(`tab {6}${bot[1]}/tab/ `));
+    assert.equal(await isListening(Number(cloud[1])), true, 'the sandbox Microsoft cloud listens');
 
     assert.equal((await fetch(`${bot[1]}/healthz`)).status, 200);
     assert.equal((await fetch(`${bot[1]}/readyz`)).status, 200);
@@ -61,7 +64,12 @@ describe('npm start (sandbox mode)', function () {
 
     child.kill('SIGINT');
     assert.deepEqual(await exitOf(child), { code: 0, signal: null });
-    for (const port of [...pages.map((m) => Number(m[2])), Number(bot[2]), Number(azurite[1])]) {
+    for (const port of [
+      ...pages.map((m) => Number(m[2])),
+      Number(bot[2]),
+      Number(azurite[1]),
+      Number(cloud[1]),
+    ]) {
       assert.equal(await isListening(port), false, `port ${port} is still open after Ctrl-C`);
     }
   });
