@@ -98,36 +98,25 @@ export interface CreateGraphDirectoryOptions {
 
 /** Wires the Graph directory for a cloud: one MSAL application for every tenant, one Graph client per tenant. */
 export function createGraphDirectory(options: CreateGraphDirectoryOptions): GraphTenantDirectory {
-  const { cloud } = options;
+  const { clientId, credential, cloud, ...tuning } = options;
   const base = cloud.kind === 'public' ? undefined : cloud.url.replace(/\/+$/, '');
+  const trust = cloud.kind === 'sandbox' ? { caCertificatePem: cloud.caCertificatePem } : {};
   const tokens = new MsalTokenProvider({
-    clientId: options.clientId,
-    credential: options.credential,
+    clientId,
+    credential,
     authorityBase: base ?? PUBLIC_AUTHORITY_BASE,
-    ...(cloud.kind === 'sandbox' ? { caCertificatePem: cloud.caCertificatePem } : {}),
+    ...trust,
   });
   return new GraphTenantDirectory({
     tokens,
     graphBase: base ?? PUBLIC_GRAPH_BASE,
-    ...(cloud.kind === 'sandbox' ? { caCertificatePem: cloud.caCertificatePem } : {}),
-    ...pick(options, ['retry', 'pageSize', 'requestTimeoutMs', 'sleep', 'random', 'now', 'log']),
+    ...trust,
+    ...tuning,
   });
 }
 
-function pick<T extends object, K extends keyof T>(
-  source: T,
-  keys: readonly K[],
-): Partial<Pick<T, K>> {
-  const picked: Partial<Pick<T, K>> = {};
-  for (const key of keys) if (source[key] !== undefined) picked[key] = source[key];
-  return picked;
-}
-
 export interface GraphTenantDirectoryOptions
-  extends Pick<
-    CreateGraphDirectoryOptions,
-    'retry' | 'pageSize' | 'requestTimeoutMs' | 'sleep' | 'random' | 'now' | 'log'
-  > {
+  extends Omit<CreateGraphDirectoryOptions, 'clientId' | 'credential' | 'cloud'> {
   readonly tokens: GraphTokenSource;
   /** `https://graph.microsoft.com`, or the sandbox cloud's URL (no `/v1.0`). */
   readonly graphBase: string;
@@ -327,9 +316,13 @@ export class GraphTenantDirectory implements TenantDirectory {
         const user = await this.findUser(tenantId, check.userId);
         if (!user) return false;
         // "has" accepts a licence from a group; "lacks" is about what was assigned directly.
-        const direct = new Set(user.assignedLicences.map((l) => l.skuId));
-        const any = new Set([...direct, ...user.inheritedLicences.map((l) => l.skuId)]);
-        return check.has.every((s) => any.has(s)) && check.lacks.every((s) => !direct.has(s));
+        const direct = new Set(user.assignedLicences.map((l) => l.skuId.toLowerCase()));
+        const inherited = user.inheritedLicences.map((l) => l.skuId.toLowerCase());
+        const any = new Set([...direct, ...inherited]);
+        return (
+          check.has.every((s) => any.has(s.toLowerCase())) &&
+          check.lacks.every((s) => !direct.has(s.toLowerCase()))
+        );
       }
       case 'user.manager': {
         const manager = await this.getManager(tenantId, check.userId);
