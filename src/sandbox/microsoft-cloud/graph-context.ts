@@ -4,9 +4,6 @@ import type { GraphResponse, Query } from './graph-wire';
 /** One Graph operation as a handler sees it (top-level or a `$batch` sub-request alike). */
 export interface GraphContext {
   readonly directory: Directory;
-  readonly method: string;
-  /** Decoded path segments after `/v1.0`. */
-  readonly segments: readonly string[];
   /** The `{id}` values of the matched route template, decoded, in order. */
   readonly params: readonly string[];
   readonly query: Query;

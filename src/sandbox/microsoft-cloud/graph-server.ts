@@ -191,8 +191,6 @@ export class GraphServer {
         throw insufficientPrivileges();
       response = route.handler({
         directory: tenant.directory,
-        method: operation.method,
-        segments,
         params,
         query: parseQuery(operation.search),
         body: operation.body,

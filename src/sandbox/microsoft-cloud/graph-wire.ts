@@ -81,8 +81,16 @@ export interface Query {
   readonly raw: URLSearchParams;
 }
 
+/** OData options the sandbox evaluates; others are refused loudly rather than silently ignored. */
+const SUPPORTED_OPTIONS = new Set(['$select', '$filter', '$top', '$skiptoken', '$count']);
+
 export function parseQuery(search: string): Query {
   const raw = new URLSearchParams(search);
+  for (const name of raw.keys())
+    if (name.startsWith('$') && !SUPPORTED_OPTIONS.has(name.toLowerCase()))
+      throw badRequest(
+        `The query option '${name}' is not supported by the sandbox cloud (it evaluates ${[...SUPPORTED_OPTIONS].join(', ')}).`,
+      );
   const select = raw.get('$select');
   const top = raw.get('$top');
   let topNumber: number | undefined;
@@ -193,6 +201,8 @@ export function page(
   const size = query.top ?? DEFAULT_PAGE_SIZE;
   const slice = items.slice(offset, offset + size);
   const body: Record<string, unknown> = { '@odata.context': options.context };
+  // As in Graph, the count is on the first page only.
+  if (offset === 0 && query.raw.get('$count') === 'true') body['@odata.count'] = items.length;
   if (offset + size < items.length) {
     const next = new URLSearchParams(query.raw);
     next.set('$skiptoken', encodeSkipToken(offset + size));
@@ -209,6 +219,7 @@ function queryString(parameters: URLSearchParams): string {
   return [...parameters].map(([name, value]) => `${encode(name)}=${encode(value)}`).join('&');
 }
 
+/** Opaque to clients; the prefix only makes it look like Graph's directory skip tokens. */
 function encodeSkipToken(offset: number): string {
   return `RFNwdAIAAQAAA${Buffer.from(JSON.stringify({ o: offset })).toString('base64url')}`;
 }
