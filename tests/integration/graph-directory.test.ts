@@ -860,6 +860,27 @@ describe('GraphTenantDirectory against the sandbox cloud', function () {
         assert.equal(directory.stats.reconciliations, 1);
       });
 
+    it('reads a lost create again when the first read-back missed it and the resend finds the UPN taken', async () => {
+      const { directory, waits } = sandbox.open();
+      const tenant = sandbox.cloud().tenant(CONTOSO);
+      const user = newUser('lagging');
+      tenant.loseResponse({ mode: 'drop-connection', match: { route: 'POST /users' } });
+      // Directory replication lag: the first read after the create does not see the user yet.
+      tenant.fail({
+        status: 404,
+        code: 'Request_ResourceNotFound',
+        message: `Resource '${user.userPrincipalName}' does not exist or one of its queried reference-property objects are not present.`,
+        count: 1,
+        match: { route: 'GET /users/{id}' },
+      });
+      const [outcome] = await directory.perform(CONTOSO, [{ kind: 'user.create', user }], oneByOne);
+      assert.ok(outcome?.ok);
+      assert.equal(outcome.createdUserId, tenant.user(user.userPrincipalName)?.id);
+      assert.equal(tenant.counters().mutations['POST /users'], 1);
+      assert.equal(waits.length, 2);
+      assert.equal(directory.stats.reconciliations, 2);
+    });
+
     it('reconciles a create inside a $batch whose connection dropped, and repeats the rest safely', async () => {
       const { directory } = sandbox.open();
       const tenant = sandbox.cloud().tenant(CONTOSO);
@@ -938,6 +959,19 @@ describe('GraphTenantDirectory against the sandbox cloud', function () {
         together,
       );
       assert.equal(failureOf(outcome).code, 'AADSTS700016');
+    });
+
+    it('asks Entra for one token per tenant, however many requests run at once', async () => {
+      const { directory } = sandbox.open();
+      const staff = [contoso.sam, contoso.mo, contoso.olly, contoso.andy, contoso.avery];
+      const found = await Promise.all(staff.map((u) => directory.findUser(CONTOSO, u.id)));
+      assert.deepEqual(
+        found.map((u) => u?.id),
+        staff.map((u) => u.id),
+      );
+      await directory.findUser(FABRIKAM, fabrikam.kim.id);
+      assert.equal(sandbox.cloud().tenant(CONTOSO).counters().tokenRequests, 1);
+      assert.equal(sandbox.cloud().tenant(FABRIKAM).counters().tokenRequests, 1);
     });
 
     it('says the credential must be renewed when the secret is wrong', async () => {

@@ -149,6 +149,8 @@ interface CommandTask {
   lastFailure?: DirectoryFailure;
   /** A create that may already have been applied: read the user before sending it again. */
   reconcileFirst: boolean;
+  /** An earlier attempt of this create went unanswered, so a later "UPN taken" may be our own user. */
+  mayExist: boolean;
 }
 
 /**
@@ -345,6 +347,7 @@ export class GraphTenantDirectory implements TenantDirectory {
       command,
       request: commandRequest(command, this.#graphBase, password ?? ''),
       reconcileFirst: false,
+      mayExist: false,
       ...(command.kind === 'user.create' && !password
         ? {
             outcome: {
@@ -458,7 +461,16 @@ export class GraphTenantDirectory implements TenantDirectory {
     }
     if (failure.retryable) {
       task.lastFailure = failure;
-      if (ambiguous && task.command.kind === 'user.create') task.reconcileFirst = true;
+      if (ambiguous && task.command.kind === 'user.create') {
+        task.reconcileFirst = true;
+        task.mayExist = true;
+      }
+      return;
+    }
+    if (task.mayExist && failure.reason === 'already_exists') {
+      // Our lost create, which the read-back missed (directory replication lags): read again after a wait.
+      task.reconcileFirst = true;
+      task.lastFailure = { ...failure, retryable: true };
       return;
     }
     task.outcome = { ok: false, failure };

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { AuthError, ServerError } from '@azure/msal-node';
-import { tokenFailure } from '../../../src/adapters/graph/msal-token-provider';
+import { MsalTokenProvider, tokenFailure } from '../../../src/adapters/graph/msal-token-provider';
 
 const context = {
   tenantId: '4a1c2b3d-0000-4000-8000-00000000c0de',
@@ -80,6 +80,18 @@ describe('Graph token failures', () => {
         ['unavailable', true],
         ['unavailable', true],
       ],
+    );
+  });
+
+  it('refuses a certificate thumbprint that is neither SHA-1 nor SHA-256 before any request', () => {
+    assert.throws(
+      () =>
+        new MsalTokenProvider({
+          clientId: context.clientId,
+          credential: { kind: 'certificate', thumbprint: 'AB:CD', privateKeyPem: 'unused' },
+          authorityBase: context.authorityBase,
+        }),
+      /40 \(SHA-1\) or 64 \(SHA-256\) hex digits/,
     );
   });
 
