@@ -218,17 +218,13 @@ export function parseRetryAfter(
 }
 
 /**
- * Graph's answer to removing something that is not there ("One or more removed object references
- * do not exist"): the command's aim already holds.
+ * Graph's answer to removing a member or owner that is not there ("One or more removed object
+ * references do not exist"), whether it comes as 404 or 400: the command's aim already holds.
  */
 export function isMissingReference(failure: DirectoryFailure): boolean {
-  return failure.reason === 'not_found' && /references? do(es)? not exist/i.test(failure.message);
-}
-
-/** Graph's answer to adding a member or owner that is already there. */
-export function isExistingReference(failure: DirectoryFailure): boolean {
   return (
-    failure.reason === 'already_exists' && /object references already exist/i.test(failure.message)
+    failure.reason === 'not_found' ||
+    /removed object references? do(es)? not exist/i.test(failure.message)
   );
 }
 

@@ -44,6 +44,7 @@ import {
 } from './graph-directory.mapper';
 import {
   isLicenceAlreadySo,
+  isMissingReference,
   refusalFromBatchResponse,
   refusalFromError,
   type BatchSubResponse,
@@ -502,6 +503,7 @@ export class GraphTenantDirectory implements TenantDirectory {
       case 'group.add':
         return failure.reason === 'already_exists';
       case 'group.remove':
+        return isMissingReference(failure);
       case 'user.removeManager':
       case 'user.delete':
         return failure.reason === 'not_found';
