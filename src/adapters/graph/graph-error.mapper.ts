@@ -52,7 +52,7 @@ const NOT_FOUND_CODES = new Set([
   'MailboxNotEnabledForRESTAPI',
 ]);
 
-/** 429 and 503 are Graph's throttling answers; 502/504 and dropped connections are outages. */
+/** 429 and 503 are Graph's throttling answers; 500, 502 and 504 are outages worth another try. */
 const RETRYABLE_STATUSES = new Set([429, 500, 502, 503, 504]);
 
 /** Classifies what Graph answered into Cabinet's failure reasons, keeping Graph's own code, message and request id. */
