@@ -1,0 +1,641 @@
+import { SYSTEM_OID, type AuditEvent, type AuditEventType } from '../audit/audit-event';
+import type { Person } from '../change-request/change-request';
+import { NOTE_MAX } from '../change-request/change-request.payloads';
+import type { JsonObject } from '../shared/json';
+import { CREATED_USER, type CommandOutcome, type DirectoryFailure } from './directory';
+import type { AccessChange, ExecutionPlan, PlanStep } from './execution-plan';
+import {
+  isFinal,
+  type ChecklistProgress,
+  type ExecutionRun,
+  type StepProgress,
+} from './execution-run';
+
+/**
+ * The execution saga's rules (reliability reference §4.4), pure: {@link nextMove} reads a persisted
+ * run and says what to do next; the `record*` reducers apply what happened and return the next
+ * run with its audit events. The worker only does I/O between the two, so a crash at any point
+ * leaves a run that the same rules resume.
+ * @remarks Before the point of no return a refused step undoes every done step in exactly the
+ * reverse order of completion; from it on, the run keeps going forward and ends `needs_manual`
+ * with what failed and what was done. Throttling never counts as failure: the step waits and is
+ * retried, up to {@link MAX_STEP_ATTEMPTS} sends.
+ */
+
+/** Sends of one command (forward or compensation) before a throttled or unavailable service counts as a failure. */
+export const MAX_STEP_ATTEMPTS = 5;
+/** How long to wait when a throttled service did not say. */
+export const DEFAULT_RETRY_AFTER_MS = 30_000;
+
+export type FinalStatus = 'completed' | 'compensated' | 'needs_manual';
+
+export type SagaMove =
+  /** Nothing left to do: the run is final. */
+  | { readonly kind: 'none' }
+  /** Read the tenant, build the plan and capture the prior state. */
+  | { readonly kind: 'prepare' }
+  /** A throttled service asked for a pause; come back at `until`. */
+  | { readonly kind: 'sleep'; readonly until: string }
+  /** Steps whose outcome was lost (a crash after sending): read back before sending anything. */
+  | {
+      readonly kind: 'verify';
+      readonly phase: 'forward' | 'compensation';
+      readonly steps: readonly PlanStep[];
+    }
+  /** Send these forward commands (one wave, independent of each other). */
+  | { readonly kind: 'forward'; readonly steps: readonly PlanStep[] }
+  /** Send this compensation (the latest-completed done step's; one at a time, in reverse). */
+  | { readonly kind: 'compensate'; readonly steps: readonly PlanStep[] }
+  /** A person has to tick checklist items first. */
+  | { readonly kind: 'wait'; readonly reason: string; readonly items: readonly string[] }
+  | { readonly kind: 'finish'; readonly status: FinalStatus; readonly reason?: string };
+
+/** A run after a reducer, with what the audit chain should record about it. */
+export interface SagaUpdate {
+  readonly run: ExecutionRun;
+  readonly audit: readonly AuditEvent[];
+}
+
+/** What the saga does next with `run` at `now` (ISO). */
+export function nextMove(run: ExecutionRun, now: string): SagaMove {
+  if (isFinal(run.status)) return { kind: 'none' };
+  const plan = run.plan;
+  if (!plan) return { kind: 'prepare' };
+  if (run.waitUntil && now < run.waitUntil) return { kind: 'sleep', until: run.waitUntil };
+  const started = plan.steps.filter((s) => progressOf(run, s.id).status === 'started');
+  if (started.length > 0) return { kind: 'verify', phase: 'forward', steps: started };
+  const undoing = plan.steps.filter((s) => progressOf(run, s.id).status === 'compensating');
+  if (undoing.length > 0) return { kind: 'verify', phase: 'compensation', steps: undoing };
+  return isUndoing(run) ? nextUndo(run, plan) : nextForward(run, plan);
+}
+
+/** A step at or after the point of no return has been sent: failures no longer undo anything. */
+export function pastPointOfNoReturn(run: ExecutionRun): boolean {
+  const plan = run.plan;
+  if (!plan) return false;
+  return plan.steps.some((s, i) => {
+    const p = progressOf(run, s.id);
+    return i >= plan.pointOfNoReturn && (p.status !== 'pending' || p.attempts > 0);
+  });
+}
+
+/** The run is undoing its done steps: a step failed for good before the point of no return. */
+export function isUndoing(run: ExecutionRun): boolean {
+  return run.steps.some((s) => s.status === 'failed') && !pastPointOfNoReturn(run);
+}
+
+function nextForward(run: ExecutionRun, plan: ExecutionPlan): SagaMove {
+  const pending = plan.steps.filter((s) => progressOf(run, s.id).status === 'pending');
+  if (pending.length === 0) {
+    const failed = plan.steps.filter((s) => progressOf(run, s.id).status === 'failed');
+    if (failed.length > 0)
+      return { kind: 'finish', status: 'needs_manual', reason: stoppedReason(run, plan, failed) };
+    const open = openItems(run, plan);
+    if (open.length > 0)
+      return {
+        kind: 'wait',
+        reason: `Waiting for the technician to tick: ${open.map((c) => c.title).join('; ')}.`,
+        items: open.map((c) => c.id),
+      };
+    return { kind: 'finish', status: 'completed' };
+  }
+  const wave = Math.min(...pending.map((s) => s.wave));
+  const inWave = pending.filter((s) => s.wave === wave);
+  const gatesOf = (s: PlanStep) => openItems(run, plan).filter((c) => c.before === s.id);
+  const ready = inWave.filter((s) => gatesOf(s).length === 0);
+  if (ready.length > 0) return { kind: 'forward', steps: ready };
+  const gates = [...new Map(inWave.flatMap(gatesOf).map((c) => [c.id, c])).values()];
+  return {
+    kind: 'wait',
+    reason: `Waiting for the technician to tick: ${gates.map((c) => c.title).join('; ')} (needed before: ${inWave.map((s) => s.title).join('; ')}).`,
+    items: gates.map((c) => c.id),
+  };
+}
+
+function nextUndo(run: ExecutionRun, plan: ExecutionPlan): SagaMove {
+  const stuck = plan.steps.filter((s) => gaveUpUndoing(progressOf(run, s.id)));
+  if (stuck.length > 0)
+    return { kind: 'finish', status: 'needs_manual', reason: undoStuckReason(run, plan, stuck) };
+  const todo = plan.steps
+    .filter((s) => s.compensation && progressOf(run, s.id).status === 'done')
+    .sort((a, b) => orderOf(run, b) - orderOf(run, a));
+  const last = todo[0];
+  if (!last) return { kind: 'finish', status: 'compensated', reason: compensatedReason(run, plan) };
+  // One at a time: a batch could half succeed and leave the undo out of order.
+  return { kind: 'compensate', steps: [last] };
+}
+
+/** Fresh progress for every step and checklist item of a plan. */
+export function initialProgress(plan: ExecutionPlan): {
+  readonly steps: StepProgress[];
+  readonly checklist: ChecklistProgress[];
+} {
+  return {
+    steps: plan.steps.map((s) => ({ id: s.id, status: 'pending', attempts: 0 })),
+    checklist: plan.checklist.map((c) => ({ id: c.id, done: false })),
+  };
+}
+
+/** The worker read the tenant and built the plan: the prior state is captured from here on. */
+export function recordPlanned(
+  run: ExecutionRun,
+  plan: ExecutionPlan,
+  digest: string,
+  at: string,
+): SagaUpdate {
+  const { reason: _reason, waitUntil: _waitUntil, ...rest } = run;
+  const next: ExecutionRun = {
+    ...rest,
+    plan,
+    ...initialProgress(plan),
+    status: 'running',
+    updatedAt: at,
+  };
+  return {
+    run: next,
+    audit: [
+      engineEvent(next, 'execution.planned', {
+        payload: {
+          digest,
+          previewDigest: run.previewDigest ?? null,
+          matchesPreview: run.previewDigest === undefined ? null : run.previewDigest === digest,
+          steps: plan.steps.length,
+          pointOfNoReturn: plan.pointOfNoReturn,
+          checklist: plan.checklist.length,
+        },
+        personal: { subject: plan.subject.userPrincipalName, notes: [...plan.notes] },
+      }),
+    ],
+  };
+}
+
+/** Written before the commands are sent, so a crash after sending is noticed and read back. */
+export function recordStarted(
+  run: ExecutionRun,
+  stepIds: readonly string[],
+  at: string,
+): SagaUpdate {
+  let next = resumed(run, 'running', at);
+  const audit: AuditEvent[] = [];
+  for (const id of stepIds) {
+    const before = progressOf(next, id);
+    next = patchStep(next, id, { status: 'started', attempts: before.attempts + 1, startedAt: at });
+    const s = stepOf(next, id);
+    audit.push(
+      engineEvent(next, 'execution.step_started', {
+        payload: {
+          stepId: id,
+          command: s.forward.kind,
+          wave: s.wave,
+          attempt: before.attempts + 1,
+        },
+        personal: { title: s.title },
+      }),
+    );
+  }
+  return { run: next, audit };
+}
+
+/** What the directory answered for one forward command. */
+export function recordOutcome(
+  run: ExecutionRun,
+  stepId: string,
+  outcome: CommandOutcome,
+  at: string,
+): SagaUpdate {
+  const s = stepOf(run, stepId);
+  if (outcome.ok) {
+    const next = markDone(run, stepId, at, outcome.createdUserId);
+    return {
+      run: next,
+      audit: succeededEvents(next, s, { requestId: outcome.requestId ?? null, verified: false }),
+    };
+  }
+  const failure = outcome.failure;
+  const attempts = progressOf(run, stepId).attempts;
+  const retry = failure.retryable && attempts < MAX_STEP_ATTEMPTS;
+  let next = patchStep(run, stepId, {
+    status: retry ? 'pending' : 'failed',
+    failure,
+    ...(retry ? {} : { finishedAt: at }),
+  });
+  next = retry
+    ? throttled(next, failure, at)
+    : { ...next, status: isUndoing(next) ? 'compensating' : 'running' };
+  return {
+    run: next,
+    audit: [
+      engineEvent(next, 'execution.step_failed', {
+        payload: {
+          stepId,
+          command: s.forward.kind,
+          ...failurePayload(failure),
+          attempt: attempts,
+          willRetry: retry,
+        },
+        personal: { title: s.title, message: failure.message },
+      }),
+    ],
+  };
+}
+
+/**
+ * A read-back of a step found `started` (forward) or `compensating` after a crash: if the effect
+ * is there the step counts as done (or undone) without sending anything again.
+ */
+export function recordVerified(
+  run: ExecutionRun,
+  stepId: string,
+  held: boolean,
+  at: string,
+  createdUserId?: string,
+): SagaUpdate {
+  const s = stepOf(run, stepId);
+  const status = progressOf(run, stepId).status;
+  if (status === 'started') {
+    if (!held) return { run: patchStep(run, stepId, { status: 'pending' }), audit: [] };
+    const next = markDone(run, stepId, at, createdUserId);
+    return { run: next, audit: succeededEvents(next, s, { requestId: null, verified: true }) };
+  }
+  if (status === 'compensating') {
+    if (!held) return { run: patchStep(run, stepId, { status: 'done' }), audit: [] };
+    const next = markCompensated(run, stepId, at);
+    return { run: next, audit: compensatedEvents(next, s, { requestId: null, verified: true }) };
+  }
+  return { run, audit: [] };
+}
+
+/** Written before compensations are sent. */
+export function recordCompensating(
+  run: ExecutionRun,
+  stepIds: readonly string[],
+  at: string,
+): SagaUpdate {
+  let next = resumed(run, 'compensating', at);
+  const audit: AuditEvent[] = [];
+  for (const id of stepIds) {
+    const p = progressOf(next, id);
+    next = patchStep(next, id, {
+      status: 'compensating',
+      compensationAttempts: (p.compensationAttempts ?? 0) + 1,
+    });
+    const s = stepOf(next, id);
+    audit.push(
+      engineEvent(next, 'execution.step_compensating', {
+        payload: {
+          stepId: id,
+          command: s.compensation?.kind ?? null,
+          attempt: (p.compensationAttempts ?? 0) + 1,
+        },
+        personal: { title: s.title },
+      }),
+    );
+  }
+  return { run: next, audit };
+}
+
+/** What the directory answered for one compensation. */
+export function recordCompensation(
+  run: ExecutionRun,
+  stepId: string,
+  outcome: CommandOutcome,
+  at: string,
+): SagaUpdate {
+  const s = stepOf(run, stepId);
+  if (outcome.ok) {
+    const next = markCompensated(run, stepId, at);
+    return {
+      run: next,
+      audit: compensatedEvents(next, s, { requestId: outcome.requestId ?? null, verified: false }),
+    };
+  }
+  const failure = outcome.failure;
+  const attempts = progressOf(run, stepId).compensationAttempts ?? 0;
+  const retry = failure.retryable && attempts < MAX_STEP_ATTEMPTS;
+  let next = patchStep(run, stepId, { status: 'done', compensationFailure: failure });
+  if (retry) next = throttled(next, failure, at);
+  return {
+    run: next,
+    audit: [
+      engineEvent(next, 'execution.compensation_failed', {
+        payload: {
+          stepId,
+          command: s.compensation?.kind ?? null,
+          ...failurePayload(failure),
+          attempt: attempts,
+          willRetry: retry,
+        },
+        personal: { title: s.title, message: failure.message },
+      }),
+    ],
+  };
+}
+
+/** The run pauses: for a checklist tick (no `until`) or a throttled service (`until`). */
+export function recordWaiting(
+  run: ExecutionRun,
+  reason: string,
+  at: string,
+  until?: string,
+): SagaUpdate {
+  const { waitUntil: _waitUntil, ...rest } = run;
+  const next: ExecutionRun = {
+    ...rest,
+    status: 'waiting',
+    reason: bounded(reason),
+    ...(until ? { waitUntil: until } : {}),
+    updatedAt: at,
+  };
+  return {
+    run: next,
+    audit: [
+      engineEvent(next, 'execution.waiting', {
+        payload: { until: until ?? null },
+        personal: { reason: next.reason ?? '' },
+      }),
+    ],
+  };
+}
+
+/** The run ends in one of its three final states. */
+export function recordFinished(
+  run: ExecutionRun,
+  status: FinalStatus,
+  at: string,
+  reason?: string,
+): SagaUpdate {
+  const { waitUntil: _waitUntil, lease: _lease, reason: _reason, ...rest } = run;
+  const next: ExecutionRun = {
+    ...rest,
+    status,
+    ...(reason ? { reason: bounded(reason) } : {}),
+    updatedAt: at,
+    finishedAt: at,
+  };
+  const count = (st: StepProgress['status']) => next.steps.filter((p) => p.status === st).length;
+  return {
+    run: next,
+    audit: [
+      engineEvent(next, 'execution.finished', {
+        payload: {
+          kind: next.kind,
+          status,
+          done: count('done'),
+          compensated: count('compensated'),
+          failed: count('failed'),
+          notRun: count('pending'),
+        },
+        ...(next.reason ? { personal: { reason: next.reason } } : {}),
+      }),
+    ],
+  };
+}
+
+/** A person ticked a checklist item (idempotent: ticking again changes nothing). */
+export function recordTicked(
+  run: ExecutionRun,
+  itemId: string,
+  by: Person,
+  at: string,
+  note?: string,
+): SagaUpdate {
+  const item = run.plan?.checklist.find((c) => c.id === itemId);
+  const current = run.checklist.find((c) => c.id === itemId);
+  if (!item || !current || current.done) return { run, audit: [] };
+  const next: ExecutionRun = {
+    ...run,
+    checklist: run.checklist.map((c) =>
+      c.id === itemId ? { id: c.id, done: true, by, at, ...(note ? { note } : {}) } : c,
+    ),
+    updatedAt: at,
+  };
+  return {
+    run: next,
+    audit: [
+      {
+        type: 'checklist.ticked',
+        actor: { tid: by.tid, oid: by.oid },
+        requestId: run.requestId,
+        payload: { runId: run.id, itemId },
+        personal: { title: item.title, ...(note ? { note } : {}) },
+      },
+    ],
+  };
+}
+
+/** Checklist items not ticked yet. */
+export function openItems(run: ExecutionRun, plan: ExecutionPlan = run.plan!) {
+  const done = new Set(run.checklist.filter((c) => c.done).map((c) => c.id));
+  return plan.checklist.filter((c) => !done.has(c.id));
+}
+
+export function progressOf(run: ExecutionRun, stepId: string): StepProgress {
+  const p = run.steps.find((s) => s.id === stepId);
+  if (!p) throw new Error(`Run ${run.id} has no progress for step ${stepId}.`);
+  return p;
+}
+
+export function stepOf(run: ExecutionRun, stepId: string): PlanStep {
+  const s = run.plan?.steps.find((x) => x.id === stepId);
+  if (!s) throw new Error(`Run ${run.id} has no step ${stepId}.`);
+  return s;
+}
+
+/** A compensation that was refused for good, or throttled past its retries. */
+function gaveUpUndoing(p: StepProgress): boolean {
+  return (
+    p.status === 'done' &&
+    p.compensationFailure !== undefined &&
+    (!p.compensationFailure.retryable || (p.compensationAttempts ?? 0) >= MAX_STEP_ATTEMPTS)
+  );
+}
+
+function orderOf(run: ExecutionRun, s: PlanStep): number {
+  return progressOf(run, s.id).order ?? 0;
+}
+
+function patchStep(run: ExecutionRun, stepId: string, patch: Partial<StepProgress>): ExecutionRun {
+  progressOf(run, stepId);
+  return { ...run, steps: run.steps.map((p) => (p.id === stepId ? { ...p, ...patch } : p)) };
+}
+
+function markDone(
+  run: ExecutionRun,
+  stepId: string,
+  at: string,
+  createdUserId?: string,
+): ExecutionRun {
+  const order = Math.max(0, ...run.steps.map((p) => p.order ?? 0)) + 1;
+  const { failure: _failure, ...rest } = progressOf(run, stepId);
+  const next: ExecutionRun = {
+    ...run,
+    steps: run.steps.map((p) =>
+      p.id === stepId ? { ...rest, status: 'done', order, finishedAt: at } : p,
+    ),
+    updatedAt: at,
+  };
+  const creates = stepOf(run, stepId).forward.kind === 'user.create';
+  return creates && createdUserId ? { ...next, createdUserId } : next;
+}
+
+function markCompensated(run: ExecutionRun, stepId: string, at: string): ExecutionRun {
+  const { compensationFailure: _failure, ...rest } = progressOf(run, stepId);
+  return {
+    ...run,
+    steps: run.steps.map((p) =>
+      p.id === stepId ? { ...rest, status: 'compensated', finishedAt: at } : p,
+    ),
+    updatedAt: at,
+  };
+}
+
+/** Back at work after a pause: the wait and its reason are over. */
+function resumed(run: ExecutionRun, status: 'running' | 'compensating', at: string): ExecutionRun {
+  const { waitUntil: _waitUntil, reason: _reason, ...rest } = run;
+  return { ...rest, status, updatedAt: at };
+}
+
+/** A throttled or unavailable service: wait as long as it asked (the longest ask wins). */
+function throttled(run: ExecutionRun, failure: DirectoryFailure, at: string): ExecutionRun {
+  const until = new Date(
+    Date.parse(at) + (failure.retryAfterMs ?? DEFAULT_RETRY_AFTER_MS),
+  ).toISOString();
+  const waitUntil = run.waitUntil && run.waitUntil > until ? run.waitUntil : until;
+  return {
+    ...run,
+    status: 'waiting',
+    waitUntil,
+    reason: `Microsoft Graph is busy or unavailable (${failure.code}); Cabinet carries on at ${waitUntil.slice(11, 16)} UTC.`,
+    updatedAt: at,
+  };
+}
+
+function succeededEvents(
+  run: ExecutionRun,
+  s: PlanStep,
+  detail: { readonly requestId: string | null; readonly verified: boolean },
+): AuditEvent[] {
+  return [
+    engineEvent(run, 'execution.step_succeeded', {
+      payload: { stepId: s.id, command: s.forward.kind, ...detail },
+      personal: { title: s.title },
+    }),
+    ...(s.access ? [accessEvent(run, s, s.access)] : []),
+  ];
+}
+
+function compensatedEvents(
+  run: ExecutionRun,
+  s: PlanStep,
+  detail: { readonly requestId: string | null; readonly verified: boolean },
+): AuditEvent[] {
+  const undone = s.access
+    ? ({ ...s.access, change: s.access.change === 'granted' ? 'revoked' : 'granted' } as const)
+    : undefined;
+  return [
+    engineEvent(run, 'execution.step_compensated', {
+      payload: { stepId: s.id, command: s.compensation?.kind ?? null, ...detail },
+      personal: { title: s.title },
+    }),
+    ...(undone ? [accessEvent(run, s, undone)] : []),
+  ];
+}
+
+/** Who gained or lost access to what (DESIGN.md §2): ids in clear, names and UPNs sealed. */
+function accessEvent(run: ExecutionRun, s: PlanStep, access: AccessChange): AuditEvent {
+  const userId = access.userId === CREATED_USER ? (run.createdUserId ?? null) : access.userId;
+  return engineEvent(run, access.change === 'granted' ? 'access.granted' : 'access.revoked', {
+    payload: {
+      stepId: s.id,
+      resourceId: access.resourceId,
+      relation: access.relation,
+      userId,
+    },
+    personal: { userPrincipalName: access.userPrincipalName, resourceName: access.resourceName },
+  });
+}
+
+function failurePayload(failure: DirectoryFailure): JsonObject {
+  return {
+    reason: failure.reason,
+    code: failure.code,
+    httpStatus: failure.httpStatus ?? null,
+    requestId: failure.requestId ?? null,
+    retryable: failure.retryable,
+  };
+}
+
+/** Cabinet's own steps, carried out on behalf of the technician who started the run. */
+function engineEvent(
+  run: ExecutionRun,
+  type: AuditEventType,
+  body: { readonly payload: JsonObject; readonly personal?: JsonObject },
+): AuditEvent {
+  return {
+    type,
+    actor: { tid: run.startedBy.tid, oid: SYSTEM_OID },
+    requestId: run.requestId,
+    payload: { runId: run.id, onBehalfOf: run.startedBy.oid, ...body.payload },
+    ...(body.personal ? { personal: body.personal } : {}),
+  };
+}
+
+const titles = (steps: readonly PlanStep[]) => steps.map((s) => s.title).join('; ');
+const failureText = (run: ExecutionRun, s: PlanStep, which: 'failure' | 'compensationFailure') =>
+  `${s.title} (${progressOf(run, s.id)[which]?.message ?? 'no answer'})`;
+
+function withStatus(run: ExecutionRun, plan: ExecutionPlan, status: StepProgress['status']) {
+  return plan.steps.filter((s) => progressOf(run, s.id).status === status);
+}
+
+function stoppedReason(
+  run: ExecutionRun,
+  plan: ExecutionPlan,
+  failed: readonly PlanStep[],
+): string {
+  const done = withStatus(run, plan, 'done');
+  return [
+    `Could not finish: ${failed.map((s) => failureText(run, s, 'failure')).join('; ')}.`,
+    done.length > 0 ? `Done: ${titles(done)}.` : 'Nothing else was done.',
+    'This was past the point of no return, so nothing was undone: finish by hand, or fix the cause and execute again.',
+  ].join(' ');
+}
+
+function compensatedReason(run: ExecutionRun, plan: ExecutionPlan): string {
+  const failed = withStatus(run, plan, 'failed');
+  const undone = withStatus(run, plan, 'compensated');
+  const kept = withStatus(run, plan, 'done');
+  const byHand = plan.checklist.filter((c) => run.checklist.some((p) => p.id === c.id && p.done));
+  return [
+    `${failed.map((s) => failureText(run, s, 'failure')).join('; ')} failed.`,
+    undone.length > 0 ? `Undone: ${titles(undone)}.` : 'Nothing had been changed.',
+    kept.length > 0 ? `Cannot be undone: ${titles(kept)}.` : '',
+    byHand.length > 0
+      ? `Done by hand and not undone: ${byHand.map((c) => c.title).join('; ')}.`
+      : '',
+  ]
+    .filter((t) => t.length > 0)
+    .join(' ');
+}
+
+function undoStuckReason(
+  run: ExecutionRun,
+  plan: ExecutionPlan,
+  stuck: readonly PlanStep[],
+): string {
+  const failed = withStatus(run, plan, 'failed');
+  const undone = withStatus(run, plan, 'compensated');
+  const inPlace = withStatus(run, plan, 'done');
+  return [
+    `${failed.map((s) => failureText(run, s, 'failure')).join('; ')} failed, and undoing then failed too: ${stuck.map((s) => failureText(run, s, 'compensationFailure')).join('; ')}.`,
+    `Still in place: ${titles(inPlace)}.`,
+    undone.length > 0 ? `Undone: ${titles(undone)}.` : '',
+  ]
+    .filter((t) => t.length > 0)
+    .join(' ');
+}
+
+/** Reasons end up on the request (its failure reason), which holds at most NOTE_MAX characters. */
+function bounded(text: string): string {
+  return text.length <= NOTE_MAX ? text : `${text.slice(0, NOTE_MAX - 1)}…`;
+}

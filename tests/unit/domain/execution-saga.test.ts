@@ -1,0 +1,196 @@
+import { strict as assert } from 'node:assert';
+import type { DirectoryCommand } from '../../../src/domain/execution/directory';
+import { checkFor } from '../../../src/domain/execution/directory-commands';
+import type { ExecutionPlan, PlanStep } from '../../../src/domain/execution/execution-plan';
+import { formatRunId, type ExecutionRun } from '../../../src/domain/execution/execution-run';
+import {
+  initialProgress,
+  nextMove,
+  recordOutcome,
+  recordStarted,
+  recordTicked,
+  type SagaUpdate,
+} from '../../../src/domain/execution/execution.saga';
+import type { ChangeRequestId } from '../../../src/domain/shared/ids';
+import { people } from '../../support/fixtures';
+
+const AT = '2026-11-23T09:00:00.000Z';
+const leave = (group: string, wave: number): PlanStep => {
+  const forward: DirectoryCommand = {
+    kind: 'group.remove',
+    groupId: group,
+    userId: 'u-1',
+    relation: 'member',
+  };
+  return {
+    id: `leave-${group}`,
+    title: `Remove Sam from ${group}`,
+    forward,
+    verify: checkFor(forward, 'sam@contoso.example'),
+    compensation: { kind: 'group.add', groupId: group, userId: 'u-1', relation: 'member' },
+    wave,
+    access: {
+      change: 'revoked',
+      resourceId: group,
+      resourceName: `Group ${group}`,
+      relation: 'member',
+      userId: 'u-1',
+      userPrincipalName: 'sam@contoso.example',
+    },
+  };
+};
+
+function runOf(plan: Partial<ExecutionPlan>): ExecutionRun {
+  const full: ExecutionPlan = {
+    requestId: 'CONTOSO-7' as ChangeRequestId,
+    requestVersion: 3,
+    type: 'offboard',
+    subject: { userPrincipalName: 'sam@contoso.example', displayName: 'Sam', userId: 'u-1' },
+    steps: [leave('a', 0), leave('b', 1)],
+    pointOfNoReturn: 1,
+    checklist: [],
+    notes: [],
+    ...plan,
+  };
+  return {
+    id: formatRunId(7, 1),
+    tenantId: people.carla.tid,
+    requestId: full.requestId,
+    requestVersion: 3,
+    kind: 'execute',
+    status: 'running',
+    startedBy: people.tina,
+    options: {},
+    plan: full,
+    ...initialProgress(full),
+    createdAt: AT,
+    updatedAt: AT,
+  };
+}
+
+const then = (u: SagaUpdate, f: (run: ExecutionRun) => SagaUpdate): SagaUpdate => {
+  const next = f(u.run);
+  return { run: next.run, audit: [...u.audit, ...next.audit] };
+};
+const refused = {
+  ok: false as const,
+  failure: {
+    reason: 'invalid' as const,
+    code: 'Request_BadRequest',
+    message: 'Graph said no',
+    retryable: false,
+    requestId: 'req-9',
+  },
+};
+
+describe('Execution saga', () => {
+  it('after the point of no return stops for a person, saying what failed and what was done', () => {
+    let u: SagaUpdate = { run: runOf({}), audit: [] };
+    u = then(u, (r) => recordStarted(r, ['leave-a'], AT));
+    u = then(u, (r) => recordOutcome(r, 'leave-a', { ok: true, requestId: 'req-1' }, AT));
+    u = then(u, (r) => recordStarted(r, ['leave-b'], AT));
+    u = then(u, (r) => recordOutcome(r, 'leave-b', refused, AT));
+    const move = nextMove(u.run, AT);
+    assert.equal(move.kind, 'finish');
+    assert.ok(move.kind === 'finish');
+    assert.equal(move.status, 'needs_manual');
+    assert.match(
+      move.reason ?? '',
+      /Could not finish: Remove Sam from b \(Graph said no\)\. Done: Remove Sam from a\./,
+    );
+  });
+
+  it('before it, undoes the done steps and says what was undone', () => {
+    let u: SagaUpdate = { run: runOf({ pointOfNoReturn: 2 }), audit: [] };
+    u = then(u, (r) => recordStarted(r, ['leave-a'], AT));
+    u = then(u, (r) => recordOutcome(r, 'leave-a', { ok: true }, AT));
+    u = then(u, (r) => recordStarted(r, ['leave-b'], AT));
+    u = then(u, (r) => recordOutcome(r, 'leave-b', refused, AT));
+    assert.equal(u.run.status, 'compensating');
+    const move = nextMove(u.run, AT);
+    assert.deepEqual(move.kind === 'compensate' && move.steps.map((s) => s.id), ['leave-a']);
+  });
+
+  it('records ids and codes in the clear and names only in the sealed part', () => {
+    let u: SagaUpdate = { run: runOf({}), audit: [] };
+    u = then(u, (r) => recordStarted(r, ['leave-a'], AT));
+    u = then(u, (r) => recordOutcome(r, 'leave-a', { ok: true, requestId: 'req-1' }, AT));
+    u = then(u, (r) => recordStarted(r, ['leave-b'], AT));
+    u = then(u, (r) => recordOutcome(r, 'leave-b', refused, AT));
+    const types = u.audit.map((e) => e.type);
+    assert.deepEqual(types, [
+      'execution.step_started',
+      'execution.step_succeeded',
+      'access.revoked',
+      'execution.step_started',
+      'execution.step_failed',
+    ]);
+    const succeeded = u.audit[1]!;
+    assert.equal(succeeded.payload['requestId'], 'req-1');
+    assert.equal(succeeded.payload['command'], 'group.remove');
+    const revoked = u.audit[2]!;
+    assert.deepEqual(revoked.payload, {
+      runId: '7-1',
+      onBehalfOf: people.tina.oid,
+      stepId: 'leave-a',
+      resourceId: 'a',
+      relation: 'member',
+      userId: 'u-1',
+    });
+    assert.deepEqual(revoked.personal, {
+      userPrincipalName: 'sam@contoso.example',
+      resourceName: 'Group a',
+    });
+    const failed = u.audit[4]!;
+    assert.equal(failed.payload['code'], 'Request_BadRequest');
+    assert.equal(failed.payload['requestId'], 'req-9');
+    for (const e of u.audit) assert.ok(!JSON.stringify(e.payload).includes('Sam'));
+  });
+
+  it('waits for a gating checklist item, then carries on once it is ticked', () => {
+    const gated = runOf({
+      checklist: [{ id: 'convert', title: 'Convert the mailbox', detail: '', before: 'leave-b' }],
+    });
+    let u: SagaUpdate = { run: gated, audit: [] };
+    u = then(u, (r) => recordStarted(r, ['leave-a'], AT));
+    u = then(u, (r) => recordOutcome(r, 'leave-a', { ok: true }, AT));
+    const waiting = nextMove(u.run, AT);
+    assert.equal(waiting.kind, 'wait');
+    assert.deepEqual(waiting.kind === 'wait' && waiting.items, ['convert']);
+    const ticked = recordTicked(u.run, 'convert', people.tina, AT, 'done in EAC');
+    assert.equal(ticked.audit[0]?.type, 'checklist.ticked');
+    assert.deepEqual(ticked.audit[0]?.personal, {
+      title: 'Convert the mailbox',
+      note: 'done in EAC',
+    });
+    const next = nextMove(ticked.run, AT);
+    assert.deepEqual(next.kind === 'forward' && next.steps.map((s) => s.id), ['leave-b']);
+  });
+
+  it('sleeps as long as a throttled service asked, without counting it as a failure', () => {
+    let u: SagaUpdate = { run: runOf({}), audit: [] };
+    u = then(u, (r) => recordStarted(r, ['leave-a'], AT));
+    u = then(u, (r) =>
+      recordOutcome(
+        r,
+        'leave-a',
+        {
+          ok: false,
+          failure: {
+            reason: 'throttled',
+            code: 'TooManyRequests',
+            message: 'slow',
+            retryable: true,
+            retryAfterMs: 90_000,
+          },
+        },
+        AT,
+      ),
+    );
+    assert.equal(u.run.status, 'waiting');
+    assert.equal(u.run.waitUntil, '2026-11-23T09:01:30.000Z');
+    assert.deepEqual(nextMove(u.run, AT), { kind: 'sleep', until: '2026-11-23T09:01:30.000Z' });
+    const resumed = nextMove(u.run, '2026-11-23T09:01:30.000Z');
+    assert.deepEqual(resumed.kind === 'forward' && resumed.steps.map((s) => s.id), ['leave-a']);
+  });
+});
