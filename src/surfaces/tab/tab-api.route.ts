@@ -2,14 +2,17 @@ import type { Request, Server } from 'restify';
 import { z } from 'zod';
 import type { UseCaseDeps } from '../../application/use-cases/context';
 import { listQueue, requestHistory } from '../../application/use-cases/browse-requests';
+import { listExecutions, type ExecutionDeps } from '../../application/use-cases/execution';
 import { identify } from '../../application/use-cases/identify';
 import type { ChangeStatus } from '../../domain/change-request/change-request';
+import { wizardDefaults } from '../../domain/execution/wizard-options';
 import { asClientCode } from '../../domain/shared/ids';
 import { apiRoute, parseInput, unwrap, type Authenticate } from './tab-http';
 import {
   meView,
   requestDetailView,
   requestSummaryView,
+  runView,
   timelineEntryView,
   viewerView,
 } from './tab-views.mapper';
@@ -57,11 +60,13 @@ const QueueQuery = z.object({
 
 export interface TabApiDeps {
   readonly useCases: UseCaseDeps;
+  /** Absent without a Graph connection: the request page then offers no wizard and says why. */
+  readonly execution?: ExecutionDeps;
   readonly authenticate: Authenticate;
   readonly log: (message: string) => void;
 }
 
-/** The tab's read API: who am I, the queue, a request with its timeline. */
+/** The tab's read API: who am I, the queue, a request with its timeline, runs and wizard defaults. */
 export function mountTabReadApi(server: Server, deps: TabApiDeps): void {
   const route = (handler: Parameters<typeof apiRoute>[2]) =>
     apiRoute(deps.authenticate, deps.log, handler);
@@ -97,11 +102,20 @@ export function mountTabReadApi(server: Server, deps: TabApiDeps): void {
         await requestHistory(deps.useCases, { actor, requestId: requestIdParam(req) }),
       );
       const request = history.stored.request;
+      const viewer = viewerView(history.roles, request);
+      const runs = deps.execution
+        ? unwrap(await listExecutions(deps.execution, { actor, requestId: request.id })).runs
+        : [];
       return {
         body: {
           request: requestDetailView(history.client, request),
-          viewer: viewerView(history.roles, request),
+          viewer,
           timeline: history.timeline.map(timelineEntryView),
+          execution: deps.execution ? 'available' : 'unavailable',
+          runs: runs.map((run) => runView(run, request, runs)),
+          ...(viewer.mayExecute && deps.execution
+            ? { wizard: { defaults: withoutType(wizardDefaults(request)) } }
+            : {}),
         },
       };
     }),
@@ -112,6 +126,11 @@ export function mountTabReadApi(server: Server, deps: TabApiDeps): void {
 export function requestIdParam(req: Request): string {
   const raw = (req.params as Record<string, unknown> | undefined)?.id;
   return typeof raw === 'string' ? raw.slice(0, 40) : '';
+}
+
+function withoutType(defaults: Readonly<Record<string, unknown>>): Record<string, unknown> {
+  const { type: _type, ...fields } = defaults;
+  return fields;
 }
 
 function queryOf(req: Request): Record<string, string> {

@@ -96,18 +96,27 @@ export function parseInput<S extends z.ZodTypeAny>(schema: S, value: unknown): z
   throw new ValidationError(issues);
 }
 
+/** Refusals about the thing the URL names (request, run, checklist item): 404. */
+const NOT_FOUND_CODES: ReadonlySet<string> = new Set([
+  'CR.NOT_FOUND',
+  'CLIENT.NOT_FOUND',
+  'EXEC.RUN_NOT_FOUND',
+  'EXEC.CHECKLIST_ITEM_NOT_FOUND',
+]);
+
 /**
- * HTTP status for a use case's refusal, by the code's meaning: not found (never saying whether it
- * exists elsewhere), not allowed, bad input; everything else conflicts with the request's state.
+ * HTTP status for a use case's refusal: not found (never saying whether it exists elsewhere), not
+ * allowed, bad input; everything else, including what the client's directory says (user not found,
+ * no free seats), conflicts with the state of things: 409 with the message saying what to fix.
  */
 export function statusForDomainError(code: string): number {
-  if (code.endsWith('NOT_FOUND')) return 404;
+  if (NOT_FOUND_CODES.has(code)) return 404;
   if (
     code.startsWith('ACCESS.') ||
-    /\.(NOT_ALLOWED|NOT_STAFF|NOT_AN_APPROVER|SELF_APPROVAL|FORBIDDEN)$/.test(code)
+    /\.(NOT_ALLOWED|NOT_STAFF|NOT_AN_APPROVER|SELF_APPROVAL|NOT_REQUESTER)$/.test(code)
   )
     return 403;
-  if (/\.(INVALID_INPUT|REASON_REQUIRED|TEXT_TOO_LONG|INVALID_OPTIONS)$/.test(code)) return 400;
+  if (/\.(INVALID_INPUT|REASON_REQUIRED|TEXT_TOO_LONG)$/.test(code)) return 400;
   return 409;
 }
 
@@ -202,7 +211,7 @@ function sendError(
     return;
   }
   if (error instanceof DomainError) {
-    body(statusForDomainError(error.code), error.code, error.message);
+    body(statusForDomainError(error.code), error.code, tabMessage(error));
     return;
   }
   if (error instanceof ConcurrencyError) {
@@ -227,6 +236,13 @@ function sendError(
     'HTTP.UNEXPECTED',
     `Something went wrong on Cabinet's side. Quote ${requestId} to your administrator.`,
   );
+}
+
+/** The use case's message, except where it speaks of cards the tab does not have. */
+function tabMessage(error: DomainError): string {
+  if (error.code === 'CR.STALE_VERSION' && typeof error.details.current === 'number')
+    return `The request changed while you had it open (it is now at version ${error.details.current}). Reload the page to see what changed, then preview again.`;
+  return error.message;
 }
 
 /** The route pattern, not the URL: paths carry request ids that are not worth repeating in logs. */

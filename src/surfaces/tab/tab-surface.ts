@@ -1,9 +1,11 @@
 import type { Server } from 'restify';
 import { z } from 'zod';
 import type { UseCaseDeps } from '../../application/use-cases/context';
+import type { ExecutionDeps } from '../../application/use-cases/execution';
 import type { TenantId } from '../../domain/shared/ids';
 import { TabTokenValidator, type TabTokenValidatorOptions } from './sso-token';
 import { mountTabReadApi } from './tab-api.route';
+import { mountTabExecutionApi } from './tab-execution.route';
 import { openRoute, parseInput, TabHttpError, type Authenticate } from './tab-http';
 import { mountTabStatic } from './tab-static.route';
 
@@ -28,6 +30,8 @@ export interface SandboxSignIn {
 
 export interface TabSurfaceDeps {
   readonly useCases: UseCaseDeps;
+  /** The execution ports (usually the same object as `useCases`); absent without a Graph connection. */
+  readonly execution?: ExecutionDeps;
   /** Token rules; Cabinet supplies which tenants it serves and the clock. */
   readonly auth: Omit<TabTokenValidatorOptions, 'tenantAllowed' | 'clock'>;
   /** Mounted only when given; the composition root never passes it in production. */
@@ -54,7 +58,9 @@ export function createTabSurface(deps: TabSurfaceDeps): (server: Server) => void
 
   return (server) => {
     mountTabStatic(server);
-    mountTabReadApi(server, { useCases, authenticate, log: deps.log });
+    const execution = deps.execution ? { execution: deps.execution } : {};
+    mountTabReadApi(server, { useCases, authenticate, log: deps.log, ...execution });
+    mountTabExecutionApi(server, { authenticate, log: deps.log, ...execution });
     const signIn = deps.sandboxSignIn;
     if (!signIn) return;
     server.get(

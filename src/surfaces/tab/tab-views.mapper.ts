@@ -1,4 +1,8 @@
 import type { TimelineEntry } from '../../application/use-cases/browse-requests';
+import type { DirectoryFailure } from '../../domain/execution/directory';
+import { isFinal, type ExecutionRun } from '../../domain/execution/execution-run';
+import type { ExecutionPlan } from '../../domain/execution/execution-plan';
+import { planRollback } from '../../domain/execution/rollback-plan';
 import type { Identity } from '../../application/use-cases/identify';
 import type { ChangeRequest } from '../../domain/change-request/change-request';
 import { PAYLOAD_FIELDS } from '../../domain/change-request/change-request.payloads';
@@ -194,4 +198,162 @@ export function timelineEntryView(entry: TimelineEntry): TimelineEntryView {
     ...(runId ? { runId } : {}),
     ...(stepId ? { stepId } : {}),
   };
+}
+
+export interface PlanStepView {
+  readonly id: string;
+  readonly title: string;
+  readonly wave: number;
+  /** The step has a compensation: a failure before the point of no return, or a roll back, undoes it. */
+  readonly undoable: boolean;
+  /** What the step found before changing it, as the plan captured it. */
+  readonly prior?: JsonObject;
+}
+
+export interface PlanView {
+  readonly type: string;
+  readonly subject: { readonly userPrincipalName: string; readonly displayName: string };
+  readonly steps: readonly PlanStepView[];
+  readonly pointOfNoReturn: number;
+  readonly checklist: readonly {
+    readonly id: string;
+    readonly title: string;
+    readonly detail: string;
+    readonly before?: string;
+  }[];
+  readonly notes: readonly string[];
+}
+
+/** The plan without its wire commands: people read titles, waves, prior state and the checklist. */
+export function planView(plan: ExecutionPlan): PlanView {
+  return {
+    type: plan.type,
+    subject: {
+      userPrincipalName: plan.subject.userPrincipalName,
+      displayName: plan.subject.displayName,
+    },
+    steps: plan.steps.map((step) => ({
+      id: step.id,
+      title: step.title,
+      wave: step.wave,
+      undoable: step.compensation !== undefined,
+      ...(step.prior ? { prior: step.prior } : {}),
+    })),
+    pointOfNoReturn: plan.pointOfNoReturn,
+    checklist: plan.checklist.map((item) => ({
+      id: item.id,
+      title: item.title,
+      detail: item.detail,
+      ...(item.before ? { before: item.before } : {}),
+    })),
+    notes: plan.notes,
+  };
+}
+
+export interface RunView {
+  readonly id: string;
+  readonly kind: 'execute' | 'rollback';
+  readonly rollbackOf?: string;
+  readonly status: string;
+  readonly final: boolean;
+  readonly reason?: string;
+  readonly startedBy: string;
+  readonly createdAt: string;
+  readonly finishedAt?: string;
+  readonly waitUntil?: string;
+  /** False while the worker has not read the tenant and planned yet (no steps to show). */
+  readonly planned: boolean;
+  readonly pointOfNoReturn?: number;
+  readonly steps: readonly {
+    readonly id: string;
+    readonly title: string;
+    readonly wave: number;
+    readonly status: string;
+    readonly attempts: number;
+    readonly undoable: boolean;
+    readonly failure?: string;
+    readonly startedAt?: string;
+    readonly finishedAt?: string;
+  }[];
+  readonly checklist: readonly {
+    readonly id: string;
+    readonly title: string;
+    readonly detail: string;
+    readonly before?: string;
+    readonly done: boolean;
+    readonly by?: string;
+    readonly at?: string;
+    readonly note?: string;
+  }[];
+  /** A Roll back button makes sense now (the use case decides for certain). */
+  readonly canRollBack: boolean;
+}
+
+/**
+ * A run for the progress panel: every planned step with its state, the checklist with who ticked
+ * what, and whether it can be rolled back.
+ * @param runs every run of the request, to know whether a roll-back already exists or one is under way
+ */
+export function runView(
+  run: ExecutionRun,
+  request: ChangeRequest,
+  runs: readonly ExecutionRun[],
+): RunView {
+  const plan = run.plan;
+  const rolledBackAlready = runs.some(
+    (r) => r.kind === 'rollback' && r.rollbackOf === run.id && r.status !== 'compensated',
+  );
+  const canRollBack =
+    (request.status === 'implemented' || request.status === 'failed') &&
+    !runs.some((r) => !isFinal(r.status)) &&
+    !rolledBackAlready &&
+    planRollback(run).ok;
+  return {
+    id: run.id,
+    kind: run.kind,
+    ...(run.rollbackOf ? { rollbackOf: run.rollbackOf } : {}),
+    status: run.status,
+    final: isFinal(run.status),
+    ...(run.reason ? { reason: run.reason } : {}),
+    startedBy: run.startedBy.name,
+    createdAt: run.createdAt,
+    ...(run.finishedAt ? { finishedAt: run.finishedAt } : {}),
+    ...(run.waitUntil ? { waitUntil: run.waitUntil } : {}),
+    planned: plan !== undefined,
+    ...(plan ? { pointOfNoReturn: plan.pointOfNoReturn } : {}),
+    steps: (plan?.steps ?? []).map((step) => {
+      const progress = run.steps.find((p) => p.id === step.id);
+      const failure = progress?.compensationFailure ?? progress?.failure;
+      return {
+        id: step.id,
+        title: step.title,
+        wave: step.wave,
+        status: progress?.status ?? 'pending',
+        attempts: progress?.attempts ?? 0,
+        undoable: step.compensation !== undefined,
+        ...(failure ? { failure: failureText(failure) } : {}),
+        ...(progress?.startedAt ? { startedAt: progress.startedAt } : {}),
+        ...(progress?.finishedAt ? { finishedAt: progress.finishedAt } : {}),
+      };
+    }),
+    checklist: (plan?.checklist ?? []).map((item) => {
+      const progress = run.checklist.find((p) => p.id === item.id);
+      return {
+        id: item.id,
+        title: item.title,
+        detail: item.detail,
+        ...(item.before ? { before: item.before } : {}),
+        done: progress?.done ?? false,
+        ...(progress?.by ? { by: progress.by.name } : {}),
+        ...(progress?.at ? { at: progress.at } : {}),
+        ...(progress?.note ? { note: progress.note } : {}),
+      };
+    }),
+    canRollBack,
+  };
+}
+
+/** What Microsoft said, with its code for the admin centre or support. */
+function failureText(failure: DirectoryFailure): string {
+  return `${failure.message} (${failure.code}${failure.httpStatus ? `, HTTP ${failure.httpStatus}` : ''})`;
 }
