@@ -178,6 +178,29 @@ describe('Execution use cases', () => {
       assert.equal(h.directory.calls.length, 0, 'nothing waits on Graph');
     });
 
+    it('tells the technician when the plan run differs from the one previewed', async () => {
+      const h = await executionHarness();
+      const request = await approvedRequest(h, 'access_change', { resource: 'Finance' });
+      const preview = await previewExecution(h.execution, {
+        actor: people.tina,
+        requestId: request.id,
+      });
+      assert.ok(preview.ok);
+      h.contoso.groups.get('g-finance')!.members.add('u-jane');
+      const result = await startExecution(h.execution, {
+        actor: people.tina,
+        requestId: request.id,
+        version: request.version,
+        previewDigest: preview.value.digest,
+      });
+      assert.ok(result.ok);
+      await driveToRest(h, result.value.run.id);
+      const run = await storedRun(h, result.value.run.id);
+      assert.match(run.plan?.notes[0] ?? '', /changed after the preview/);
+      const planned = (await auditTrail(h)).find((e) => e.type === 'execution.planned');
+      assert.equal(planned?.payload['matchesPreview'], false);
+    });
+
     it('lets only one of two simultaneous starts through', async () => {
       const h = await executionHarness();
       const request = await approvedRequest(h, 'offboard');

@@ -201,7 +201,18 @@ class RunSession {
         await this.finish('needs_manual', `${plan.error.message} Nothing was changed.`);
         return { status: 'settled' };
       }
-      await this.save(recordPlanned(this.run, plan.value, planDigest(plan.value), this.now()));
+      const digest = planDigest(plan.value);
+      const changed = this.run.previewDigest !== undefined && this.run.previewDigest !== digest;
+      const planned = changed
+        ? {
+            ...plan.value,
+            notes: [
+              'The directory changed after the preview, so this plan differs from the one previewed.',
+              ...plan.value.notes,
+            ],
+          }
+        : plan.value;
+      await this.save(recordPlanned(this.run, planned, digest, this.now()));
       return undefined;
     } catch (error: unknown) {
       return this.directoryTrouble(error, 'Could not read the directory to plan.');
