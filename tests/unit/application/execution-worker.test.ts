@@ -5,6 +5,7 @@ import {
   tickChecklistItem,
 } from '../../../src/application/use-cases/execution';
 import { ConcurrencyError } from '../../../src/application/ports/errors';
+import { actOnRequest } from '../../../src/application/use-cases/act-on-request';
 import type {
   ExecutionStore,
   ExecutionWrite,
@@ -312,6 +313,24 @@ describe(ExecutionWorker.name, () => {
       const after = await storedRun(h, run.id);
       assert.equal(after.status, 'waiting', 'now only the checklist is left');
       assert.equal(h.directory.count('user.revokeSessions'), 1);
+    });
+
+    it('does not start a run whose request was cancelled while it was queued', async () => {
+      const h = await executionHarness();
+      const request = await approvedRequest(h, 'offboard', OFFBOARD);
+      const run = await started(h, request);
+      const cancelled = await actOnRequest(h.deps, {
+        actor: people.carla,
+        requestId: request.id,
+        action: { type: 'Cancelled', reason: 'Lee is staying after all' },
+      });
+      assert.equal(cancelled.kind, 'done');
+      await driveToRest(h, run.id);
+      const done = await storedRun(h, run.id);
+      assert.equal(done.status, 'needs_manual');
+      assert.match(done.reason ?? '', /cancelled now, so the run did not start/);
+      assert.equal(h.directory.applied.length, 0);
+      assert.equal((await storedRequest(h, request)).status, 'cancelled');
     });
 
     it('ends needs_manual when the plan cannot be made any more (the user left before the run)', async () => {

@@ -184,6 +184,14 @@ class RunSession {
       await this.finish('needs_manual', 'The request no longer exists; nothing was changed.');
       return { status: 'settled' };
     }
+    if (stored.request.status !== 'in_progress') {
+      // Cancelled (or otherwise moved on) while the run was queued: nobody wants it carried out now.
+      await this.finish(
+        'needs_manual',
+        `The request is ${stored.request.status.replace('_', ' ')} now, so the run did not start. Nothing was changed.`,
+      );
+      return { status: 'settled' };
+    }
     const options = parseWizardOptions(stored.request, this.run.options);
     if (!options.ok) {
       await this.finish('needs_manual', `${options.error.message} Nothing was changed.`);
