@@ -2,24 +2,39 @@ import { strict as assert } from 'node:assert';
 import type { Application, TeamsAdapter, TurnState } from '@microsoft/teams-ai';
 import { createLocalJWKSet } from 'jose';
 import { decideApproval } from '../../src/application/use-cases/decide-approval';
+import { ExecutionWorker, type ExecutionDeps } from '../../src/application/use-cases/execution';
+import { OutboxRelay } from '../../src/application/use-cases/relay-outbox';
 import { submitChange } from '../../src/application/use-cases/submit-change';
 import type { Person } from '../../src/domain/change-request/change-request';
 import type { ChangeType } from '../../src/domain/change-request/change-request.payloads';
 import { startHttpServer, type RunningHttpServer } from '../../src/surfaces/http/server';
 import { createTabSurface } from '../../src/surfaces/tab/tab-surface';
-import { createHarness, people, seedClients, validFields, type Harness } from '../support/fixtures';
+import { InMemoryTenantDirectory } from '../fakes/in-memory-directory';
+import {
+  CONTOSO_TENANT_ID,
+  RecordingNotifier,
+  createHarness,
+  people,
+  seedClients,
+  validFields,
+  type Harness,
+} from '../support/fixtures';
 import { TabPage, chromiumAvailable, CHROMIUM_PATH } from '../support/tab-ui';
 import { TAB_CLIENT_ID, mintTabToken, signingKey } from '../support/tab-tokens';
 
 /**
  * The tab as a technician uses it outside Teams: the sandbox sign-in picker, the queue of their
- * clients' requests, and a request's page, in headless Chromium against the tab's real HTTP server.
+ * clients' requests, a request's page and the offboarding wizard, in headless Chromium against the
+ * tab's real HTTP server, with the execution engine driven by the outbox relay over an in-memory
+ * client directory.
  */
 describe('Cabinet tab in the browser', function () {
   this.timeout(120_000);
   let h: Harness;
   let http: RunningHttpServer | undefined;
   let tina: TabPage | undefined;
+  let relay: OutboxRelay | undefined;
+  let directory: InMemoryTenantDirectory;
   const ids = { offboard: '', general: '', fabrikam: '' };
 
   async function raise(requester: Person, type: ChangeType, fields: Record<string, unknown>) {
@@ -41,7 +56,42 @@ describe('Cabinet tab in the browser', function () {
     }
     h = createHarness();
     await seedClients(h);
-    const offboard = await raise(people.carla, 'offboard', { title: 'Offboard Lee Leaver' });
+    directory = new InMemoryTenantDirectory();
+    const contoso = directory.tenant(CONTOSO_TENANT_ID);
+    const sku = contoso.addSku({ skuPartNumber: 'SPB', enabledUnits: 5 });
+    const boss = contoso.addUser({
+      userPrincipalName: 'boss@contoso.example',
+      displayName: 'Bo Boss',
+    });
+    const leaver = contoso.addUser({
+      userPrincipalName: 'leaver@contoso.example',
+      displayName: 'Lee Leaver',
+      managerId: boss.id,
+      assignedLicences: [{ skuId: sku.skuId, disabledPlans: [] }],
+    });
+    contoso.addGroup({ displayName: 'Finance', members: [leaver.id] });
+    const execution: ExecutionDeps = {
+      ...h.deps,
+      runs: h.storage.runs,
+      passwords: h.storage.passwords,
+      directory,
+      outboxWritten: (tenantId) => relay?.kick(tenantId),
+    };
+    relay = new OutboxRelay({
+      outbox: h.storage.outbox,
+      notifier: new RecordingNotifier(),
+      clients: h.storage.clients,
+      clock: h.clock,
+      runs: new ExecutionWorker(execution),
+    });
+    relay.start(200);
+
+    const offboard = await raise(people.carla, 'offboard', {
+      title: 'Offboard Lee Leaver',
+      userPrincipalName: 'leaver@contoso.example',
+      convertToSharedMailbox: 'true',
+      removeLicences: 'true',
+    });
     const decided = await decideApproval(h.deps, {
       actor: people.andy,
       requestId: offboard.id,
@@ -60,7 +110,8 @@ describe('Cabinet tab in the browser', function () {
       carla: people.carla,
     };
     const tab = createTabSurface({
-      useCases: h.deps,
+      useCases: execution,
+      execution,
       auth: { clientId: TAB_CLIENT_ID, keySetFor: () => createLocalJWKSet({ keys: [key.jwk] }) },
       sandboxSignIn: {
         people: [
@@ -98,6 +149,7 @@ describe('Cabinet tab in the browser', function () {
   after(async () => {
     await tina?.close();
     await http?.close();
+    await relay?.stop();
   });
 
   it('signs Tina in through the sandbox picker and lists only her clients’ requests', async () => {
@@ -144,5 +196,59 @@ describe('Cabinet tab in the browser', function () {
     await tina!.page.getByRole('heading', { name: 'Not found' }).waitFor();
     assert.match(await tina!.alert().innerText(), /was not found, or you do not have access/);
     assert.deepEqual(tina!.blockedRequests, []);
+  });
+
+  it('runs the offboarding wizard: plan, execute, checklist, progress to completed, roll back', async () => {
+    const page = tina!.page;
+    tina!.pageErrors.length = 0;
+    await page.setViewportSize({ width: 1100, height: 900 });
+    await page.goto(`${http!.url}/tab/?request=${ids.offboard}`);
+    await tina!.waitForRequest(ids.offboard);
+
+    assert.equal(await tina!.field('User').inputValue(), 'leaver@contoso.example');
+    assert.equal(await tina!.field('User').getAttribute('readonly'), '');
+    assert.ok(await tina!.executeButton().isDisabled());
+    await tina!.previewPlan();
+    const steps = await tina!.planSteps();
+    assert.equal(steps[0], 'Block sign-in for Lee Leaver');
+    assert.ok(await tina!.pointOfNoReturn().isVisible());
+    assert.ok((await tina!.planChecklist()).some((t) => /shared mailbox/i.test(t)));
+    assert.ok(await tina!.executeButton().isEnabled());
+    await tina!.screenshot('05-plan');
+
+    await tina!.field('Automatic reply').fill('I have left Contoso. Please write to the office.');
+    assert.ok(await tina!.executeButton().isDisabled(), 'Execute waits for a fresh preview');
+    await tina!.previewPlan();
+    assert.deepEqual(directory.applied, [], 'previewing changes nothing');
+
+    await tina!.execute();
+    await tina!.waitForRunStatus('Waiting');
+    await tina!.screenshot('06-waiting-for-checklist');
+    const [task] = await tina!.openChecklistItems();
+    assert.ok(task);
+    await tina!.tickChecklistItem(task, 'Converted in the Exchange admin center');
+    await tina!.waitForRunStatus('Completed');
+    assert.ok((await tina!.runSteps()).every((s) => s.status === 'Done'));
+    await page.locator('.request-meta .badge', { hasText: 'Implemented' }).waitFor();
+    assert.equal(
+      directory.tenant(CONTOSO_TENANT_ID).byUpn('leaver@contoso.example')!.accountEnabled,
+      false,
+    );
+    await tina!.screenshot('07-completed');
+
+    await tina!.rollBack();
+    // The shared-mailbox conversion was done by hand, so the roll-back asks for it to be reversed by hand.
+    await tina!.waitForRunStatus('Waiting');
+    const [reverse] = await tina!.openChecklistItems();
+    assert.match(reverse ?? '', /^Reverse by hand/);
+    await tina!.tickChecklistItem(reverse!);
+    await tina!.waitForRunStatus('Completed');
+    await page.locator('.request-meta .badge', { hasText: 'Rolled back' }).waitFor();
+    assert.equal(
+      directory.tenant(CONTOSO_TENANT_ID).byUpn('leaver@contoso.example')!.accountEnabled,
+      true,
+    );
+    assert.deepEqual(tina!.pageErrors, []);
+    await tina!.screenshot('08-rolled-back');
   });
 });

@@ -30,6 +30,7 @@ export async function renderDetail(root, api, id, nav) {
   const runs = detail.runs ?? [];
   const focusRun =
     runs.find((run) => run.id === nav.openRun) ?? runs.findLast((run) => !run.final) ?? undefined;
+  const activeRun = runs.find((run) => !run.final);
   const runPanel = h('div', { class: 'run-panel' });
   const ctx = { api, requestId: r.id, version: r.version, isCurrent: nav.isCurrent, refresh };
 
@@ -67,16 +68,22 @@ export async function renderDetail(root, api, id, nav) {
       h('span', {}, `version ${r.version}`),
     ),
     summary(r, detail.viewer.roles),
-    detail.viewer.mayExecute && detail.wizard
+    activeRun
       ? h(
-          'section',
-          { class: 'card', 'aria-labelledby': 'wizard-title' },
-          h('h2', { id: 'wizard-title' }, `Wizard: ${r.typeLabel}`),
-          renderWizard(ctx, r.type, detail.wizard.defaults, (run) => {
-            void refresh(run.id);
-          }),
+          'p',
+          { class: 'notice' },
+          `Run ${activeRun.id} is under way. The wizard comes back when it has ended, if the request still needs it.`,
         )
-      : executionNote(detail),
+      : detail.viewer.mayExecute && detail.wizard
+        ? h(
+            'section',
+            { class: 'card', 'aria-labelledby': 'wizard-title' },
+            h('h2', { id: 'wizard-title' }, `Wizard: ${r.typeLabel}`),
+            renderWizard(ctx, r.type, detail.wizard.defaults, (run) => {
+              void refresh(run.id);
+            }),
+          )
+        : executionNote(detail),
     runs.length > 0
       ? h(
           'section',
@@ -156,6 +163,9 @@ function executionNote(detail) {
     text = 'The wizard is unavailable: Cabinet has no Microsoft Graph connection configured.';
   else if (r.status === 'awaiting_approval' || r.status === 'submitted' || r.status === 'triaged')
     text = 'The wizard opens once the request is approved.';
+  else if (r.status === 'implemented' || r.status === 'closed')
+    text = 'The change has been carried out. To undo it, use Roll back on its run below.';
+  else if (r.status === 'rolled_back') text = 'The change was rolled back.';
   else text = `The wizard is not available for a request that is ${r.statusLabel.toLowerCase()}.`;
   return h('p', { class: 'notice' }, text);
 }

@@ -422,8 +422,11 @@ function showProblem(error, form, showAlert) {
  * @param {Plan} plan
  */
 function planView(plan) {
+  /** @type {Map<number, number>} */
   const waveSizes = new Map();
   for (const step of plan.steps) waveSizes.set(step.wave, (waveSizes.get(step.wave) ?? 0) + 1);
+  // Waves are numbered for people from 1, in order, whatever numbers the planner used.
+  const waveNumber = new Map([...waveSizes.keys()].sort((a, b) => a - b).map((w, i) => [w, i + 1]));
   const undoable = plan.steps.slice(0, plan.pointOfNoReturn);
   const final = plan.steps.slice(plan.pointOfNoReturn);
   const stepList = (/** @type {PlanStep[]} */ steps, /** @type {number} */ start) =>
@@ -441,11 +444,9 @@ function planView(plan) {
             h(
               'span',
               { class: 'tag' },
-              waveSizes.get(step.wave) > 1
-                ? `Wave ${step.wave}: sent together with ${waveSizes.get(step.wave) - 1} other step${waveSizes.get(step.wave) > 2 ? 's' : ''}`
-                : `Wave ${step.wave}`,
+              waveTag(waveNumber.get(step.wave) ?? 0, waveSizes.get(step.wave) ?? 1),
             ),
-            h('span', { class: 'tag' }, step.undoable ? 'Can be undone' : 'Cannot be undone'),
+            h('span', { class: 'tag' }, step.undoable ? 'Can be undone' : 'Not reversible'),
           ),
           step.prior && Object.keys(step.prior).length > 0
             ? h(
@@ -543,6 +544,15 @@ function planView(plan) {
 }
 
 /**
+ * @param {number} wave
+ * @param {number} size how many steps share the wave
+ */
+function waveTag(wave, size) {
+  if (size <= 1) return `Wave ${wave}`;
+  return `Wave ${wave}: sent together with ${size - 1} other step${size > 2 ? 's' : ''}`;
+}
+
+/**
  * @param {{ steps: { id: string, title: string }[] }} planOrRun
  * @param {string} id
  */
@@ -575,7 +585,11 @@ export function runsList(runs, selected, onSelect) {
           `${run.kind === 'rollback' ? 'Roll-back' : 'Run'} ${run.id}`,
         ),
         ' ',
-        h('span', { class: `badge ${tone(run.status)}` }, RUN_STATUS[run.status] ?? run.status),
+        h(
+          'span',
+          { class: `badge ${tone(run.status)}`, 'data-run-badge': run.id },
+          RUN_STATUS[run.status] ?? run.status,
+        ),
         h('span', { class: 'muted' }, ` ${run.startedBy}, ${when(run.createdAt)}`),
       ),
     ),
@@ -599,6 +613,12 @@ export function renderRunPanel(container, ctx, initial, mayAct) {
 
   const draw = (/** @type {Run} */ run) => {
     replace(container, runView(run, mayAct, ctx, runPath, draw));
+    // Keep the run's line in the list of runs in step with its panel.
+    const badge = document.querySelector(`[data-run-badge="${CSS.escape(run.id)}"]`);
+    if (badge) {
+      badge.className = `badge ${tone(run.status)}`;
+      badge.textContent = RUN_STATUS[run.status] ?? run.status;
+    }
   };
   const poll = (/** @type {Run} */ run) => {
     if (run.final) return;
@@ -643,7 +663,9 @@ function runView(run, mayAct, ctx, runPath, redraw) {
     h(
       'h3',
       { id: 'run-title' },
-      `${run.kind === 'rollback' ? `Roll-back of run ${run.rollbackOf ?? ''}` : 'Run'} ${run.id} `,
+      run.kind === 'rollback'
+        ? `Roll-back ${run.id}${run.rollbackOf ? ` (undoes run ${run.rollbackOf})` : ''} `
+        : `Run ${run.id} `,
       h('span', { class: `badge ${tone(run.status)}`, 'data-testid': 'run-status' }, status),
     ),
     h('p', { class: 'explain' }, RUN_EXPLANATION[run.status] ?? ''),
