@@ -1,5 +1,3 @@
-import type { AutoReply, DirectoryGroup, DirectorySku, DirectoryUser } from './directory';
-
 /**
  * What a planner needs to know about the client's directory, read through the TenantDirectory
  * port just before planning. Planners are pure: everything they decide on is in here.
@@ -7,12 +5,15 @@ import type { AutoReply, DirectoryGroup, DirectorySku, DirectoryUser } from './d
  * only where the type says so (nothing to look up when the user does not exist).
  */
 
+import type { AutoReply, DirectoryGroup, DirectorySku, DirectoryUser } from './directory';
+
 /** Groups found under one display name: none (unknown), one, or several (ambiguous). */
 export interface GroupLookup {
   readonly name: string;
   readonly matches: readonly DirectoryGroup[];
 }
 
+/** Whether the new name is free, the manager, the groups by name and the licences on offer. */
 export interface NewUserSnapshot {
   readonly type: 'new_user';
   /** Whoever holds the new user principal name already. */
@@ -22,6 +23,7 @@ export interface NewUserSnapshot {
   readonly skus: readonly DirectorySku[];
 }
 
+/** The leaver and everything offboarding changes, read before anything changes (the rollback data). */
 export interface OffboardSnapshot {
   readonly type: 'offboard';
   readonly user?: DirectoryUser;
@@ -35,6 +37,7 @@ export interface OffboardSnapshot {
   readonly licenceGroups: readonly DirectoryGroup[];
 }
 
+/** The user's licences and the subscriptions' seats. */
 export interface LicenceChangeSnapshot {
   readonly type: 'licence_change';
   readonly user?: DirectoryUser;
@@ -42,6 +45,7 @@ export interface LicenceChangeSnapshot {
   readonly licenceGroups: readonly DirectoryGroup[];
 }
 
+/** The user, the group giving the access, and whether the user already has it. */
 export interface AccessChangeSnapshot {
   readonly type: 'access_change';
   readonly user?: DirectoryUser;
@@ -51,6 +55,7 @@ export interface AccessChangeSnapshot {
   readonly current: readonly DirectoryGroup[];
 }
 
+/** One snapshot per executable type, told apart by `type`. */
 export type DirectorySnapshot =
   | NewUserSnapshot
   | OffboardSnapshot
@@ -62,6 +67,7 @@ export function isUnified(group: DirectoryGroup): boolean {
   return group.groupTypes.includes('Unified');
 }
 
+/** A group whose members a rule decides; nobody can add or remove them by hand. */
 export function isDynamic(group: DirectoryGroup): boolean {
   return group.groupTypes.includes('DynamicMembership');
 }

@@ -1,3 +1,14 @@
+/**
+ * The execution saga's rules (reliability reference §4.4), pure: {@link nextMove} reads a persisted
+ * run and says what to do next; the `record*` reducers apply what happened and return the next
+ * run with its audit events. The worker only does I/O between the two, so a crash at any point
+ * leaves a run that the same rules resume.
+ * @remarks Before the point of no return a refused step undoes every done step in exactly the
+ * reverse order of completion; from it on, the run keeps going forward and ends `needs_manual`
+ * with what failed and what was done. Throttling never counts as failure: the step waits and is
+ * retried, up to {@link MAX_STEP_ATTEMPTS} sends.
+ */
+
 import { SYSTEM_OID, type AuditEvent, type AuditEventType } from '../audit/audit-event';
 import type { Person } from '../change-request/change-request';
 import { NOTE_MAX } from '../change-request/change-request.payloads';
@@ -11,24 +22,15 @@ import {
   type StepProgress,
 } from './execution-run';
 
-/**
- * The execution saga's rules (reliability reference §4.4), pure: {@link nextMove} reads a persisted
- * run and says what to do next; the `record*` reducers apply what happened and return the next
- * run with its audit events. The worker only does I/O between the two, so a crash at any point
- * leaves a run that the same rules resume.
- * @remarks Before the point of no return a refused step undoes every done step in exactly the
- * reverse order of completion; from it on, the run keeps going forward and ends `needs_manual`
- * with what failed and what was done. Throttling never counts as failure: the step waits and is
- * retried, up to {@link MAX_STEP_ATTEMPTS} sends.
- */
-
 /** Sends of one command (forward or compensation) before a throttled or unavailable service counts as a failure. */
 export const MAX_STEP_ATTEMPTS = 5;
 /** How long to wait when a throttled service did not say. */
 export const DEFAULT_RETRY_AFTER_MS = 30_000;
 
+/** The three ways a run ends. */
 export type FinalStatus = 'completed' | 'compensated' | 'needs_manual';
 
+/** What the worker does next with a run; computed from the stored run alone. */
 export type SagaMove =
   /** Nothing left to do: the run is final. */
   | { readonly kind: 'none' }
@@ -429,12 +431,14 @@ export function openItems(run: ExecutionRun, plan: ExecutionPlan = run.plan!) {
   return plan.checklist.filter((c) => !done.has(c.id));
 }
 
+/** The stored progress of a step (a missing one is a broken invariant). */
 export function progressOf(run: ExecutionRun, stepId: string): StepProgress {
   const p = run.steps.find((s) => s.id === stepId);
   if (!p) throw new Error(`Run ${run.id} has no progress for step ${stepId}.`);
   return p;
 }
 
+/** The planned step with this id (a missing one is a broken invariant). */
 export function stepOf(run: ExecutionRun, stepId: string): PlanStep {
   const s = run.plan?.steps.find((x) => x.id === stepId);
   if (!s) throw new Error(`Run ${run.id} has no step ${stepId}.`);

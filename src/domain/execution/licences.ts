@@ -29,14 +29,17 @@ const PRODUCT_NAMES: Readonly<Record<string, string>> = {
 /** Capability states in which seats can still be assigned (Warning is the grace period). */
 const ASSIGNABLE = new Set(['enabled', 'warning']);
 
+/** What people call a licence, from its part number. */
 export function productName(partNumber: string): string {
   return PRODUCT_NAMES[partNumber.toUpperCase()] ?? partNumber;
 }
 
+/** What people call this subscription's licence. */
 export function skuName(sku: DirectorySku): string {
   return productName(sku.skuPartNumber);
 }
 
+/** Seats that can still be assigned (`enabledUnits - consumedUnits`, never negative). */
 export function freeSeats(sku: DirectorySku): number {
   return Math.max(0, sku.enabledUnits - sku.consumedUnits);
 }

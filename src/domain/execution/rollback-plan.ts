@@ -5,6 +5,7 @@ import type { ChecklistItem, ExecutionPlan, PlanStep } from './execution-plan';
 import type { ExecutionRun } from './execution-run';
 import { progressOf } from './execution.saga';
 
+/** Why a run cannot be rolled back. */
 export const RollbackErrors = {
   notRollbackable: (runId: string, status: string) =>
     new DomainError(

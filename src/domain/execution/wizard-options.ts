@@ -1,3 +1,9 @@
+/**
+ * What the technician sets in a wizard before planning. Every field starts from the approved
+ * request ({@link wizardDefaults}) and may be edited; the plan notes every field that differs.
+ * @remarks Field schemas are the request payload's own, so the wizard accepts exactly what the form did.
+ */
+
 import { z } from 'zod';
 import type { ChangeRequest } from '../change-request/change-request';
 import {
@@ -10,12 +16,6 @@ import { ValidationError, type FieldIssue } from '../shared/errors';
 import type { JsonObject } from '../shared/json';
 import { err, ok, type Result } from '../shared/result';
 import { isExecutableType, type ExecutableType } from './execution-plan';
-
-/**
- * What the technician sets in a wizard before planning. Every field starts from the approved
- * request ({@link wizardDefaults}) and may be edited; the plan notes every field that differs.
- * @remarks Field schemas are the request payload's own, so the wizard accepts exactly what the form did.
- */
 
 const AUTO_REPLY_MAX = 4000;
 const NU = NewUserPayload.shape;
@@ -39,6 +39,7 @@ const optionalCountry = z.preprocess(
   NU.usageLocation.optional(),
 );
 
+/** The new account: names, where it is used, licences, groups and manager. */
 export const NewUserOptions = z.object({
   type: z.literal('new_user'),
   givenName: NU.givenName,
@@ -56,6 +57,7 @@ export const NewUserOptions = z.object({
   groups: NU.groups,
 });
 
+/** The auto-reply an offboarded mailbox sends (set while the mailbox still exists). */
 export const AutoReplyOptions = z.object({
   enabled: flag,
   message: z
@@ -68,6 +70,7 @@ export const AutoReplyOptions = z.object({
   }),
 });
 
+/** What offboarding does beyond blocking sign-in and revoking sessions, which it always does. */
 export const OffboardOptions = z.object({
   type: z.literal('offboard'),
   userPrincipalName: OB.userPrincipalName,
@@ -85,6 +88,7 @@ export const OffboardOptions = z.object({
   delegateOneDriveTo: OB.delegateOneDriveTo,
 });
 
+/** Licences to add and remove, by part number. */
 export const LicenceChangeOptions = z
   .object({
     type: z.literal('licence_change'),
@@ -103,6 +107,7 @@ export const LicenceChangeOptions = z
       });
   });
 
+/** One group membership or ownership to grant or revoke. */
 export const AccessChangeOptions = z.object({
   type: z.literal('access_change'),
   userPrincipalName: AC.userPrincipalName,
@@ -123,6 +128,7 @@ export type NewUserOptions = z.infer<typeof NewUserOptions>;
 export type OffboardOptions = z.infer<typeof OffboardOptions>;
 export type LicenceChangeOptions = z.infer<typeof LicenceChangeOptions>;
 export type AccessChangeOptions = z.infer<typeof AccessChangeOptions>;
+/** A wizard's validated options, told apart by `type`. */
 export type WizardOptions =
   | NewUserOptions
   | OffboardOptions

@@ -9,6 +9,7 @@ import { checkSeats, findSku, skuName } from '../licences';
 import type { LicenceChangeOptions } from '../wizard-options';
 import { json, step, type StepSpec } from './plan-kit';
 
+/** The removal step, which is the point of no return. */
 export const REMOVE_STEP = 'remove-licences';
 
 /**

@@ -15,6 +15,7 @@ import { nameOfSkuId } from '../licences';
 import type { OffboardOptions } from '../wizard-options';
 import { json, ps, step, type StepSpec } from './plan-kit';
 
+/** The licence removal: gated by the shared-mailbox conversion, and the point of no return. */
 export const LICENCE_STEP = 'remove-licences';
 
 /**
