@@ -27,5 +27,7 @@ export interface ExecutionDeps extends UseCaseDeps {
   readonly execution?: ExecutionSettings;
 }
 
+/** Longer than a Graph call with its retries, short enough that a crashed worker's run resumes soon. */
 export const DEFAULT_LEASE_MS = 2 * 60_000;
+/** A temporary password can be revealed for 72 hours (issue 3). */
 export const PASSWORD_TTL_MS = 72 * 60 * 60_000;

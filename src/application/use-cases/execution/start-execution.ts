@@ -121,6 +121,7 @@ export async function startExecution(
   }
 }
 
+/** The number the request's next run gets (its runs count from 1). */
 export function nextRunNumber(runs: readonly StoredRun[]): number {
   return Math.max(0, ...runs.map((r) => parseRunId(r.run.id)?.runNumber ?? 0)) + 1;
 }
