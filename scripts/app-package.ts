@@ -21,6 +21,8 @@ export const APP_PACKAGE_DIR = resolve(__dirname, '../appPackage');
 export const MANIFEST_PLACEHOLDERS = {
   appId: '00000000-0000-0000-0000-0000000000a1',
   botId: '00000000-0000-0000-0000-0000000000b1',
+  /** The Entra app Teams SSO issues the tab's tokens for (`webApplicationInfo`). */
+  tabClientId: '00000000-0000-0000-0000-0000000000c1',
   domain: 'cabinet.example.com',
 } as const;
 
@@ -91,6 +93,11 @@ export interface BuildAppPackageOptions {
   readonly appId: string;
   /** The Azure Bot's Microsoft App ID. */
   readonly botId: string;
+  /**
+   * The Entra app whose `access_as_user` scope the tab's SSO token is for (Cabinet's
+   * CABINET_TAB_CLIENT_ID); defaults to the bot's app id, which is what Cabinet assumes too.
+   */
+  readonly tabClientId?: string;
   /** Public host name of the Cabinet service, e.g. `cabinet.northwind-it.com`. */
   readonly domain: string;
   /** App version (semver); bump it for every upload that should replace the previous one. */
@@ -110,6 +117,10 @@ export async function buildAppPackage(
   const text = readFileSync(join(sourceDir, 'manifest.json'), 'utf8')
     .replaceAll(MANIFEST_PLACEHOLDERS.appId, options.appId.toLowerCase())
     .replaceAll(MANIFEST_PLACEHOLDERS.botId, options.botId.toLowerCase())
+    .replaceAll(
+      MANIFEST_PLACEHOLDERS.tabClientId,
+      (options.tabClientId ?? options.botId).toLowerCase(),
+    )
     .replaceAll(MANIFEST_PLACEHOLDERS.domain, options.domain.toLowerCase());
   const manifest = { ...(JSON.parse(text) as Record<string, unknown>), version: options.version };
   const icons = {
@@ -151,6 +162,13 @@ function checkDeploymentValues(options: BuildAppPackageOptions): string[] {
     MANIFEST_PLACEHOLDERS.appId,
   );
   guid(options.botId, '--bot-id', "the Azure Bot's Microsoft App ID", MANIFEST_PLACEHOLDERS.botId);
+  if (options.tabClientId !== undefined)
+    guid(
+      options.tabClientId,
+      '--tab-client-id',
+      "the client id of the Entra app the tab's sign-in is for",
+      MANIFEST_PLACEHOLDERS.tabClientId,
+    );
   if (!HOST.test(options.domain)) {
     problems.push(
       `--domain is "${options.domain}"; set it to the host name Cabinet is served from, without https://.`,

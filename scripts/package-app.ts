@@ -1,5 +1,5 @@
 /**
- * `npm run package -- --app-id <guid> --bot-id <guid> --domain <host> [--version x.y.z] [--out file.zip]`:
+ * `npm run package -- --app-id <guid> --bot-id <guid> --domain <host> [--tab-client-id <guid>] [--version x.y.z] [--out file.zip]`:
  * builds the Teams app package to upload to a tenant's app catalogue.
  * @remarks Values come from arguments, not the environment, so the same command line reproduces the same zip.
  * The version defaults to package.json's.
@@ -11,13 +11,14 @@ import { parseArgs } from 'node:util';
 import { AppPackageError, buildAppPackage } from './app-package';
 
 const USAGE =
-  'Usage: npm run package -- --app-id <guid> --bot-id <guid> --domain <host> [--version x.y.z] [--out artifacts/cabinet-app.zip]';
+  'Usage: npm run package -- --app-id <guid> --bot-id <guid> --domain <host> [--tab-client-id <guid>] [--version x.y.z] [--out artifacts/cabinet-app.zip]';
 
 async function main(): Promise<void> {
   const { values } = parseArgs({
     options: {
       'app-id': { type: 'string', default: '' },
       'bot-id': { type: 'string', default: '' },
+      'tab-client-id': { type: 'string' },
       domain: { type: 'string', default: '' },
       version: { type: 'string' },
       out: { type: 'string', default: 'artifacts/cabinet-app.zip' },
@@ -36,6 +37,7 @@ async function main(): Promise<void> {
   await buildAppPackage({
     appId: values['app-id'],
     botId: values['bot-id'],
+    ...(values['tab-client-id'] ? { tabClientId: values['tab-client-id'] } : {}),
     domain: values.domain,
     version: values.version ?? version,
     outFile,

@@ -24,9 +24,22 @@ interface BotManifest {
   }[];
 }
 
+interface TabManifest {
+  readonly staticTabs: readonly {
+    readonly entityId: string;
+    readonly name?: string;
+    readonly contentUrl?: string;
+    readonly websiteUrl?: string;
+    readonly scopes: readonly string[];
+  }[];
+  readonly webApplicationInfo: { readonly id: string; readonly resource: string };
+  readonly validDomains: readonly string[];
+}
+
+type Manifest = Record<string, unknown> & { bots: BotManifest[] } & TabManifest;
+
 const manifestText = readFileSync(join(APP_PACKAGE_DIR, 'manifest.json'), 'utf8');
-const readManifest = (): Record<string, unknown> & { bots: BotManifest[] } =>
-  JSON.parse(manifestText) as Record<string, unknown> & { bots: BotManifest[] };
+const readManifest = (): Manifest => JSON.parse(manifestText) as Manifest;
 const icons = () => ({
   color: readFileSync(join(APP_PACKAGE_DIR, 'color.png')),
   outline: readFileSync(join(APP_PACKAGE_DIR, 'outline.png')),
@@ -56,6 +69,27 @@ describe('Teams app manifest', () => {
         .flatMap((list) => list.commands.map((c) => c.title));
       assert.deepEqual(titles, ['new', 'my requests', 'status', 'help'], `commands in ${scope}`);
     }
+  });
+
+  it('offers the Requests tab, served by Cabinet on its own host, beside the chat', () => {
+    const { staticTabs, validDomains } = readManifest();
+
+    assert.deepEqual(
+      staticTabs.map((t) => t.entityId),
+      ['conversations', 'requests'],
+    );
+    const tab = staticTabs.find((t) => t.entityId === 'requests')!;
+    assert.equal(tab.contentUrl, `https://${MANIFEST_PLACEHOLDERS.domain}/tab/`);
+    assert.equal(tab.websiteUrl, tab.contentUrl);
+    assert.deepEqual(tab.scopes, ['personal']);
+    assert.deepEqual(validDomains, [MANIFEST_PLACEHOLDERS.domain]);
+  });
+
+  it('declares Teams SSO for the tab: the client id and its api:// resource on that host', () => {
+    assert.deepEqual(readManifest().webApplicationInfo, {
+      id: MANIFEST_PLACEHOLDERS.tabClientId,
+      resource: `api://${MANIFEST_PLACEHOLDERS.domain}/${MANIFEST_PLACEHOLDERS.tabClientId}`,
+    });
   });
 
   it('ships a 192×192 colour icon and a 32×32 white-on-transparent outline icon', () => {
@@ -131,15 +165,40 @@ describe('Teams app package', () => {
     const zip = await JSZip.loadAsync(readFileSync(outFile));
     assert.deepEqual(Object.keys(zip.files).sort(), ['color.png', 'manifest.json', 'outline.png']);
     const packedText = await zip.file('manifest.json')!.async('string');
-    const packed = JSON.parse(packedText) as Record<string, unknown> & { bots: BotManifest[] };
+    const packed = JSON.parse(packedText) as Manifest;
     assert.deepEqual(await validateManifest(packed), []);
     assert.equal(packed.id, deployment.appId);
     assert.equal(packed.bots[0]!.botId, deployment.botId);
     assert.equal(packed.version, '1.2.3');
     assert.deepEqual(packed.validDomains, [deployment.domain]);
+    assert.equal(
+      packed.staticTabs.find((t) => t.entityId === 'requests')!.contentUrl,
+      `https://${deployment.domain}/tab/`,
+    );
+    assert.deepEqual(packed.webApplicationInfo, {
+      id: deployment.botId,
+      resource: `api://${deployment.domain}/${deployment.botId}`,
+    });
     for (const placeholder of Object.values(MANIFEST_PLACEHOLDERS))
       assert.ok(!packedText.includes(placeholder), placeholder);
     assert.deepEqual(Buffer.from(await zip.file('color.png')!.async('uint8array')), icons().color);
+  });
+
+  it('puts a separate tab sign-in app into webApplicationInfo when given one', async () => {
+    const tabClientId = '7c6d5e4f-1111-4222-8333-444455556666';
+
+    const { manifest } = await buildAppPackage({
+      ...deployment,
+      tabClientId,
+      version: '1.0.0',
+      outFile: join(outDir, 'tab.zip'),
+    });
+
+    assert.deepEqual((manifest as Manifest).webApplicationInfo, {
+      id: tabClientId,
+      resource: `api://${deployment.domain}/${tabClientId}`,
+    });
+    assert.equal((manifest as Manifest).bots[0]!.botId, deployment.botId);
   });
 
   it('refuses to ship the placeholder ids and says which argument to set', async () => {
