@@ -29,8 +29,10 @@ export interface GraphConfig {
 /** Teams SSO for the tab: the Entra app whose `access_as_user` scope Teams requests tokens for. */
 export interface TabConfig {
   readonly clientId: string;
-  /** The HTTPS origin Teams loads the tab from (the manifest's domain); sandbox uses the local server. */
-  readonly publicUrl?: string;
+  /** The HTTPS origin Teams loads the tab from (the manifest's domain). */
+  readonly publicUrl: string;
+  /** The Teams app id (the manifest's `id`), for deep links from cards into the tab. */
+  readonly teamsAppId?: string;
 }
 
 /** Everything Cabinet reads from the environment, validated once and frozen. */
@@ -47,7 +49,7 @@ export interface Config {
   readonly graph?: GraphConfig;
   /** Send independent Graph writes together (`$batch`, in parallel); off only to compare in benches. */
   readonly execution: { readonly together: boolean };
-  /** Absent in production until configured (the tab then refuses sign-in with a message saying why). */
+  /** Production only, when CABINET_PUBLIC_URL is set; without it the tab is not served. */
   readonly tab?: TabConfig;
   readonly sandbox: {
     readonly dataDir: string;
@@ -220,6 +222,12 @@ export function loadConfig(env: Env = process.env): Config {
     );
   }
   const tabClientId = get('CABINET_TAB_CLIENT_ID') ?? appId;
+  const teamsAppId = get('CABINET_TEAMS_APP_ID');
+  if (teamsAppId && !asTenantId(teamsAppId)) {
+    problems.push(
+      `CABINET_TEAMS_APP_ID is "${teamsAppId}"; set it to the Teams app id you packaged Cabinet with (npm run package -- --app-id, a GUID).`,
+    );
+  }
   fail(problems);
   return Object.freeze({
     mode,
@@ -246,7 +254,9 @@ export function loadConfig(env: Env = process.env): Config {
           },
         }
       : {}),
-    ...(tabClientId && publicUrl ? { tab: { clientId: tabClientId, publicUrl } } : {}),
+    ...(tabClientId && publicUrl
+      ? { tab: { clientId: tabClientId, publicUrl, ...(teamsAppId ? { teamsAppId } : {}) } }
+      : {}),
     sandbox,
   });
 }

@@ -2,11 +2,21 @@ import { loadConfig, ConfigError, type Config } from './config';
 import type { Clock } from './application/ports/clock';
 import { OutboxRelay } from './application/use-cases/relay-outbox';
 import type { UseCaseDeps } from './application/use-cases/context';
+import { ExecutionWorker, type ExecutionDeps } from './application/use-cases/execution';
 import { createTableStorage } from './adapters/storage/table-storage';
+import {
+  createGraphDirectory,
+  type GraphTenantDirectory,
+} from './adapters/graph/graph-tenant-directory';
 import { createBotAdapter } from './surfaces/bot/bot-adapter';
 import { createBotApplication } from './surfaces/bot/bot-app';
 import { TeamsNotifier } from './surfaces/bot/teams-notifier';
 import { serviceUrlPolicy, startHttpServer } from './surfaces/http/server';
+import { ENTRA_AUTHORITY } from './surfaces/tab/sso-token';
+import { tabRequestUrl, teamsRequestDeepLink } from './surfaces/tab/tab-links';
+import { createTabSurface, type SandboxSignIn } from './surfaces/tab/tab-surface';
+import { TEAMS_CLIENT_IDS, type RunningMicrosoftCloud } from './sandbox/microsoft-cloud';
+import { CONTOSO, MSP, SANDBOX_TAB_CLIENT_ID, type SandboxPerson } from './sandbox/sandbox-tenants';
 import { runSandbox, type RunningCabinet, type SandboxServices } from './sandbox/launcher';
 import { seedSandbox } from './sandbox/seed';
 
@@ -45,19 +55,18 @@ export async function startCabinet(
   await storage.ensureTables();
 
   const adapter = createBotAdapter(config.botAuth);
+  // The server's own address is known only once it listens (port 0 in tests); links read it late.
+  let serverUrl = '';
+  const wizardLink = wizardLinks(config, () => serverUrl);
   const notifier = new TeamsNotifier({
     adapter,
     appId: config.botAuth?.appId ?? '',
     conversations: storage.conversations,
     requests: storage.requests,
     clients: storage.clients,
+    ...(wizardLink ? { wizardLink } : {}),
   });
-  const relay = config.relay.enabled
-    ? new OutboxRelay(
-        { outbox: storage.outbox, notifier, clients: storage.clients, clock },
-        { log },
-      )
-    : undefined;
+  const directory = config.graph ? graphDirectory(config, log) : undefined;
   const useCases: UseCaseDeps & { readonly outbox: typeof storage.outbox } = {
     requests: storage.requests,
     audit: storage.audit,
@@ -66,29 +75,161 @@ export async function startCabinet(
     outbox: storage.outbox,
     clock,
     mspTenantId: config.mspTenantId,
+    // `relay` is assigned below; commits happen only after start-up, so it is there by then.
     outboxWritten: (tenantId) => relay?.kick(tenantId),
   };
+  const execution: (ExecutionDeps & { readonly outbox: typeof storage.outbox }) | undefined =
+    directory
+      ? {
+          ...useCases,
+          runs: storage.runs,
+          passwords: storage.passwords,
+          directory,
+          execution: { together: config.execution.together },
+        }
+      : undefined;
+  const worker = execution ? new ExecutionWorker(execution) : undefined;
+  const relay = config.relay.enabled
+    ? new OutboxRelay(
+        {
+          outbox: storage.outbox,
+          notifier,
+          clients: storage.clients,
+          clock,
+          ...(worker ? { runs: worker } : {}),
+        },
+        { log },
+      )
+    : undefined;
   if (config.mode === 'sandbox') await seedSandbox(useCases);
 
-  const bot = createBotApplication({ useCases, adapter, log });
+  const bot = createBotApplication({
+    useCases,
+    ...(execution ? { execution } : {}),
+    adapter,
+    log,
+  });
+  const tab = tabSurface(config, options.sandbox?.cloud, { useCases, execution, log });
   const http = await startHttpServer(
     {
       bot,
       adapter,
       readiness: () => storage.ping(),
       allowServiceUrl: serviceUrlPolicy(config.mode),
+      ...(tab ? { tab } : {}),
       log,
     },
     config.http,
   );
+  serverUrl = http.url;
   relay?.start(config.relay.intervalMs);
   return {
     url: http.url,
     stop: async () => {
       await http.close();
       await relay?.stop();
+      await directory?.close();
     },
   };
+}
+
+function graphDirectory(config: Config, log: (message: string) => void): GraphTenantDirectory {
+  const graph = config.graph!;
+  return createGraphDirectory({
+    clientId: graph.clientId,
+    credential: graph.clientSecret
+      ? { kind: 'secret', clientSecret: graph.clientSecret }
+      : {
+          kind: 'certificate',
+          thumbprint: graph.certificateThumbprint ?? '',
+          privateKeyPem: graph.certificatePrivateKey ?? '',
+        },
+    cloud: graph.sandboxCloud ? { kind: 'sandbox', ...graph.sandboxCloud } : { kind: 'public' },
+    log,
+  });
+}
+
+/**
+ * Where a card's Open wizard button leads: the request's page on the local server in the sandbox,
+ * a Teams deep link into the Requests tab in production (only Teams can sign the technician in).
+ */
+function wizardLinks(
+  config: Config,
+  serverUrl: () => string,
+): ((requestId: string) => string) | undefined {
+  if (config.mode === 'sandbox') return (requestId) => tabRequestUrl(serverUrl(), requestId);
+  const teamsAppId = config.tab?.teamsAppId;
+  return teamsAppId ? (requestId) => teamsRequestDeepLink(teamsAppId, requestId) : undefined;
+}
+
+/** People the sandbox sign-in picker offers: the MSP's staff and Contoso's admin and approver. */
+const SANDBOX_SIGN_IN: readonly { key: string; person: SandboxPerson; description: string }[] = [
+  { key: 'tina', person: MSP.tina, description: 'MSP technician — Contoso' },
+  { key: 'theo', person: MSP.theo, description: 'MSP technician — Fabrikam' },
+  { key: 'lena', person: MSP.lena, description: 'MSP lead — all clients' },
+  { key: 'carla', person: CONTOSO.carla, description: 'Client admin — Contoso' },
+  { key: 'andy', person: CONTOSO.andy, description: 'Client approver — Contoso' },
+];
+
+/** The Teams tab, in the sandbox signed in through the sandbox cloud; in production only when configured. */
+function tabSurface(
+  config: Config,
+  cloud: RunningMicrosoftCloud | undefined,
+  deps: {
+    readonly useCases: UseCaseDeps;
+    readonly execution: ExecutionDeps | undefined;
+    readonly log: (message: string) => void;
+  },
+) {
+  const common = {
+    useCases: deps.useCases,
+    ...(deps.execution ? { execution: deps.execution } : {}),
+    log: deps.log,
+  };
+  if (config.mode === 'sandbox') {
+    if (!cloud) return undefined;
+    const signIn: SandboxSignIn = {
+      people: SANDBOX_SIGN_IN.map(({ key, person, description }) => ({
+        key,
+        name: person.name,
+        description,
+      })),
+      issue: (key) => {
+        const person = SANDBOX_SIGN_IN.find((p) => p.key === key)!.person;
+        return cloud.issueUserToken({
+          tid: person.tid,
+          oid: person.oid,
+          name: person.name,
+          preferredUsername: person.upn,
+          audience: `api://127.0.0.1/${SANDBOX_TAB_CLIENT_ID}`,
+          scopes: ['access_as_user'],
+          clientAppId: TEAMS_CLIENT_IDS.web,
+        });
+      },
+    };
+    return createTabSurface({
+      ...common,
+      auth: {
+        clientId: SANDBOX_TAB_CLIENT_ID,
+        applicationIdHost: '127.0.0.1',
+        authority: {
+          jwksUri: (tid) => cloud.jwksUrl(tid),
+          issuer: (tid, version) => cloud.sandboxIssuer(tid, version),
+          ca: cloud.caCertificatePem,
+        },
+      },
+      sandboxSignIn: signIn,
+    });
+  }
+  if (!config.tab) return undefined;
+  return createTabSurface({
+    ...common,
+    auth: {
+      clientId: config.tab.clientId,
+      applicationIdHost: new URL(config.tab.publicUrl).host,
+      authority: ENTRA_AUTHORITY,
+    },
+  });
 }
 
 async function main(): Promise<void> {

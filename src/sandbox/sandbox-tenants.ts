@@ -28,6 +28,9 @@ const person = (
   upn: `${givenName}.${surname}@${domain}`.toLowerCase(),
 });
 
+/** The Entra app the sandbox's tab SSO tokens are issued for (production: the bot's app id). */
+export const SANDBOX_TAB_CLIENT_ID = '7ab00000-0000-4000-8000-0000000000c1';
+
 export const MSP_TENANT = '0b5e55ed-0000-4000-8000-000000000001' as TenantId;
 export const CONTOSO_TENANT = 'c0a7050a-0000-4000-8000-000000000002' as TenantId;
 export const FABRIKAM_TENANT = 'fab41ca3-0000-4000-8000-000000000003' as TenantId;

@@ -17,8 +17,19 @@ import { identify, withDisplayName, type Identity } from '../../application/use-
 import { openConversation } from '../../application/use-cases/open-conversation';
 import { listVisibleRequests, resolveRequest } from '../../application/use-cases/resolve-request';
 import { submitChange } from '../../application/use-cases/submit-change';
+import {
+  revealTemporaryPassword,
+  type ExecutionDeps,
+} from '../../application/use-cases/execution';
 import { actorOf } from './activity-identity';
-import { ActionData, DecisionData, FormData, MAX_CARD_DATA_BYTES, RequestRef } from './card-data';
+import {
+  ActionData,
+  DecisionData,
+  FormData,
+  MAX_CARD_DATA_BYTES,
+  RequestRef,
+  RevealPasswordData,
+} from './card-data';
 import { ALL_CARD_VERBS, CardVerbs } from './card-verbs';
 import { formCard, typePickerCard, type ClientChoices } from './cards/forms.view';
 import { messageCard } from './cards/message.view';
@@ -34,6 +45,8 @@ import { requestListCard, welcomeCard } from './cards/welcome.view';
 
 export interface BotDeps {
   readonly useCases: UseCaseDeps & { readonly outbox: OutboxStore };
+  /** The execution ports; absent when Graph is not configured. */
+  readonly execution?: ExecutionDeps;
   readonly adapter: TeamsAdapter;
   readonly log: (message: string) => void;
 }
@@ -191,6 +204,37 @@ export function createBotApplication(deps: BotDeps): Application<TurnState> {
   execute(CardVerbs.Status, async (actor, data) => {
     const ref = RequestRef.safeParse(data);
     return ref.success ? statusFor(uc, actor, ref.data.requestId) : invalidCardData();
+  });
+
+  // The password goes only into this invoke response, which Cabinet never stores or re-sends.
+  execute(CardVerbs.RevealPassword, async (actor, data) => {
+    const ref = RevealPasswordData.safeParse(data);
+    if (!ref.success) return invalidCardData();
+    if (!deps.execution) {
+      return messageCard({
+        title: 'Execution is not set up',
+        text: 'Cabinet is not connected to Microsoft Graph here, so it holds no temporary passwords. Ask your MSP.',
+        style: 'warning',
+        code: 'EXEC.UNAVAILABLE',
+      });
+    }
+    const revealed = await revealTemporaryPassword(deps.execution, {
+      actor,
+      requestId: ref.data.requestId,
+      runId: ref.data.runId,
+    });
+    if (!revealed.ok) return errorCard(revealed.error);
+    return messageCard({
+      title: 'Temporary password (shown once)',
+      text:
+        'Cabinet has now forgotten this password: copy it before you close this card. Give it to the new ' +
+        'user in person or by phone, never by e-mail; they must change it when they first sign in.',
+      style: 'good',
+      facts: [
+        { title: 'Sign-in name', value: revealed.value.userPrincipalName },
+        { title: 'Temporary password', value: revealed.value.password.reveal() },
+      ],
+    });
   });
 
   execute(CardVerbs.Edit, async (actor, data) => {

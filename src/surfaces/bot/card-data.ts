@@ -14,6 +14,11 @@ export const ActionData = RequestRef.extend({
   outcome: z.enum(['successful', 'successful_with_issues']).optional(),
 });
 
+/** The one-time password button names the execution run that created the account. */
+export const RevealPasswordData = RequestRef.extend({
+  runId: z.string().trim().min(1).max(24),
+});
+
 /** Whole card payloads above this are refused before any parsing work. */
 export const MAX_CARD_DATA_BYTES = 64 * 1024;
 
