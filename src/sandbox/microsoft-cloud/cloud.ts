@@ -127,6 +127,11 @@ async function serve(
   authority: Authority,
   log: (line: string) => void,
 ): Promise<void> {
+  // A held request must notice its caller hang up (a killed process), or it would wait forever.
+  const closed = new AbortController();
+  response.once('close', () => {
+    if (!response.writableFinished) closed.abort();
+  });
   const body = await readBody(request);
   const target = new URL(request.url ?? '/', 'https://localhost');
   const method = (request.method ?? 'GET').toUpperCase();
@@ -138,7 +143,9 @@ async function serve(
       target.search,
       request.headers,
       body,
+      closed.signal,
     );
+    if (closed.signal.aborted) return;
     if (outcome.dropConnection) {
       request.socket.destroy();
       return;

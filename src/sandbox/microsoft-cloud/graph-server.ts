@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import type { IncomingHttpHeaders } from 'node:http';
-import { resolveRoute } from './graph-routes';
+import { resolveRoute, type RouteResolution } from './graph-routes';
 import {
   errorBody,
   GraphFault,
@@ -64,6 +64,8 @@ export class GraphServer {
     search: string,
     headers: IncomingHttpHeaders,
     rawBody: Buffer,
+    /** Aborts when the caller's connection closes (lets a held request go). */
+    closed?: AbortSignal,
   ): Promise<GraphHttpOutcome> {
     const clientRequestId = header(headers, 'client-request-id');
     const caller = await this.authenticate(header(headers, 'authorization'));
@@ -79,16 +81,21 @@ export class GraphServer {
       return this.render(fault as GraphFault, randomUUID(), clientRequestId);
     }
     if (pathAfterVersion.replace(/\/$/, '') === '/$batch' && method === 'POST')
-      return this.batch(tenant, caller.roles, body, clientRequestId);
+      return this.batch(tenant, caller.roles, body, clientRequestId, closed);
 
-    const result = this.operation(tenant, caller.roles, {
-      method,
-      rawPath: pathAfterVersion,
-      search,
-      body,
-      clientRequestId,
-      viaBatch: false,
-    });
+    const result = await this.operation(
+      tenant,
+      caller.roles,
+      {
+        method,
+        rawPath: pathAfterVersion,
+        search,
+        body,
+        clientRequestId,
+        viaBatch: false,
+      },
+      closed,
+    );
     return {
       status: result.response.status,
       headers: this.headers(result.requestId, clientRequestId, result.response),
@@ -126,10 +133,26 @@ export class GraphServer {
     }
   }
 
-  private operation(
+  /** Applies one operation, waiting first or afterwards while a hold catches it. */
+  private async operation(
     tenant: SandboxTenantRuntime,
     roles: readonly string[],
     operation: Operation,
+    closed: AbortSignal | undefined,
+  ): Promise<OperationResult> {
+    const located = locate(operation);
+    if ((await tenant.whileHeld(located.key, 'before', operation.viaBatch, closed)) === 'gone')
+      return callerGone();
+    const result = this.apply(tenant, roles, operation, located);
+    await tenant.whileHeld(located.key, 'after', operation.viaBatch, closed);
+    return result;
+  }
+
+  private apply(
+    tenant: SandboxTenantRuntime,
+    roles: readonly string[],
+    operation: Operation,
+    { key, resolution }: Located,
   ): OperationResult {
     const requestId = randomUUID();
     const now = this.deps.now();
@@ -147,24 +170,8 @@ export class GraphServer {
       dropConnection: false,
     });
 
-    let segments: string[];
-    try {
-      segments = operation.rawPath.split('/').slice(1).map(decodeURIComponent);
-    } catch {
+    if (!resolution)
       return fault(new GraphFault(400, 'BadRequest', 'The request URI is not valid.'));
-    }
-    if (segments.at(-1) === '') segments = segments.slice(0, -1);
-    const resolution = resolveRoute(operation.method, segments);
-    const template =
-      resolution.kind === 'found'
-        ? `${operation.method} ${resolution.match.route.template}`
-        : undefined;
-    const key: OperationKey = {
-      surface: 'operation',
-      method: operation.method,
-      path: operation.rawPath,
-      route: template,
-    };
 
     const injected = tenant.takeInjected(key);
     if (injected?.kind === 'throttle') return fault(throttleFault(injected, now));
@@ -200,7 +207,7 @@ export class GraphServer {
       });
       if (route.mutation && response.status < 300)
         sequence = tenant.recordMutation({
-          route: template!,
+          route: key.route!,
           method: operation.method,
           path: operation.rawPath,
           viaBatch: operation.viaBatch,
@@ -224,21 +231,38 @@ export class GraphServer {
     );
   }
 
+  /** A `$batch`, waiting before any sub-request runs or after all have, while a hold catches the envelope. */
   private async batch(
     tenant: SandboxTenantRuntime,
     roles: readonly string[],
     body: unknown,
     clientRequestId: string | undefined,
+    closed: AbortSignal | undefined,
   ): Promise<GraphHttpOutcome> {
-    const batchRequestId = randomUUID();
-    const refuse = (message: string) =>
-      this.render(new GraphFault(400, 'BadRequest', message), batchRequestId, clientRequestId);
     const envelope: OperationKey = {
       surface: 'batch',
       method: 'POST',
       path: '/$batch',
       route: 'POST /$batch',
     };
+    if ((await tenant.whileHeld(envelope, 'before', false, closed)) === 'gone')
+      return { ...callerGone().response, headers: {}, dropConnection: true };
+    const answer = await this.batchBody(tenant, roles, envelope, body, clientRequestId, closed);
+    await tenant.whileHeld(envelope, 'after', false, closed);
+    return answer;
+  }
+
+  private async batchBody(
+    tenant: SandboxTenantRuntime,
+    roles: readonly string[],
+    envelope: OperationKey,
+    body: unknown,
+    clientRequestId: string | undefined,
+    closed: AbortSignal | undefined,
+  ): Promise<GraphHttpOutcome> {
+    const batchRequestId = randomUUID();
+    const refuse = (message: string) =>
+      this.render(new GraphFault(400, 'BadRequest', message), batchRequestId, clientRequestId);
     const injected = tenant.takeInjected(envelope);
     if (injected?.kind === 'throttle')
       return this.render(throttleFault(injected, this.deps.now()), batchRequestId, clientRequestId);
@@ -296,7 +320,7 @@ export class GraphServer {
       );
       const result = statuses.some((status) => status >= 400)
         ? this.failedDependency(item)
-        : this.subRequest(tenant, roles, item, clientRequestId);
+        : await this.subRequest(tenant, roles, item, clientRequestId, closed);
       dropConnection ||= result.dropConnection;
       responses.push(batchResponse(item.id, result));
       return result.response.status;
@@ -319,7 +343,8 @@ export class GraphServer {
     roles: readonly string[],
     item: BatchItem,
     clientRequestId: string | undefined,
-  ): OperationResult {
+    closed: AbortSignal | undefined,
+  ): Promise<OperationResult> {
     // The SDK's BatchRequestContent strips only scheme and host, so sub-request URLs may keep `/v1.0`.
     const relative = item.url.startsWith('/') ? item.url : `/${item.url}`;
     const url = relative.replace(/^\/v1\.0(?=\/|\?|$)/i, '') || '/';
@@ -330,7 +355,7 @@ export class GraphServer {
         'BadRequest',
         `Invalid request URL '${item.url}' in a batch.`,
       );
-      return {
+      return Promise.resolve({
         response: {
           status: 400,
           body: errorBody(fault, {
@@ -341,17 +366,22 @@ export class GraphServer {
         },
         requestId,
         dropConnection: false,
-      };
+      });
     }
     const queryStart = url.indexOf('?');
-    return this.operation(tenant, roles, {
-      method: item.method,
-      rawPath: queryStart === -1 ? url : url.slice(0, queryStart),
-      search: queryStart === -1 ? '' : url.slice(queryStart),
-      body: item.body,
-      clientRequestId: item.headers['client-request-id'] ?? clientRequestId,
-      viaBatch: true,
-    });
+    return this.operation(
+      tenant,
+      roles,
+      {
+        method: item.method,
+        rawPath: queryStart === -1 ? url : url.slice(0, queryStart),
+        search: queryStart === -1 ? '' : url.slice(queryStart),
+        body: item.body,
+        clientRequestId: item.headers['client-request-id'] ?? clientRequestId,
+        viaBatch: true,
+      },
+      closed,
+    );
   }
 
   private failedDependency(item: BatchItem): OperationResult {
@@ -419,6 +449,40 @@ export class GraphServer {
       ...response.headers,
     };
   }
+}
+
+/** Where an operation goes: its knob key, and its route unless the path does not decode. */
+interface Located {
+  readonly key: OperationKey;
+  readonly resolution: RouteResolution | undefined;
+}
+
+function locate(operation: Operation): Located {
+  let segments: string[] | undefined;
+  try {
+    segments = operation.rawPath.split('/').slice(1).map(decodeURIComponent);
+  } catch {
+    segments = undefined;
+  }
+  if (segments?.at(-1) === '') segments = segments.slice(0, -1);
+  const resolution = segments ? resolveRoute(operation.method, segments) : undefined;
+  return {
+    key: {
+      surface: 'operation',
+      method: operation.method,
+      path: operation.rawPath,
+      route:
+        resolution?.kind === 'found'
+          ? `${operation.method} ${resolution.match.route.template}`
+          : undefined,
+    },
+    resolution,
+  };
+}
+
+/** The caller hung up while its request was held before being applied: nothing happened, nobody to answer. */
+function callerGone(): OperationResult {
+  return { response: { status: 499 }, requestId: randomUUID(), dropConnection: true };
 }
 
 interface BatchItem {

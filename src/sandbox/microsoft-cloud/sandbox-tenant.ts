@@ -2,12 +2,16 @@ import { Directory, type TenantRecord, type UserRecord } from './directory-state
 import type {
   AppliedMutation,
   FailOptions,
+  HeldRequest,
+  HoldEnd,
+  HoldOptions,
   InspectedGroup,
   InspectedSku,
   InspectedUser,
   LoseResponseOptions,
   RequestMatch,
   SandboxCounters,
+  SandboxHold,
   SandboxTenant,
   ThrottleOptions,
 } from './types';
@@ -44,6 +48,19 @@ interface Rule<T> {
   readonly options: T;
 }
 
+interface HoldRule {
+  remaining: number;
+  readonly count: number;
+  readonly phase: HoldOptions['phase'];
+  readonly match: RequestMatch;
+  readonly caught: HeldRequest[];
+  readonly ends: HoldEnd[];
+  /** Resumes each request this rule holds. */
+  readonly waiting: Set<() => void>;
+  readonly reached: (held: readonly HeldRequest[]) => void;
+  readonly finished: (ends: readonly HoldEnd[]) => void;
+}
+
 export interface MutationRecord {
   readonly route: string;
   readonly method: string;
@@ -65,6 +82,7 @@ export class SandboxTenantRuntime implements SandboxTenant {
   private throttles: Rule<ThrottleOptions>[] = [];
   private failures: Rule<FailOptions>[] = [];
   private losses: Rule<LoseResponseOptions>[] = [];
+  private holds: HoldRule[] = [];
   private count = emptyCounters();
   private log: AppliedMutation[] = [];
 
@@ -115,11 +133,35 @@ export class SandboxTenantRuntime implements SandboxTenant {
     this.losses.push({ remaining: options.count ?? 1, match: options.match ?? {}, options });
   }
 
+  hold(options: HoldOptions): SandboxHold {
+    const count = options.count ?? 1;
+    if (!Number.isInteger(count) || count < 1)
+      throw new RangeError('A hold must catch a whole number of requests, at least one.');
+    let reached!: (held: readonly HeldRequest[]) => void;
+    let finished!: (ends: readonly HoldEnd[]) => void;
+    const held = new Promise<readonly HeldRequest[]>((resolve) => (reached = resolve));
+    const ended = new Promise<readonly HoldEnd[]>((resolve) => (finished = resolve));
+    const rule: HoldRule = {
+      remaining: count,
+      count,
+      phase: options.phase,
+      match: options.match ?? {},
+      caught: [],
+      ends: [],
+      waiting: new Set(),
+      reached,
+      finished,
+    };
+    this.holds.push(rule);
+    return { held, ended, release: () => this.releaseHold(rule) };
+  }
+
   reset(): void {
     this.latencyMs = 0;
     this.throttles = [];
     this.failures = [];
     this.losses = [];
+    for (const rule of this.holds) this.releaseHold(rule);
   }
 
   setAppRoles(roles: readonly string[] | undefined): void {
@@ -168,6 +210,48 @@ export class SandboxTenantRuntime implements SandboxTenant {
       : undefined;
   }
 
+  /**
+   * Waits while a hold catches this request at this phase: 'go' once released (or when no hold
+   * matches), 'gone' when `closed` (the caller's connection) aborts first.
+   */
+  async whileHeld(
+    key: OperationKey,
+    phase: HoldOptions['phase'],
+    viaBatch: boolean,
+    closed?: AbortSignal,
+  ): Promise<'go' | 'gone'> {
+    const rule = this.holds.find(
+      (candidate) =>
+        candidate.phase === phase && candidate.remaining > 0 && matches(candidate.match, key),
+    );
+    if (!rule) return 'go';
+    rule.remaining -= 1;
+    rule.caught.push({ method: key.method, path: key.path, route: key.route, viaBatch });
+    if (rule.caught.length === rule.count) rule.reached([...rule.caught]);
+    const end = (how: HoldEnd) => {
+      rule.ends.push(how);
+      if (rule.ends.length === rule.count) rule.finished([...rule.ends]);
+    };
+    if (closed?.aborted) {
+      end('caller-gone');
+      return 'gone';
+    }
+    return new Promise((resolve) => {
+      const gone = () => {
+        rule.waiting.delete(go);
+        end('caller-gone');
+        resolve('gone');
+      };
+      const go = () => {
+        closed?.removeEventListener('abort', gone);
+        end('released');
+        resolve('go');
+      };
+      rule.waiting.add(go);
+      closed?.addEventListener('abort', gone, { once: true });
+    });
+  }
+
   takeLoss(key: OperationKey): LoseResponseOptions['mode'] | undefined {
     return take(this.losses, key)?.mode;
   }
@@ -206,6 +290,13 @@ export class SandboxTenantRuntime implements SandboxTenant {
     };
     this.changed();
     return sequence;
+  }
+
+  private releaseHold(rule: HoldRule): void {
+    rule.remaining = 0;
+    for (const go of rule.waiting) go();
+    rule.waiting.clear();
+    this.holds = this.holds.filter((candidate) => candidate !== rule);
   }
 
   markResponseLost(sequence: number): void {

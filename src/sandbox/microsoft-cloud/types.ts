@@ -114,6 +114,41 @@ export interface LoseResponseOptions {
   readonly match?: RequestMatch;
 }
 
+/**
+ * Parks matching requests so a test can act (e.g. kill the caller) at an exact point of a write.
+ * @remarks A held request whose connection closes is let go at once: one held `before` is then never
+ * applied (the caller is gone; nothing of it happened), one held `after` was applied already and its
+ * answer is dropped. Holding the `$batch` envelope (`route: 'POST /$batch'`) holds the whole batch.
+ */
+export interface HoldOptions {
+  /** 'before': the request waits before anything of it is applied. 'after': it is applied, then its answer waits. */
+  readonly phase: 'before' | 'after';
+  /** How many matching requests to hold; default 1. Later ones pass. */
+  readonly count?: number;
+  readonly match?: RequestMatch;
+}
+
+/** A request a hold caught. */
+export interface HeldRequest {
+  readonly method: string;
+  /** The Graph path as sent, without `/v1.0` or query. */
+  readonly path: string;
+  readonly route: string | undefined;
+  readonly viaBatch: boolean;
+}
+
+/** How a held request stopped waiting: `release()`, or its caller hung up first. */
+export type HoldEnd = 'released' | 'caller-gone';
+
+export interface SandboxHold {
+  /** Resolves once `count` matching requests are being held, with them in arrival order. */
+  readonly held: Promise<readonly HeldRequest[]>;
+  /** Resolves once all `count` caught requests stopped waiting, with how each did, in that order. */
+  readonly ended: Promise<readonly HoldEnd[]>;
+  /** Lets every request it holds go on, and stops holding new ones. */
+  release(): void;
+}
+
 export interface SandboxCounters {
   /** Graph HTTP requests (a `$batch` is one), whatever their outcome. Token requests are not included. */
   readonly roundTrips: number;
@@ -210,7 +245,9 @@ export interface SandboxTenant {
   throttle(options: ThrottleOptions): void;
   fail(options: FailOptions): void;
   loseResponse(options: LoseResponseOptions): void;
-  /** Clears latency, throttles, failures and lost responses (not counters, not directory state). */
+  /** Holds matching requests before or after they are applied until released; see {@link HoldOptions}. */
+  hold(options: HoldOptions): SandboxHold;
+  /** Clears latency, throttles, failures, lost responses and holds, letting held requests go (not counters, not directory state). */
   reset(): void;
   /** The app's consented Graph application permissions here; `undefined` = not consented (AADSTS700016). */
   setAppRoles(roles: readonly string[] | undefined): void;
