@@ -184,7 +184,8 @@ export function timelineEntryView(entry: TimelineEntry): TimelineEntryView {
     (f) => typeof entry.personal?.[f] === 'string' && entry.personal[f] !== '',
   );
   // A submission's personal data holds the whole form; only its title belongs in a timeline line.
-  const text = textField ? (entry.personal?.[textField] as string) : undefined;
+  const text =
+    accessText(entry) ?? (textField ? (entry.personal?.[textField] as string) : undefined);
   const runId = typeof entry.payload.runId === 'string' ? entry.payload.runId : undefined;
   const stepId = typeof entry.payload.stepId === 'string' ? entry.payload.stepId : undefined;
   return {
@@ -198,6 +199,17 @@ export function timelineEntryView(entry: TimelineEntry): TimelineEntryView {
     ...(runId ? { runId } : {}),
     ...(stepId ? { stepId } : {}),
   };
+}
+
+/** "lee@contoso.example lost member of Finance": who gained or lost access to what. */
+function accessText(entry: TimelineEntry): string | undefined {
+  if (entry.type !== 'access.granted' && entry.type !== 'access.revoked') return undefined;
+  const who = entry.personal?.userPrincipalName;
+  const what = entry.personal?.resourceName;
+  const relation = entry.payload.relation;
+  if (typeof who !== 'string' || typeof what !== 'string') return undefined;
+  const as = typeof relation === 'string' ? `${relation} of ` : '';
+  return `${who} ${entry.type === 'access.granted' ? 'gained' : 'lost'} ${as}${what}`;
 }
 
 export interface PlanStepView {

@@ -252,6 +252,12 @@ describe('Tab execution API', () => {
       [[runId, 'completed']],
     );
     assert.ok(detail.body.timeline.some((e) => e.type === 'execution.step_succeeded'));
+    assert.ok(
+      detail.body.timeline.some(
+        (e) => e.type === 'access.revoked' && e.text === `${LEAVER} lost member of Finance`,
+      ),
+      JSON.stringify(detail.body.timeline.filter((e) => e.type.startsWith('access.'))),
+    );
 
     const rollback = await call<RunBody>(people.tina, `${requestId}/runs/${runId}/rollback`, {});
     assert.equal(rollback.status, 202, JSON.stringify(rollback.body));
