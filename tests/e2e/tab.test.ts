@@ -1,4 +1,5 @@
 import { strict as assert } from 'node:assert';
+import { randomUUID } from 'node:crypto';
 import type { Application, TeamsAdapter, TurnState } from '@microsoft/teams-ai';
 import { createLocalJWKSet } from 'jose';
 import { decideApproval } from '../../src/application/use-cases/decide-approval';
@@ -7,6 +8,13 @@ import { OutboxRelay } from '../../src/application/use-cases/relay-outbox';
 import { submitChange } from '../../src/application/use-cases/submit-change';
 import type { Person } from '../../src/domain/change-request/change-request';
 import type { ChangeType } from '../../src/domain/change-request/change-request.payloads';
+import { loadConfig, type Config } from '../../src/config';
+import { startCabinet } from '../../src/main';
+import { startAzurite, type RunningAzurite } from '../../src/sandbox/azurite';
+import type { RunningCabinet } from '../../src/sandbox/launcher';
+import { SANDBOX_DIRECTORY, type RunningMicrosoftCloud } from '../../src/sandbox/microsoft-cloud';
+import { CONTOSO, MSP } from '../../src/sandbox/sandbox-tenants';
+import { CardVerbs } from '../../src/surfaces/bot/card-verbs';
 import { startHttpServer, type RunningHttpServer } from '../../src/surfaces/http/server';
 import { createTabSurface } from '../../src/surfaces/tab/tab-surface';
 import { InMemoryTenantDirectory } from '../fakes/in-memory-directory';
@@ -19,6 +27,9 @@ import {
   validFields,
   type Harness,
 } from '../support/fixtures';
+import { BotClient, cardActions, cardText } from '../support/bot-client';
+import { startLoopbackConnector, type LoopbackConnector } from '../support/loopback-connector';
+import { startTestCloud } from '../support/microsoft-cloud-fixture';
 import { TabPage, chromiumAvailable, CHROMIUM_PATH } from '../support/tab-ui';
 import { TAB_CLIENT_ID, mintTabToken, signingKey } from '../support/tab-tokens';
 
@@ -250,5 +261,131 @@ describe('Cabinet tab in the browser', function () {
     );
     assert.deepEqual(tina!.pageErrors, []);
     await tina!.screenshot('08-rolled-back');
+  });
+});
+
+/**
+ * The issue's browser scenario on the whole sandbox as `npm start` wires it: Azurite, the sandbox
+ * Microsoft cloud behind the real Graph SDK and MSAL, the bot and the tab. Carla raises the
+ * offboarding of Lee Leaver in Teams, Andy approves it, and Tina runs the wizard in the tab.
+ */
+describe('Offboarding from the tab against the sandbox cloud', function () {
+  this.timeout(180_000);
+  let azurite: RunningAzurite | undefined;
+  let cloud: RunningMicrosoftCloud | undefined;
+  let connector: LoopbackConnector | undefined;
+  let cabinet: RunningCabinet | undefined;
+  let tina: TabPage | undefined;
+  const lee = SANDBOX_DIRECTORY.contoso.users.lee;
+
+  before(async function () {
+    if (!chromiumAvailable()) {
+      if (process.env.CI)
+        throw new Error(`${CHROMIUM_PATH} is missing; .ci/run installs it with apt-get.`);
+      console.warn(`Skipping the tab browser test: ${CHROMIUM_PATH} is not installed.`);
+      this.skip();
+    }
+    [azurite, cloud, connector] = await Promise.all([
+      startAzurite(),
+      startTestCloud(),
+      startLoopbackConnector(),
+    ]);
+    const base = loadConfig({
+      CABINET_MODE: 'sandbox',
+      PORT: '0',
+      CABINET_STORAGE_CONNECTION_STRING: azurite.connectionString,
+      CABINET_TABLE_PREFIX: `tab${randomUUID().slice(0, 8)}`,
+      CABINET_RELAY_INTERVAL_MS: '100',
+    });
+    const config: Config = {
+      ...base,
+      graph: {
+        clientId: cloud.app.clientId,
+        clientSecret: cloud.app.clientSecret,
+        sandboxCloud: { url: cloud.url, caCertificatePem: cloud.caCertificatePem },
+      },
+    };
+    cabinet = await startCabinet(config, { log: () => undefined, sandbox: { cloud } });
+  });
+
+  afterEach(async function () {
+    if (this.currentTest?.state !== 'failed') return;
+    await tina?.screenshot(`failed-${this.currentTest.title.slice(0, 40).replace(/\W+/g, '-')}`);
+  });
+
+  after(async () => {
+    await tina?.close();
+    await cabinet?.stop();
+    await Promise.all([connector?.close(), cloud?.stop(), azurite?.stop()]);
+  });
+
+  it('previews the plan, executes it and follows it to completed; the client tenant ends offboarded', async () => {
+    const bot = new BotClient(cabinet!.url, connector!.url);
+    for (const user of [CONTOSO.carla, CONTOSO.andy, MSP.tina])
+      assert.equal(await bot.install(user), 200);
+    const submitted = await bot.invoke(CONTOSO.carla, CardVerbs.Submit, {
+      type: 'offboard',
+      title: 'Leaver: Lee Leaver',
+      description: 'Lee leaves on Friday; keep the mailbox for the team.',
+      userPrincipalName: lee.userPrincipalName,
+      lastWorkingDay: '2030-01-31',
+      convertToSharedMailbox: 'true',
+      removeLicences: 'true',
+    });
+    const requestId = /CONTOSO-\d+/.exec(cardText(submitted.card))?.[0];
+    assert.ok(requestId, cardText(submitted.card));
+    const andyChat = `personal-${CONTOSO.andy.oid}`;
+    await connector!.waitFor(() =>
+      connector!.cardsIn(andyChat).some((c) => cardText(c).includes('Leaver: Lee Leaver')),
+    );
+    const approval = connector!
+      .cardsIn(andyChat)
+      .filter((c) => cardText(c).includes('Leaver: Lee Leaver'))
+      .at(-1)!;
+    const approve = cardActions(approval).find((a) => a.title === 'Approve')!;
+    await bot.invoke(CONTOSO.andy, approve.verb, approve.data);
+
+    tina = await TabPage.open(`${cabinet!.url}/tab/`, { name: 'tab-sandbox-tina' });
+    await tina.signInAs(MSP.tina.name);
+    await tina.waitForQueue();
+    await tina.filterQueue('Ready to execute');
+    assert.deepEqual(await tina.queueRequestIds(), [requestId]);
+    await tina.screenshot('01-queue');
+    await tina.openRequest(requestId);
+    await tina.previewPlan();
+    const steps = await tina.planSteps();
+    assert.equal(steps[0], `Block sign-in for ${lee.displayName}`);
+    assert.ok(await tina.pointOfNoReturn().isVisible());
+    assert.ok(await tina.executeButton().isEnabled());
+    assert.equal(cloud!.tenant(CONTOSO.tenantId).counters().mutations['PATCH /users/{id}'] ?? 0, 0);
+    await tina.screenshot('02-plan');
+
+    await tina.execute();
+    await tina.screenshot('03-running');
+    for (;;) {
+      await tina.waitForRunStatus(/^(Waiting|Completed|Needs a person|Undone)$/);
+      const status = await tina.runStatus();
+      if (status !== 'Waiting') break;
+      const [task] = await tina.openChecklistItems();
+      if (task) await tina.tickChecklistItem(task, 'Done in the Exchange admin center');
+      else await tina.waitForRunStatus(/^(Completed|Needs a person|Undone)$/);
+    }
+    assert.equal(await tina.runStatus(), 'Completed');
+    assert.ok((await tina.runSteps()).every((s) => s.status === 'Done'));
+    await tina.page.locator('.request-meta .badge', { hasText: 'Implemented' }).waitFor();
+    await tina.screenshot('04-completed');
+
+    const after = cloud!.tenant(CONTOSO.tenantId).user(lee.id)!;
+    assert.equal(after.accountEnabled, false);
+    assert.ok(after.sessionsRevokedAt, 'sessions revoked');
+    assert.equal(after.managerId, undefined);
+    assert.notEqual(after.autoReply.status, 'disabled');
+    assert.deepEqual(
+      after.licences.filter((l) => l.assignedByGroup === undefined),
+      [],
+      'direct licences removed',
+    );
+    assert.deepEqual(tina.blockedRequests, []);
+    assert.deepEqual(tina.pageErrors, []);
   });
 });

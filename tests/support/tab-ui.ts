@@ -181,6 +181,11 @@ export class TabPage {
       .waitFor({ timeout: timeoutMs });
   }
 
+  /** The shown run's status word. */
+  async runStatus(): Promise<string> {
+    return (await this.page.locator('.run [data-testid=run-status]').innerText()).trim();
+  }
+
   /** Each step of the shown run with its status word. */
   async runSteps(): Promise<{ title: string; status: string }[]> {
     const steps = this.page.locator('.run .progress > li');
