@@ -325,6 +325,33 @@ describe('Tab execution API', () => {
     assert.equal(byClient.status, 403);
   });
 
+  it('shows a licence change refused for want of seats, with what to do', async () => {
+    directory
+      .tenant(CONTOSO_TENANT_ID)
+      .addSku({ skuPartNumber: 'ENTERPRISEPACK', enabledUnits: 0 });
+    const raised = await submitChange(h.deps, {
+      actor: people.carla,
+      type: 'licence_change',
+      fields: validFields('licence_change', { userPrincipalName: LEAVER }),
+    });
+    assert.ok(raised.ok);
+    const id = raised.value.request.id;
+    await decideApproval(h.deps, {
+      actor: people.andy,
+      requestId: id,
+      version: 1,
+      decision: 'approve',
+    });
+
+    const detail = await call<DetailBody>(people.tina, id);
+    const preview = await call(people.tina, `${id}/preview`, { options: {} });
+
+    assert.deepEqual(detail.body.wizard?.defaults.addSkus, ['ENTERPRISEPACK']);
+    assert.equal(preview.status, 409);
+    assert.equal(preview.body.error.code, 'EXEC.NO_FREE_SEATS');
+    assert.match(preview.body.error.message, /no free seats .*buy a seat or free one/);
+  });
+
   it('says execution is unavailable without a Graph connection', async () => {
     await http.close();
     await start(false);
