@@ -292,7 +292,7 @@ export async function previewAndStart(
 }
 
 export interface SettleOptions {
-  /** Tick every open checklist item when the run waits for a person (default true). */
+  /** Tick the open checklist items when the run waits for a person (default true). */
   readonly tick?: boolean;
   /** Called when the run waits for a person, before anything is ticked. */
   readonly onPause?: (run: ExecutionRun) => Promise<void> | void;
@@ -308,7 +308,7 @@ export async function settle(
   runId: RunId,
   options: SettleOptions = {},
 ): Promise<ExecutionRun> {
-  for (let pass = 0; pass < 40; pass += 1) {
+  for (let pass = 0; pass < 60; pass += 1) {
     await stack.relay.deliverDue(tenantId);
     await stack.relay.idle();
     const run = await storedRun(stack, tenantId, runId);
@@ -321,34 +321,35 @@ export async function settle(
     if (run.status === 'waiting' && !run.waitUntil) {
       await options.onPause?.(run);
       if (options.tick === false) return run;
-      await tickOpenItems(stack, tenantId, run);
+      await tickNextItem(stack, tenantId, run);
       continue;
     }
     await moveClockToNextRow(stack, tenantId, runId);
   }
-  throw new Error(`run ${runId} did not settle in 40 relay passes`);
+  throw new Error(`run ${runId} did not settle in 60 relay passes`);
 }
 
-/** Ticks every open checklist item of a waiting run as the client's technician. */
-export async function tickOpenItems(
+/**
+ * Ticks the first open checklist item of a waiting run as the client's technician. One at a time:
+ * a tick resumes the run at once, which may end it before a second tick lands.
+ */
+export async function tickNextItem(
   stack: ExecutionStack,
   tenantId: TenantId,
   run: ExecutionRun,
 ): Promise<void> {
-  const open = (run.plan?.checklist ?? []).filter(
+  const open = (run.plan?.checklist ?? []).find(
     (item) => !run.checklist.some((p) => p.id === item.id && p.done),
   );
-  assert.ok(open.length > 0, `run ${run.id} waits (${run.reason ?? ''}) with nothing to tick`);
-  for (const item of open) {
-    const ticked = await tickChecklistItem(stack.deps, {
-      actor: CLIENT_PEOPLE[tenantId]!.tech,
-      requestId: run.requestId,
-      runId: run.id,
-      itemId: item.id,
-      note: 'Done in the Exchange admin center.',
-    });
-    assert.ok(ticked.ok, ticked.ok ? '' : ticked.error.message);
-  }
+  assert.ok(open, `run ${run.id} waits (${run.reason ?? ''}) with nothing to tick`);
+  const ticked = await tickChecklistItem(stack.deps, {
+    actor: CLIENT_PEOPLE[tenantId]!.tech,
+    requestId: run.requestId,
+    runId: run.id,
+    itemId: open.id,
+    note: 'Done in the Exchange admin center.',
+  });
+  assert.ok(ticked.ok, ticked.ok ? '' : ticked.error.message);
 }
 
 /** Moves the fake clock to when the run's pending `graph.execute` row is due. */
