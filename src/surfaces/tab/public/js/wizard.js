@@ -491,7 +491,14 @@ function planView(plan) {
         )
       : null,
     undoable.length > 0
-      ? [h('h4', {}, `Steps 1–${undoable.length}: undone if anything fails`), stepList(undoable, 1)]
+      ? [
+          h(
+            'h4',
+            {},
+            `Steps 1–${undoable.length}: if one fails, Cabinet undoes those already done`,
+          ),
+          stepList(undoable, 1),
+        ]
       : null,
     final.length > 0
       ? [
