@@ -1,9 +1,10 @@
 /**
- * Storage benchmark: `npm run bench [-- --only raw|audit] [--seconds n]`.
+ * Benchmarks: `npm run bench [-- --only raw|audit|offboard] [--seconds n] [--runs n]`.
  * Starts its own in-memory Azurite on loopback and measures
  *   (a) the raw baseline: 100-entity batch inserts into one partition from 4 concurrent loops;
  *   (b) audit appends with 1 writer process keeping 50 appends in flight (group commit batches them);
- *   (c) the same with 4 writer processes on one tenant.
+ *   (c) the same with 4 writer processes on one tenant;
+ *   (d) offboarding one user against the sandbox cloud with batching on and off (offboard.bench.ts).
  * Figures depend on the machine; Azurite promises no throughput, so nothing here is asserted.
  */
 import { randomBytes } from 'node:crypto';
@@ -16,19 +17,27 @@ import { chainEvents, GENESIS_HASH } from '../src/domain/audit/audit-chain';
 import type { TenantId } from '../src/domain/shared/ids';
 import { startAzurite, type RunningAzurite } from '../src/sandbox/azurite';
 import { runAuditWriters } from '../tests/support/audit-writers';
+import { runOffboardBench } from './offboard.bench';
 
 const TARGET_RATIO = 0.5;
 const IN_FLIGHT = 50;
 
 const { values } = parseArgs({
-  options: { only: { type: 'string' }, seconds: { type: 'string', default: '3' } },
+  options: {
+    only: { type: 'string' },
+    seconds: { type: 'string', default: '3' },
+    runs: { type: 'string', default: '7' },
+  },
 });
 const only = values.only;
-if (only !== undefined && only !== 'raw' && only !== 'audit')
-  throw new Error('--only takes raw or audit');
+if (only !== undefined && only !== 'raw' && only !== 'audit' && only !== 'offboard')
+  throw new Error('--only takes raw, audit or offboard');
 const seconds = Number(values.seconds);
 if (!(seconds > 0 && seconds <= 60))
   throw new Error('--seconds takes a number of seconds between 0 and 60');
+const runs = Number(values.runs);
+if (!(Number.isInteger(runs) && runs >= 1 && runs <= 50))
+  throw new Error('--runs takes a whole number of offboarding runs per mode between 1 and 50');
 
 const format = (n: number) => Math.round(n).toLocaleString('en-US');
 
@@ -101,23 +110,29 @@ async function auditAppends(
   return { perSecond: acked / seconds, detail };
 }
 
+/** (a)–(c): the storage figures; (b) and (c) are ratios against (a). */
+async function storageBench(azurite: RunningAzurite): Promise<void> {
+  const raw = await rawBatchInsert(azurite);
+  console.log(
+    `raw batch insert (100 entities per transaction, 4 loops, one partition): ${format(raw)} entities/s`,
+  );
+  if (only === 'raw') return;
+  for (const writers of [1, 4]) {
+    const { perSecond, detail } = await auditAppends(azurite, writers);
+    const ratio = perSecond / raw;
+    const target = writers === 4 ? ` (target ≥ ${TARGET_RATIO})` : '';
+    console.log(
+      `audit append, ${writers} writer${writers === 1 ? '' : 's'}: ${format(perSecond)}/s  ÷ raw batch insert ${format(raw)}/s = ${ratio.toFixed(2)}${target}`,
+    );
+    console.log(`  ${detail}`);
+  }
+}
+
 async function main(): Promise<void> {
   const azurite = await startAzurite();
   try {
-    const raw = await rawBatchInsert(azurite);
-    console.log(
-      `raw batch insert (100 entities per transaction, 4 loops, one partition): ${format(raw)} entities/s`,
-    );
-    if (only === 'raw') return;
-    for (const writers of [1, 4]) {
-      const { perSecond, detail } = await auditAppends(azurite, writers);
-      const ratio = perSecond / raw;
-      const target = writers === 4 ? ` (target ≥ ${TARGET_RATIO})` : '';
-      console.log(
-        `audit append, ${writers} writer${writers === 1 ? '' : 's'}: ${format(perSecond)}/s  ÷ raw batch insert ${format(raw)}/s = ${ratio.toFixed(2)}${target}`,
-      );
-      console.log(`  ${detail}`);
-    }
+    if (only !== 'offboard') await storageBench(azurite);
+    if (only === undefined || only === 'offboard') await runOffboardBench({ azurite, runs });
   } finally {
     await azurite.stop();
   }
