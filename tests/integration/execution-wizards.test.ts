@@ -253,6 +253,14 @@ describe('Graph-backed execution: each wizard end to end (Azurite, sandbox cloud
     assert.equal(contoso.counters().mutations['POST /users'], 1);
     assert.equal((await storedRequest(s, request)).status, 'implemented');
 
+    // Every row as stored while the password is still kept (sealed), to search once it is known.
+    const rowsWhileKept = await rawRows(s);
+    assert.ok(await s.storage.passwords.available(CONTOSO_ID, done.id, s.clock.now()));
+    assert.ok(
+      rowsWhileKept.some((row) => String(row['rowKey']).startsWith('pw_')),
+      'the sealed password row is among the rows searched',
+    );
+
     // Only the requester may reveal the password, once.
     const byTech = await revealTemporaryPassword(s.deps, {
       actor: cast.tina,
@@ -277,7 +285,7 @@ describe('Graph-backed execution: each wizard end to end (Azurite, sandbox cloud
     assert.equal(again.ok ? 'revealed' : again.error.code, 'EXEC.PASSWORD_GONE');
 
     // Never in clear: not in any table row, outbox row, card, audit entry or Graph log line.
-    const rows = await rawRows(s);
+    const rows = [...rowsWhileKept, ...(await rawRows(s))];
     assert.ok(rows.length > 0);
     for (const row of rows)
       assert.ok(
