@@ -142,8 +142,10 @@ describe('Graph-backed execution: a refusal at every step (Azurite, sandbox clou
         const contoso = s.tenant(CONTOSO_ID);
         const before = directoryState(contoso);
         const request = await approvedRequest(s, CONTOSO_ID, 'offboard', OFFBOARD_FIELDS);
-        const { preview: previewed, run } = await previewAndStart(s, request);
-        const message = refuse(s, stepOf(previewed.plan, stepId));
+        let message = '';
+        const { run } = await previewAndStart(s, request, {}, (previewed) => {
+          message = refuse(s, stepOf(previewed.plan, stepId));
+        });
 
         const done = await settle(s, CONTOSO_ID, run.id);
         assert.equal(done.status, 'compensated', done.reason);
@@ -186,8 +188,10 @@ describe('Graph-backed execution: a refusal at every step (Azurite, sandbox clou
       const s = stack();
       const contoso = s.tenant(CONTOSO_ID);
       const request = await approvedRequest(s, CONTOSO_ID, 'offboard', OFFBOARD_FIELDS);
-      const { preview: previewed, run } = await previewAndStart(s, request);
-      const message = refuse(s, stepOf(previewed.plan, 'remove-licences'));
+      let message = '';
+      const { run } = await previewAndStart(s, request, {}, (previewed) => {
+        message = refuse(s, stepOf(previewed.plan, 'remove-licences'));
+      });
 
       const done = await settle(s, CONTOSO_ID, run.id);
       assert.equal(done.status, 'needs_manual', done.reason);
@@ -244,8 +248,10 @@ describe('Graph-backed execution: a refusal at every step (Azurite, sandbox clou
         const before = directoryState(contoso);
         const alias = `failed${index}`;
         const request = await approvedRequest(s, CONTOSO_ID, 'new_user', newUserFields(alias));
-        const { preview: previewed, run } = await previewAndStart(s, request);
-        const message = refuse(s, stepOf(previewed.plan, stepId));
+        let message = '';
+        const { run } = await previewAndStart(s, request, {}, (previewed) => {
+          message = refuse(s, stepOf(previewed.plan, stepId));
+        });
 
         const done = await settle(s, CONTOSO_ID, run.id);
         assert.equal(done.status, 'compensated', done.reason);
@@ -272,8 +278,9 @@ describe('Graph-backed execution: a refusal at every step (Azurite, sandbox clou
       const contoso = s.tenant(CONTOSO_ID);
       const upn = 'fay.again@contoso.example';
       const request = await approvedRequest(s, CONTOSO_ID, 'new_user', newUserFields('again'));
-      const { preview: previewed, run } = await previewAndStart(s, request);
-      refuse(s, stepOf(previewed.plan, 'set-manager'));
+      const { run } = await previewAndStart(s, request, {}, (previewed) => {
+        refuse(s, stepOf(previewed.plan, 'set-manager'));
+      });
       assert.equal((await settle(s, CONTOSO_ID, run.id)).status, 'compensated');
       contoso.reset();
 

@@ -49,14 +49,15 @@ describe('Graph-backed execution: throttling and lost answers (Azurite, sandbox 
       'new_user',
       newUser('throttled', { licenceSkus: 'SPB' }),
     );
-    const { run } = await previewAndStart(s, request);
-    // The licence goes out inside the $batch of the second wave; only that sub-request is refused.
-    contoso.throttle({
-      count: 1,
-      status: 429,
-      retryAfterSeconds: 1,
-      match: { route: 'POST /users/{id}/assignLicense' },
-    });
+    const { run } = await previewAndStart(s, request, {}, () =>
+      // The licence goes out inside the $batch of the second wave; only that sub-request is refused.
+      contoso.throttle({
+        count: 1,
+        status: 429,
+        retryAfterSeconds: 1,
+        match: { route: 'POST /users/{id}/assignLicense' },
+      }),
+    );
 
     const done = await settle(s, CONTOSO_ID, run.id);
     assert.equal(done.status, 'completed', done.reason);
@@ -88,16 +89,17 @@ describe('Graph-backed execution: throttling and lost answers (Azurite, sandbox 
       resource: 'Marketing',
       accessLevel: 'member',
     });
-    const { run } = await previewAndStart(s, request);
     const retryAfterSeconds = 30;
     assert.ok(retryAfterSeconds * 1_000 > TEST_RETRY.maxDelayMs, 'longer than the adapter waits');
-    contoso.throttle({
-      count: 1,
-      status: 429,
-      retryAfterSeconds,
-      match: { route: 'POST /groups/{id}/members/$ref' },
-    });
     const startedAt = s.clock.now().getTime();
+    const { run } = await previewAndStart(s, request, {}, () =>
+      contoso.throttle({
+        count: 1,
+        status: 429,
+        retryAfterSeconds,
+        match: { route: 'POST /groups/{id}/members/$ref' },
+      }),
+    );
 
     await s.relay.deliverDue(CONTOSO_ID);
     await s.relay.idle();
@@ -138,8 +140,9 @@ describe('Graph-backed execution: throttling and lost answers (Azurite, sandbox 
       const reconciledBefore = s.directory.stats.reconciliations;
       const upn = `tom.${mode}@contoso.example`;
       const request = await approvedRequest(s, CONTOSO_ID, 'new_user', newUser(mode));
-      const { run } = await previewAndStart(s, request);
-      contoso.loseResponse({ mode, match: { route: 'POST /users' } });
+      const { run } = await previewAndStart(s, request, {}, () =>
+        contoso.loseResponse({ mode, match: { route: 'POST /users' } }),
+      );
 
       const done = await settle(s, CONTOSO_ID, run.id);
       assert.equal(done.status, 'completed', done.reason);

@@ -271,14 +271,20 @@ export function preview(
   return previewExecution(stack.deps, { actor, requestId: request.id, options });
 }
 
-/** Previews, then starts the run from the previewed plan; fails the test if either is refused. */
+/**
+ * Previews, then starts the run from the previewed plan; fails the test if either is refused.
+ * @param beforeStart turns the cloud's knobs between preview and start: once queued, the run is
+ * driven at once (the commit kicks the relay), so a knob set after this returns could be too late.
+ */
 export async function previewAndStart(
   stack: ExecutionStack,
   request: ChangeRequest,
   options: Readonly<Record<string, unknown>> = {},
+  beforeStart?: (previewed: ExecutionPreview) => void,
 ): Promise<{ readonly preview: ExecutionPreview; readonly run: ExecutionRun }> {
   const previewed = await preview(stack, request, options);
   assert.ok(previewed.ok, previewed.ok ? '' : previewed.error.message);
+  beforeStart?.(previewed.value);
   const started = await startExecution(stack.deps, {
     actor: CLIENT_PEOPLE[request.tenantId]!.tech,
     requestId: request.id,
