@@ -165,7 +165,7 @@ function wizardLinks(
 /** People the sandbox sign-in picker offers: the MSP's staff and Contoso's admin and approver. */
 const SANDBOX_SIGN_IN: readonly { key: string; person: SandboxPerson; description: string }[] = [
   { key: 'tina', person: MSP.tina, description: 'MSP technician — Contoso' },
-  { key: 'theo', person: MSP.theo, description: 'MSP technician — Fabrikam' },
+  { key: 'theo', person: MSP.theo, description: 'MSP technician — Contoso and Fabrikam' },
   { key: 'lena', person: MSP.lena, description: 'MSP lead — all clients' },
   { key: 'carla', person: CONTOSO.carla, description: 'Client admin — Contoso' },
   { key: 'andy', person: CONTOSO.andy, description: 'Client approver — Contoso' },
