@@ -3,14 +3,17 @@ import { startExecution } from '../../src/application/use-cases/execution';
 import type { DirectoryCommand } from '../../src/domain/execution/directory';
 import type { ExecutionRun } from '../../src/domain/execution/execution-run';
 import type { ExecutionPlan, PlanStep } from '../../src/domain/execution/execution-plan';
+import type { TenantId } from '../../src/domain/shared/ids';
 import { SANDBOX_DIRECTORY, type RequestMatch } from '../../src/sandbox/microsoft-cloud';
 import {
   approvedRequest,
   assertChainVerifies,
+  assertToldOfEnd,
   auditTrail,
   cast,
   CONTOSO_ID,
   directoryState,
+  FABRIKAM_ID,
   preview,
   previewAndStart,
   settle,
@@ -59,9 +62,9 @@ function requestOf(command: DirectoryCommand): RequestMatch {
 }
 
 /** A permanent refusal of one step's request, every time it is sent. */
-function refuse(stack: ExecutionStack, step: PlanStep): string {
+function refuse(stack: ExecutionStack, step: PlanStep, tenantId: TenantId = CONTOSO_ID): string {
   const message = `Invalid value specified for step ${step.id} (refused by the test).`;
-  stack.tenant(CONTOSO_ID).fail({
+  stack.tenant(tenantId).fail({
     status: 400,
     code: 'Request_BadRequest',
     message,
@@ -78,6 +81,9 @@ function stepOf(plan: ExecutionPlan | undefined, id: string): PlanStep {
 
 /** What the run did, step by step. */
 const statuses = (run: ExecutionRun) => Object.fromEntries(run.steps.map((p) => [p.id, p.status]));
+
+/** Who hears how a Contoso run ended: the requester, the approvers and the technician. */
+const FOLLOWERS = [cast.carla, cast.andy, cast.avery, cast.tina];
 
 const OFFBOARD_FIELDS = {
   userPrincipalName: users.lee.userPrincipalName,
@@ -154,6 +160,7 @@ describe('Graph-backed execution: a refusal at every step (Azurite, sandbox clou
         const after = await storedRequest(s, request);
         assert.equal(after.status, 'failed');
         assert.equal(after.failure?.reason, done.reason);
+        await assertToldOfEnd(s, CONTOSO_ID, done.id, FOLLOWERS, /failed and was undone/);
 
         const progress = statuses(done);
         assert.equal(progress[stepId], 'failed');
@@ -217,6 +224,7 @@ describe('Graph-backed execution: a refusal at every step (Azurite, sandbox clou
       const after = await storedRequest(s, request);
       assert.equal(after.status, 'failed');
       assert.equal(after.failure?.reason, done.reason);
+      await assertToldOfEnd(s, CONTOSO_ID, done.id, FOLLOWERS, /needs a technician/);
       const trail = (await auditTrail(s, CONTOSO_ID)).filter((e) => e.payload['runId'] === done.id);
       assert.ok(!trail.some((e) => e.type === 'execution.step_compensated'));
       assert.ok(
@@ -226,6 +234,35 @@ describe('Graph-backed execution: a refusal at every step (Azurite, sandbox clou
       );
       await assertChainVerifies(s, CONTOSO_ID);
     });
+  });
+
+  describe('offboarding someone with an auto-reply of their own', () => {
+    for (const [who, tenantId, upn, status] of [
+      ['Olly (always on)', CONTOSO_ID, users.olly.userPrincipalName, 'alwaysEnabled'],
+      [
+        'Jo (scheduled)',
+        FABRIKAM_ID,
+        SANDBOX_DIRECTORY.fabrikam.users.jo.userPrincipalName,
+        'scheduled',
+      ],
+    ] as const)
+      it(`gives ${who} their own auto-reply back, window and all, when a later step is refused`, async () => {
+        const s = stack();
+        const tenant = s.tenant(tenantId);
+        const before = directoryState(tenant);
+        assert.equal(tenant.user(upn)!.autoReply.status, status);
+        const request = await approvedRequest(s, tenantId, 'offboard', {
+          userPrincipalName: upn,
+          removeLicences: 'true',
+        });
+        const { run } = await previewAndStart(s, request, {}, (previewed) => {
+          refuse(s, stepOf(previewed.plan, 'remove-manager'), tenantId);
+        });
+        const done = await settle(s, tenantId, run.id);
+        assert.equal(done.status, 'compensated', done.reason);
+        assert.equal(statuses(done)['set-auto-reply'], 'compensated');
+        assert.deepEqual(directoryState(tenant), before, 'the prior state is restored exactly');
+      });
   });
 
   describe('creating a user', () => {

@@ -133,6 +133,43 @@ describe('Graph-backed execution: throttling and lost answers (Azurite, sandbox 
     await assertChainVerifies(s, CONTOSO_ID);
   });
 
+  it('puts planning off when Graph throttles the reads past the budget, and plans and completes later', async () => {
+    const s = stack();
+    const contoso = s.tenant(CONTOSO_ID);
+    const request = await approvedRequest(s, CONTOSO_ID, 'access_change', {
+      userPrincipalName: users.mo.userPrincipalName,
+      action: 'grant',
+      resource: 'Marketing',
+      accessLevel: 'member',
+    });
+    const startedAt = s.clock.now().getTime();
+    const { run } = await previewAndStart(s, request, {}, () =>
+      contoso.throttle({
+        count: 1,
+        status: 503,
+        retryAfterSeconds: 20,
+        match: { method: 'GET', route: 'GET /users/{id}' },
+      }),
+    );
+
+    await s.relay.deliverDue(CONTOSO_ID);
+    await s.relay.idle();
+    const waiting = await storedRun(s, CONTOSO_ID, run.id);
+    assert.equal(waiting.status, 'waiting');
+    assert.equal(waiting.plan, undefined, 'not planned yet');
+    assert.ok(Date.parse(waiting.waitUntil ?? '') - startedAt >= 20_000);
+    assert.match(waiting.reason ?? '', /Could not read the directory to plan/);
+    assert.deepEqual(contoso.counters().mutations, {});
+
+    const done = await settle(s, CONTOSO_ID, run.id);
+    assert.equal(done.status, 'completed', done.reason);
+    assert.ok(contoso.group(groups.marketing.id)!.members.includes(users.mo.id));
+    const trail = (await auditTrail(s, CONTOSO_ID)).filter((e) => e.payload['runId'] === run.id);
+    assert.ok(
+      trail.some((e) => e.type === 'execution.waiting' && e.payload['until'] === waiting.waitUntil),
+    );
+  });
+
   for (const mode of ['gateway-timeout', 'drop-connection'] as const)
     it(`reconciles a POST /users that was applied but answered ${mode}: exactly one user, run completed`, async () => {
       const s = stack();

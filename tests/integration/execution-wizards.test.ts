@@ -1,13 +1,12 @@
 import { strict as assert } from 'node:assert';
 import { revealTemporaryPassword, startExecution } from '../../src/application/use-cases/execution';
-import { isNotificationRow } from '../../src/application/ports/outbox';
 import type { ChangeRequest, Person } from '../../src/domain/change-request/change-request';
 import type { ExecutionRun } from '../../src/domain/execution/execution-run';
-import type { TenantId } from '../../src/domain/shared/ids';
 import { SANDBOX_DIRECTORY, SANDBOX_SKUS } from '../../src/sandbox/microsoft-cloud';
 import {
   approvedRequest,
   assertChainVerifies,
+  assertToldOfEnd,
   auditTrail,
   cast,
   CONTOSO_ID,
@@ -48,36 +47,12 @@ function assertEveryStepAudited(trail: readonly TrailEvent[], run: ExecutionRun)
     );
 }
 
-/** The people who got an `execution_update` card saying the run completed (written and delivered). */
-async function toldCompleted(
-  stack: ExecutionStack,
-  tenantId: TenantId,
-  run: ExecutionRun,
-): Promise<{ readonly written: Set<string>; readonly delivered: Set<string> }> {
-  const isFinalCard = (n: { template: string; runId?: string; note?: string }) =>
-    n.template === 'execution_update' && n.runId === run.id && /completed/.test(n.note ?? '');
-  const rows = (await stack.storage.outbox.list(tenantId)).filter(isNotificationRow);
-  return {
-    written: new Set(
-      rows.filter((r) => isFinalCard(r.message.notification)).map((r) => r.message.recipient.oid),
-    ),
-    delivered: new Set(
-      stack.notifier.sent.filter((d) => isFinalCard(d.notification)).map((d) => d.recipient.oid),
-    ),
-  };
-}
-
-async function assertFollowersTold(
+/** The requester, both approvers and the technician hear that the run completed. */
+const assertFollowersTold = (
   stack: ExecutionStack,
   run: ExecutionRun,
   followers: readonly Person[],
-): Promise<void> {
-  const { written, delivered } = await toldCompleted(stack, CONTOSO_ID, run);
-  for (const person of followers) {
-    assert.ok(written.has(person.oid), `no completion card written for ${person.name}`);
-    assert.ok(delivered.has(person.oid), `no completion card delivered to ${person.name}`);
-  }
-}
+) => assertToldOfEnd(stack, CONTOSO_ID, run.id, followers, /completed/);
 
 /** UPNs and display names never sit in an audit payload in clear (they go in the sealed part). */
 function assertNoPersonalDataInPayloads(trail: readonly TrailEvent[], ...texts: string[]): void {

@@ -7,7 +7,12 @@ import {
 import type { GraphRetryOptions } from '../../src/adapters/graph/graph-retry.policy';
 import { openTable } from '../../src/adapters/storage/table-connection';
 import { tableNames, type TableStorage } from '../../src/adapters/storage/table-storage';
-import { isGraphExecuteRow, type OutboxRow } from '../../src/application/ports/outbox';
+import {
+  isGraphExecuteRow,
+  isNotificationRow,
+  type Notification,
+  type OutboxRow,
+} from '../../src/application/ports/outbox';
 import { decideApproval } from '../../src/application/use-cases/decide-approval';
 import {
   ExecutionWorker,
@@ -430,6 +435,56 @@ export async function assertChainVerifies(
 ): Promise<void> {
   const verdict = await verifyAuditChain(stack.storage.audit, tenantId);
   assert.ok(verdict.ok, verdict.ok ? '' : `chain broken at ${verdict.seq}: ${verdict.reason}`);
+}
+
+export interface ExecutionCard {
+  readonly oid: string;
+  readonly note: string;
+}
+
+/**
+ * The `execution_update` cards about a run: written to the outbox (in the run's transactions) and
+ * handed to Teams by the relay.
+ */
+export async function executionCards(
+  stack: ExecutionStack,
+  tenantId: TenantId,
+  runId: RunId,
+): Promise<{ readonly written: ExecutionCard[]; readonly delivered: ExecutionCard[] }> {
+  const about = (n: Notification) => n.template === 'execution_update' && n.runId === runId;
+  const rows = (await stack.storage.outbox.list(tenantId)).filter(isNotificationRow);
+  return {
+    written: rows
+      .filter((row) => about(row.message.notification))
+      .map((row) => ({
+        oid: row.message.recipient.oid,
+        note: row.message.notification.note ?? '',
+      })),
+    delivered: stack.notifier.sent
+      .filter((delivery) => about(delivery.notification))
+      .map((delivery) => ({ oid: delivery.recipient.oid, note: delivery.notification.note ?? '' })),
+  };
+}
+
+/** Each of `people` got a card about the run's end whose note matches `note`, written and delivered. */
+export async function assertToldOfEnd(
+  stack: ExecutionStack,
+  tenantId: TenantId,
+  runId: RunId,
+  people: readonly Person[],
+  note: RegExp,
+): Promise<void> {
+  const { written, delivered } = await executionCards(stack, tenantId, runId);
+  for (const person of people) {
+    assert.ok(
+      written.some((card) => card.oid === person.oid && note.test(card.note)),
+      `no card ${String(note)} written for ${person.name}`,
+    );
+    assert.ok(
+      delivered.some((card) => card.oid === person.oid && note.test(card.note)),
+      `no card ${String(note)} delivered to ${person.name}`,
+    );
+  }
 }
 
 /** Every row of every table of this stack, exactly as Azurite holds it. */
