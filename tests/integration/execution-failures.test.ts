@@ -236,6 +236,76 @@ describe('Graph-backed execution: a refusal at every step (Azurite, sandbox clou
     });
   });
 
+  describe('when Graph keeps failing', () => {
+    it('retries the licence removal forward while Graph stays unavailable, then stops for a person, undoing nothing', async () => {
+      const s = stack();
+      const contoso = s.tenant(CONTOSO_ID);
+      const request = await approvedRequest(s, CONTOSO_ID, 'offboard', {
+        userPrincipalName: users.mo.userPrincipalName,
+        removeLicences: 'true',
+      });
+      const { run } = await previewAndStart(s, request, {}, () =>
+        contoso.throttle({
+          count: 1_000,
+          status: 503,
+          retryAfterSeconds: 5,
+          match: { route: 'POST /users/{id}/assignLicense' },
+        }),
+      );
+      const done = await settle(s, CONTOSO_ID, run.id);
+      assert.equal(done.status, 'needs_manual', done.reason);
+      const removal = done.steps.find((p) => p.id === 'remove-licences')!;
+      assert.deepEqual([removal.status, removal.failure?.reason], ['failed', 'throttled']);
+      assert.ok(removal.attempts > 1, 'retried forward');
+      assert.match(done.reason ?? '', /Could not finish: Remove the licences of Mo Mover/);
+      assert.equal(contoso.counters().mutations['POST /users/{id}/assignLicense'], undefined);
+      const mo = contoso.user(users.mo.id)!;
+      assert.equal(mo.accountEnabled, false, 'nothing undone');
+      assert.deepEqual(
+        mo.licences.map((l) => l.skuPartNumber),
+        ['EXCHANGESTANDARD'],
+      );
+      assert.equal((await storedRequest(s, request)).status, 'failed');
+      await assertToldOfEnd(s, CONTOSO_ID, done.id, FOLLOWERS, /needs a technician/);
+    });
+
+    it('stops for a person when undoing is refused too, saying what is still in place', async () => {
+      const s = stack();
+      const contoso = s.tenant(CONTOSO_ID);
+      const request = await approvedRequest(s, CONTOSO_ID, 'offboard', {
+        userPrincipalName: users.sam.userPrincipalName,
+        removeLicences: 'true',
+      });
+      const { run } = await previewAndStart(s, request, {}, (previewed) => {
+        refuse(s, stepOf(previewed.plan, 'remove-manager'));
+        // Every re-add of a membership the run took away is refused as well.
+        contoso.fail({
+          status: 403,
+          code: 'Authorization_RequestDenied',
+          message: 'Insufficient privileges to complete the operation.',
+          match: { route: 'POST /groups/{id}/members/$ref' },
+        });
+      });
+      const done = await settle(s, CONTOSO_ID, run.id);
+      assert.equal(done.status, 'needs_manual', done.reason);
+      assert.match(done.reason ?? '', /undoing then failed too: .*Insufficient privileges/);
+      assert.match(done.reason ?? '', /Still in place: .*Block sign-in for Sam/);
+      // What the reason says is in place is what the tenant shows.
+      const sam = contoso.user(users.sam.id)!;
+      const inPlace = done.steps.filter((p) => p.status === 'done').map((p) => p.id);
+      assert.ok(inPlace.includes('block-sign-in'));
+      assert.equal(sam.accountEnabled, false);
+      for (const id of inPlace.filter((stepId) => stepId.startsWith('leave-')))
+        assert.ok(!sam.memberOf.includes(id.slice('leave-'.length)), `${id} is still in effect`);
+      const after = await storedRequest(s, request);
+      assert.equal(after.status, 'failed');
+      const trail = (await auditTrail(s, CONTOSO_ID)).filter((e) => e.payload['runId'] === done.id);
+      assert.ok(trail.some((e) => e.type === 'execution.compensation_failed'));
+      await assertToldOfEnd(s, CONTOSO_ID, done.id, FOLLOWERS, /needs a technician/);
+      await assertChainVerifies(s, CONTOSO_ID);
+    });
+  });
+
   describe('offboarding someone with an auto-reply of their own', () => {
     for (const [who, tenantId, upn, status] of [
       ['Olly (always on)', CONTOSO_ID, users.olly.userPrincipalName, 'alwaysEnabled'],
