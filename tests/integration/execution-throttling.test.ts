@@ -80,6 +80,31 @@ describe('Graph-backed execution: throttling and lost answers (Azurite, sandbox 
     assert.equal((await storedRequest(s, request)).status, 'implemented');
   });
 
+  it('backs off by itself on a 503 without Retry-After, and completes', async () => {
+    const s = stack();
+    const contoso = s.tenant(CONTOSO_ID);
+    const request = await approvedRequest(s, CONTOSO_ID, 'access_change', {
+      userPrincipalName: users.carla.userPrincipalName,
+      action: 'grant',
+      resource: 'Marketing',
+      accessLevel: 'member',
+    });
+    const { run } = await previewAndStart(s, request, {}, () =>
+      contoso.throttle({
+        count: 2,
+        status: 503,
+        retryAfterFormat: 'none',
+        match: { route: 'POST /groups/{id}/members/$ref' },
+      }),
+    );
+    const done = await settle(s, CONTOSO_ID, run.id);
+    assert.equal(done.status, 'completed', done.reason);
+    assert.equal(contoso.counters().throttled, 2);
+    assert.equal(s.waits.length, 2, 'one backoff per refusal');
+    assert.equal(contoso.counters().mutations['POST /groups/{id}/members/$ref'], 1);
+    assert.ok(contoso.group(groups.marketing.id)!.members.includes(users.carla.id));
+  });
+
   it('parks the run as waiting (with waitUntil) when the throttle outlasts the budget, and completes on a later relay pass', async () => {
     const s = stack();
     const contoso = s.tenant(CONTOSO_ID);

@@ -31,20 +31,32 @@ function runEvents(trail: readonly TrailEvent[], run: ExecutionRun): TrailEvent[
   return trail.filter((e) => e.payload['runId'] === run.id);
 }
 
-/** Each plan step was started and succeeded, in the audit chain. */
+/**
+ * The run's transitions are in the audit chain in order: queued, planned, each step started then
+ * succeeded (in the order the run recorded them done), finished.
+ */
 function assertEveryStepAudited(trail: readonly TrailEvent[], run: ExecutionRun): void {
   const events = runEvents(trail, run);
-  for (const step of run.plan!.steps)
-    for (const type of ['execution.step_started', 'execution.step_succeeded'])
-      assert.ok(
-        events.some((e) => e.type === type && e.payload['stepId'] === step.id),
-        `no ${type} for ${step.id}`,
-      );
-  for (const type of ['execution.queued', 'execution.planned', 'execution.finished'])
-    assert.ok(
-      events.some((e) => e.type === type),
-      `no ${type}`,
+  const at = (type: string, stepId?: string) => {
+    const index = events.findIndex(
+      (e) => e.type === type && (stepId === undefined || e.payload['stepId'] === stepId),
     );
+    assert.ok(index >= 0, `no ${type}${stepId ? ` for ${stepId}` : ''}`);
+    return index;
+  };
+  const planned = at('execution.planned');
+  assert.ok(at('execution.queued') < planned);
+  const finished = at('execution.finished');
+  const byOrder = [...run.steps].sort((a, b) => (a.order ?? 0) - (b.order ?? 0));
+  let previous = planned;
+  for (const progress of byOrder) {
+    const started = at('execution.step_started', progress.id);
+    const succeeded = at('execution.step_succeeded', progress.id);
+    assert.ok(planned < started && started < succeeded, `${progress.id} out of order`);
+    assert.ok(previous < succeeded, `${progress.id} recorded done out of order`);
+    previous = succeeded;
+  }
+  assert.ok(previous < finished);
 }
 
 /** The requester, both approvers and the technician hear that the run completed. */
