@@ -453,6 +453,143 @@ describe('Graph-backed execution: each wizard end to end (Azurite, sandbox cloud
     await assertChainVerifies(s, CONTOSO_ID);
   });
 
+  describe('refusals read from the real directory, before anything runs', () => {
+    const cases: readonly {
+      readonly name: string;
+      readonly type: 'new_user' | 'licence_change' | 'access_change';
+      readonly fields: Readonly<Record<string, unknown>>;
+      readonly code: string;
+      readonly message: RegExp;
+    }[] = [
+      {
+        name: 'a user principal name that is taken',
+        type: 'new_user',
+        fields: {
+          givenName: 'Lee',
+          surname: 'Again',
+          displayName: 'Lee Again',
+          userPrincipalName: users.mo.userPrincipalName,
+        },
+        code: 'EXEC.UPN_TAKEN',
+        message: /already used by Mo Mover: choose another user principal name/,
+      },
+      {
+        name: 'a dynamic group for a new user',
+        type: 'new_user',
+        fields: {
+          givenName: 'Dyn',
+          surname: 'Amic',
+          displayName: 'Dyn Amic',
+          userPrincipalName: 'dyn.amic@contoso.example',
+          groups: 'Sales (dynamic)',
+        },
+        code: 'EXEC.DYNAMIC_GROUP',
+        message: /has dynamic membership/,
+      },
+      {
+        name: 'removing a licence that comes from a group',
+        type: 'licence_change',
+        fields: { userPrincipalName: users.avery.userPrincipalName, removeSkus: 'ENTERPRISEPACK' },
+        code: 'EXEC.INHERITED_LICENCE',
+        message:
+          /comes from the group "E3 Licensed Users" and cannot be removed from the user directly/,
+      },
+      {
+        name: 'a licence for a user without a usage location',
+        type: 'licence_change',
+        fields: { userPrincipalName: users.una.userPrincipalName, addSkus: 'EXCHANGESTANDARD' },
+        code: 'EXEC.NO_USAGE_LOCATION',
+        message: /has no usage location.*set the usage location/,
+      },
+      {
+        name: 'a group nobody has heard of',
+        type: 'access_change',
+        fields: {
+          userPrincipalName: users.sam.userPrincipalName,
+          action: 'grant',
+          resource: 'Finance Share',
+          accessLevel: 'member',
+        },
+        code: 'EXEC.GROUP_NOT_FOUND',
+        message: /No group named "Finance Share"/,
+      },
+    ];
+    for (const refusal of cases)
+      it(`refuses ${refusal.name}, saying what to fix`, async () => {
+        const s = stack();
+        const request = await approvedRequest(s, CONTOSO_ID, refusal.type, refusal.fields);
+        const previewed = await preview(s, request);
+        assert.ok(!previewed.ok, 'preview refused');
+        assert.equal(previewed.error.code, refusal.code);
+        assert.match(previewed.error.message, refusal.message);
+        assert.deepEqual(s.tenant(CONTOSO_ID).counters().mutations, {});
+      });
+
+    it('sets a missing usage location first when the wizard gives one, then assigns the licence', async () => {
+      const s = stack();
+      const contoso = s.tenant(CONTOSO_ID);
+      const request = await approvedRequest(s, CONTOSO_ID, 'licence_change', {
+        userPrincipalName: users.una.userPrincipalName,
+        addSkus: 'EXCHANGESTANDARD',
+      });
+      const { preview: previewed, run } = await previewAndStart(s, request, {
+        usageLocation: 'GB',
+      });
+      assert.deepEqual(
+        previewed.plan.steps.map((step) => step.id),
+        ['set-usage-location', 'assign-licences'],
+      );
+      const done = await settle(s, CONTOSO_ID, run.id);
+      assert.equal(done.status, 'completed', done.reason);
+      const una = contoso.user(users.una.id)!;
+      assert.equal(una.usageLocation, 'GB');
+      assert.deepEqual(
+        una.licences.map((l) => l.skuPartNumber),
+        ['EXCHANGESTANDARD'],
+      );
+    });
+
+    it('leaves a mail-enabled group to the checklist: the run waits for the tick and changes nothing in Graph', async () => {
+      const s = stack();
+      const contoso = s.tenant(CONTOSO_ID);
+      const request = await approvedRequest(s, CONTOSO_ID, 'access_change', {
+        userPrincipalName: users.mo.userPrincipalName,
+        action: 'grant',
+        resource: 'Sales Announcements',
+        accessLevel: 'member',
+      });
+      const { preview: previewed, run } = await previewAndStart(s, request);
+      assert.deepEqual(previewed.plan.steps, []);
+      assert.match(previewed.plan.checklist[0]?.detail ?? '', /Add-DistributionGroupMember/);
+      const waiting = await settle(s, CONTOSO_ID, run.id, { tick: false });
+      assert.equal(waiting.status, 'waiting');
+      assert.match(waiting.reason ?? '', /Sales Announcements/);
+      const done = await settle(s, CONTOSO_ID, run.id);
+      assert.equal(done.status, 'completed', done.reason);
+      assert.deepEqual(contoso.counters().mutations, {});
+      assert.equal((await storedRequest(s, request)).status, 'implemented');
+    });
+
+    it('makes Avery an owner of Project Falcon when the request asks for owner access', async () => {
+      const s = stack();
+      const contoso = s.tenant(CONTOSO_ID);
+      const request = await approvedRequest(s, CONTOSO_ID, 'access_change', {
+        userPrincipalName: users.avery.userPrincipalName,
+        action: 'grant',
+        resource: 'Project Falcon',
+        accessLevel: 'owner',
+      });
+      const { run } = await previewAndStart(s, request);
+      const done = await settle(s, CONTOSO_ID, run.id);
+      assert.equal(done.status, 'completed', done.reason);
+      assert.ok(contoso.group(groups.projectFalcon.id)!.owners.includes(users.avery.id));
+      const granted = (await auditTrail(s, CONTOSO_ID)).find(
+        (e) => e.type === 'access.granted' && e.payload['runId'] === done.id,
+      );
+      assert.equal(granted?.payload['relation'], 'owner');
+    });
+  });
+
   describe('isolation between clients', () => {
     async function refusalsFor(
       s: ExecutionStack,
