@@ -69,11 +69,6 @@ export interface ExecutionStack {
   tenant(tenantId: TenantId): SandboxTenant;
 }
 
-export interface ExecutionStackOptions {
-  /** The adapter's retry budget; short by default so a test never waits long. */
-  readonly retry?: GraphRetryOptions;
-}
-
 /** The Graph adapter's budget in these tests: a few seconds, not Cabinet's production minute. */
 export const TEST_RETRY: Required<GraphRetryOptions> = {
   budgetMs: 3_000,
@@ -111,9 +106,9 @@ const asInput = (people: readonly SandboxPerson[]) =>
 /**
  * Starts Azurite and the sandbox cloud once for the enclosing `describe`, and wires the stack on
  * them. Knobs and counters of both client tenants are reset after every test; directory state is
- * not, so tests in one file use distinct users.
+ * not, so tests in one file use distinct users (or leave them as they found them).
  */
-export function useExecutionStack(options: ExecutionStackOptions = {}): () => ExecutionStack {
+export function useExecutionStack(): () => ExecutionStack {
   let stack: ExecutionStack | undefined;
   // Registered before Azurite's own `after`, so the relay stops while storage is still there.
   after(async () => {
@@ -135,7 +130,7 @@ export function useExecutionStack(options: ExecutionStackOptions = {}): () => Ex
       clientId: cloud.app.clientId,
       credential: { kind: 'secret', clientSecret: cloud.app.clientSecret },
       cloud: { kind: 'sandbox', url: cloud.url, caCertificatePem: cloud.caCertificatePem },
-      retry: { ...TEST_RETRY, ...options.retry },
+      retry: TEST_RETRY,
       requestTimeoutMs: 10_000,
       sleep: (ms) => {
         waits.push(ms);
