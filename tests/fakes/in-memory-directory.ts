@@ -136,6 +136,7 @@ export class FakeTenant {
       ...(u.usageLocation ? { usageLocation: u.usageLocation } : {}),
       assignedLicences: structuredClone(u.assignedLicences),
       inheritedLicences: this.inheritedOf(u.id),
+      signInSessionsValidFrom: `revocation-${u.sessionsRevoked}`,
     };
   }
 
@@ -352,6 +353,10 @@ export class InMemoryTenantDirectory implements TenantDirectory {
           return (t.users.get(check.userId)?.managerId ?? null) === check.managerId;
         case 'user.autoReply':
           return t.users.get(check.userId)?.autoReply.status === check.status;
+        case 'user.sessionsRevoked': {
+          const u = t.users.get(check.userId);
+          return u !== undefined && `revocation-${u.sessionsRevoked}` !== check.validFromBefore;
+        }
       }
     });
   }

@@ -131,7 +131,9 @@ describe('GraphTenantDirectory against the sandbox cloud', function () {
       const byUpn = await directory.findUser(CONTOSO, contoso.lee.userPrincipalName);
       const byId = await directory.findUser(CONTOSO, contoso.lee.id);
       assert.deepEqual(byUpn, byId);
-      assert.deepEqual(byUpn, {
+      const { signInSessionsValidFrom, ...rest } = byUpn!;
+      assert.match(signInSessionsValidFrom ?? '', /^\d{4}-\d\d-\d\dT/);
+      assert.deepEqual(rest, {
         id: contoso.lee.id,
         userPrincipalName: contoso.lee.userPrincipalName,
         displayName: 'Lee Leaver',
@@ -308,6 +310,19 @@ describe('GraphTenantDirectory against the sandbox cloud', function () {
       ] as const;
       for (const check of wrong)
         assert.equal(await directory.check(CONTOSO, check), false, check.kind);
+
+      // Revoking moves signInSessionsValidFromDateTime: that is how a lost revoke is read back.
+      const before = (await directory.findUser(CONTOSO, contoso.lee.id))!.signInSessionsValidFrom!;
+      const revoked = {
+        kind: 'user.sessionsRevoked',
+        userId: contoso.lee.id,
+        validFromBefore: before,
+      } as const;
+      assert.equal(await directory.check(CONTOSO, revoked), false);
+      await directory.perform(CONTOSO, [{ kind: 'user.revokeSessions', userId: contoso.lee.id }], {
+        together: false,
+      });
+      assert.equal(await directory.check(CONTOSO, revoked), true);
     });
 
     it("reads a tenant only with that tenant's token", async () => {

@@ -93,6 +93,7 @@ export const CRASH_CASES: readonly CrashCase[] = [
     killAt: { phase: 'after', match: { route: 'POST /users/{id}/revokeSignInSessions' } },
     killedSteps: stepIds('revoke-sessions'),
     ends: 'completed',
+    quick: true,
   },
   {
     title: 'offboard: killed after the $batch wave landed, before its state write',

@@ -29,6 +29,7 @@ export const USER_SELECT = [
   'usageLocation',
   'assignedLicenses',
   'licenseAssignmentStates',
+  'signInSessionsValidFromDateTime',
 ].join(',');
 
 export const GROUP_SELECT = [
@@ -81,6 +82,7 @@ export interface WireUser {
   readonly usageLocation?: string | null;
   readonly assignedLicenses?: readonly WireLicence[];
   readonly licenseAssignmentStates?: readonly WireLicenceState[] | null;
+  readonly signInSessionsValidFromDateTime?: string | null;
 }
 
 /**
@@ -110,6 +112,9 @@ export function toDirectoryUser(wire: WireUser): DirectoryUser {
     ...(wire.usageLocation ? { usageLocation: wire.usageLocation } : {}),
     assignedLicences: assigned,
     inheritedLicences: inherited,
+    ...(wire.signInSessionsValidFromDateTime
+      ? { signInSessionsValidFrom: wire.signInSessionsValidFromDateTime }
+      : {}),
   };
 }
 

@@ -333,6 +333,10 @@ export class GraphTenantDirectory implements TenantDirectory {
       }
       case 'user.autoReply':
         return (await this.getAutoReply(tenantId, check.userId)).status === check.status;
+      case 'user.sessionsRevoked': {
+        const validFrom = (await this.findUser(tenantId, check.userId))?.signInSessionsValidFrom;
+        return validFrom !== undefined && validFrom !== check.validFromBefore;
+      }
       case 'none':
         return true;
     }

@@ -25,6 +25,11 @@ export interface DirectoryUser {
   readonly usageLocation?: string;
   readonly assignedLicences: readonly LicenceAssignment[];
   readonly inheritedLicences: readonly InheritedLicence[];
+  /**
+   * When the user's sessions were last revoked (Graph `signInSessionsValidFromDateTime`); opaque
+   * to Cabinet, compared only for change, so revoking can be read back after a crash.
+   */
+  readonly signInSessionsValidFrom?: string;
 }
 
 export interface DirectoryGroup {
@@ -129,7 +134,13 @@ export type DirectoryCheck =
     }
   | { readonly kind: 'user.manager'; readonly userId: string; readonly managerId: string | null }
   | { readonly kind: 'user.autoReply'; readonly userId: string; readonly status: AutoReplyStatus }
-  /** Nothing can be read back (revoking sessions); repeating the command is harmless. */
+  /** Sessions were revoked since the plan read `validFromBefore` (a new revocation moves it). */
+  | {
+      readonly kind: 'user.sessionsRevoked';
+      readonly userId: string;
+      readonly validFromBefore: string | null;
+    }
+  /** Nothing can be read back; repeating the command is harmless. */
   | { readonly kind: 'none' };
 
 /** Why the directory refused a command, classified so rules never parse Graph's messages. */

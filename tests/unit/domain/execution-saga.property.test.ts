@@ -92,13 +92,18 @@ function buildPlan(sc: Scenario): { plan: ExecutionPlan; initial: Model } {
   const steps: PlanStep[] = [];
   let wave = 0;
   sc.kinds.forEach((raw, i) => {
-    // Sign-in and manager are one resource each: a second step on them becomes a group join.
-    const kind: StepKind = (raw === 'disable' || raw === 'manager') && seen.has(raw) ? 'join' : raw;
+    // Sign-in, manager and sessions are one resource each: a second step on them becomes a group join.
+    const kind: StepKind =
+      (raw === 'disable' || raw === 'manager' || raw === 'revoke') && seen.has(raw) ? 'join' : raw;
     seen.add(kind);
     if (i > 0 && sc.breaks[i]) wave += 1;
     const id = `s${i}-${kind}`;
     const resource = `r${i}`;
-    const spec = ((): { forward: DirectoryCommand; compensation?: DirectoryCommand } => {
+    const spec = ((): {
+      forward: DirectoryCommand;
+      compensation?: DirectoryCommand;
+      verify?: DirectoryCheck;
+    } => {
       switch (kind) {
         case 'join':
           initial.groups[resource] = false;
@@ -149,14 +154,17 @@ function buildPlan(sc: Scenario): { plan: ExecutionPlan; initial: Model } {
             compensation: { kind: 'user.setManager', userId: USER, managerId: 'm-0' },
           };
         case 'revoke':
-          return { forward: { kind: 'user.revokeSessions', userId: USER } };
+          return {
+            forward: { kind: 'user.revokeSessions', userId: USER },
+            verify: { kind: 'user.sessionsRevoked', userId: USER, validFromBefore: 'revocation-0' },
+          };
       }
     })();
     steps.push({
       id,
       title: `step ${id}`,
       forward: spec.forward,
-      verify: checkFor(spec.forward, UPN),
+      verify: spec.verify ?? checkFor(spec.forward, UPN),
       wave,
       ...(spec.compensation ? { compensation: spec.compensation } : {}),
     });
@@ -231,6 +239,8 @@ function holds(model: Model, c: DirectoryCheck): boolean {
       return model.enabled === c.expected;
     case 'user.manager':
       return model.manager === c.managerId;
+    case 'user.sessionsRevoked':
+      return `revocation-${model.revoked}` !== c.validFromBefore;
     case 'user.autoReply':
     case 'user.exists':
       throw new Error(`the model cannot check ${c.kind}`);

@@ -56,6 +56,11 @@ export function planOffboard(
       title: `Sign ${who} out everywhere (revoke sessions)`,
       wave: 1,
       forward: { kind: 'user.revokeSessions', userId: user.id },
+      verify: {
+        kind: 'user.sessionsRevoked',
+        userId: user.id,
+        validFromBefore: user.signInSessionsValidFrom ?? null,
+      },
     },
   ];
   if (!user.accountEnabled) notes.push(`${who} was already blocked from signing in.`);

@@ -1,5 +1,5 @@
 import type { JsonObject } from '../../shared/json';
-import type { DirectoryCommand } from '../directory';
+import type { DirectoryCheck, DirectoryCommand } from '../directory';
 import { checkFor } from '../directory-commands';
 import type { AccessChange, PlanStep } from '../execution-plan';
 
@@ -12,6 +12,8 @@ export interface StepSpec {
   readonly compensation?: DirectoryCommand;
   readonly prior?: JsonObject;
   readonly access?: AccessChange;
+  /** A read-back other than the one {@link checkFor} derives from the command (it needs prior state). */
+  readonly verify?: DirectoryCheck;
 }
 
 /** A plan step whose read-back is the one that proves its forward command (see {@link checkFor}). */
@@ -20,7 +22,7 @@ export function step(spec: StepSpec, subjectUpn: string): PlanStep {
     id: spec.id,
     title: spec.title,
     forward: spec.forward,
-    verify: checkFor(spec.forward, subjectUpn),
+    verify: spec.verify ?? checkFor(spec.forward, subjectUpn),
     wave: spec.wave,
     ...(spec.compensation ? { compensation: spec.compensation } : {}),
     ...(spec.prior ? { prior: spec.prior } : {}),
