@@ -1,5 +1,5 @@
 import type { TimelineEntry } from '../../application/use-cases/browse-requests';
-import type { DirectoryFailure } from '../../domain/execution/directory';
+import type { DirectoryFailure, GroupRelation } from '../../domain/execution/directory';
 import { isFinal, type ExecutionRun } from '../../domain/execution/execution-run';
 import type { ExecutionPlan } from '../../domain/execution/execution-plan';
 import { planRollback } from '../../domain/execution/rollback-plan';
@@ -220,6 +220,13 @@ export interface PlanStepView {
   readonly undoable: boolean;
   /** What the step found before changing it, as the plan captured it. */
   readonly prior?: JsonObject;
+  /** Who gains or loses access to which group: the offboarding wizard lets a group be kept by its id. */
+  readonly access?: {
+    readonly change: 'granted' | 'revoked';
+    readonly resourceId: string;
+    readonly resourceName: string;
+    readonly relation: GroupRelation;
+  };
 }
 
 export interface PlanView {
@@ -250,6 +257,16 @@ export function planView(plan: ExecutionPlan): PlanView {
       wave: step.wave,
       undoable: step.compensation !== undefined,
       ...(step.prior ? { prior: step.prior } : {}),
+      ...(step.access
+        ? {
+            access: {
+              change: step.access.change,
+              resourceId: step.access.resourceId,
+              resourceName: step.access.resourceName,
+              relation: step.access.relation,
+            },
+          }
+        : {}),
     })),
     pointOfNoReturn: plan.pointOfNoReturn,
     checklist: plan.checklist.map((item) => ({
@@ -299,6 +316,23 @@ export interface RunView {
   }[];
   /** A Roll back button makes sense now (the use case decides for certain). */
   readonly canRollBack: boolean;
+  /** For a run that stopped short (`compensated`, `needs_manual`): where everything ended up. */
+  readonly outcome?: RunOutcomeView;
+}
+
+/**
+ * What a technician must know after a run stopped short, step by step: what failed and why, what
+ * is still changed in the client's directory, what was put back, what never started.
+ */
+export interface RunOutcomeView {
+  /** Failed steps, each with what Microsoft said. */
+  readonly failed: readonly string[];
+  /** Done and still in effect; an undo Microsoft refused says why. */
+  readonly inPlace: readonly string[];
+  readonly undone: readonly string[];
+  readonly notStarted: readonly string[];
+  /** Checklist tasks ticked off: done by hand, so never undone by Cabinet. */
+  readonly doneByHand: readonly string[];
 }
 
 /**
@@ -320,6 +354,35 @@ export function runView(
     !runs.some((r) => !isFinal(r.status)) &&
     !rolledBackAlready &&
     planRollback(run).ok;
+  const steps = (plan?.steps ?? []).map((step) => {
+    const progress = run.steps.find((p) => p.id === step.id);
+    const failure = progress?.compensationFailure ?? progress?.failure;
+    return {
+      id: step.id,
+      title: step.title,
+      wave: step.wave,
+      status: progress?.status ?? 'pending',
+      attempts: progress?.attempts ?? 0,
+      undoable: step.compensation !== undefined,
+      ...(failure ? { failure: failureText(failure) } : {}),
+      ...(progress?.startedAt ? { startedAt: progress.startedAt } : {}),
+      ...(progress?.finishedAt ? { finishedAt: progress.finishedAt } : {}),
+    };
+  });
+  const checklist = (plan?.checklist ?? []).map((item) => {
+    const progress = run.checklist.find((p) => p.id === item.id);
+    return {
+      id: item.id,
+      title: item.title,
+      detail: item.detail,
+      ...(item.before ? { before: item.before } : {}),
+      done: progress?.done ?? false,
+      ...(progress?.by ? { by: progress.by.name } : {}),
+      ...(progress?.at ? { at: progress.at } : {}),
+      ...(progress?.note ? { note: progress.note } : {}),
+    };
+  });
+  const stoppedShort = run.status === 'compensated' || run.status === 'needs_manual';
   return {
     id: run.id,
     kind: run.kind,
@@ -333,35 +396,24 @@ export function runView(
     ...(run.waitUntil ? { waitUntil: run.waitUntil } : {}),
     planned: plan !== undefined,
     ...(plan ? { pointOfNoReturn: plan.pointOfNoReturn } : {}),
-    steps: (plan?.steps ?? []).map((step) => {
-      const progress = run.steps.find((p) => p.id === step.id);
-      const failure = progress?.compensationFailure ?? progress?.failure;
-      return {
-        id: step.id,
-        title: step.title,
-        wave: step.wave,
-        status: progress?.status ?? 'pending',
-        attempts: progress?.attempts ?? 0,
-        undoable: step.compensation !== undefined,
-        ...(failure ? { failure: failureText(failure) } : {}),
-        ...(progress?.startedAt ? { startedAt: progress.startedAt } : {}),
-        ...(progress?.finishedAt ? { finishedAt: progress.finishedAt } : {}),
-      };
-    }),
-    checklist: (plan?.checklist ?? []).map((item) => {
-      const progress = run.checklist.find((p) => p.id === item.id);
-      return {
-        id: item.id,
-        title: item.title,
-        detail: item.detail,
-        ...(item.before ? { before: item.before } : {}),
-        done: progress?.done ?? false,
-        ...(progress?.by ? { by: progress.by.name } : {}),
-        ...(progress?.at ? { at: progress.at } : {}),
-        ...(progress?.note ? { note: progress.note } : {}),
-      };
-    }),
+    steps,
+    checklist,
     canRollBack,
+    ...(stoppedShort ? { outcome: outcomeOf(steps, checklist) } : {}),
+  };
+}
+
+function outcomeOf(steps: RunView['steps'], checklist: RunView['checklist']): RunOutcomeView {
+  const withStatus = (status: string) => steps.filter((s) => s.status === status);
+  return {
+    failed: withStatus('failed').map((s) => (s.failure ? `${s.title} — ${s.failure}` : s.title)),
+    // A done step carrying a failure is one whose undo Microsoft refused.
+    inPlace: withStatus('done').map((s) =>
+      s.failure ? `${s.title} — undoing it was refused: ${s.failure}` : s.title,
+    ),
+    undone: withStatus('compensated').map((s) => s.title),
+    notStarted: withStatus('pending').map((s) => s.title),
+    doneByHand: checklist.filter((c) => c.done).map((c) => c.title),
   };
 }
 

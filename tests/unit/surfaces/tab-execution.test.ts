@@ -13,7 +13,7 @@ import type {
   RunView,
   TimelineEntryView,
 } from '../../../src/surfaces/tab/tab-views.mapper';
-import { InMemoryTenantDirectory } from '../../fakes/in-memory-directory';
+import { InMemoryTenantDirectory, badRequest } from '../../fakes/in-memory-directory';
 import {
   CONTOSO_TENANT_ID,
   createHarness,
@@ -270,6 +270,90 @@ describe('Tab execution API', () => {
       (await call<DetailBody>(people.tina, requestId)).body.request.status,
       'rolled_back',
     );
+  });
+
+  it('names each group a plan removes, and leaves out a group the technician keeps', async () => {
+    const finance = [...directory.tenant(CONTOSO_TENANT_ID).groups.values()].find(
+      (g) => g.displayName === 'Finance',
+    )!;
+
+    const removing = await call<PreviewBody>(people.tina, `${requestId}/preview`, { options: {} });
+    const keeping = await call<PreviewBody>(people.tina, `${requestId}/preview`, {
+      options: { keepGroupIds: [finance.id] },
+    });
+
+    assert.deepEqual(
+      removing.body.plan.steps.filter((s) => s.access).map((s) => s.access),
+      [{ change: 'revoked', resourceId: finance.id, resourceName: 'Finance', relation: 'member' }],
+    );
+    assert.equal(keeping.status, 200, JSON.stringify(keeping.body));
+    assert.deepEqual(
+      keeping.body.plan.steps.filter((s) => s.access),
+      [],
+    );
+    assert.deepEqual(keeping.body.options.keepGroupIds, [finance.id]);
+    assert.ok(keeping.body.plan.notes.some((n) => /stays in Finance/.test(n)));
+  });
+
+  /** Previews with the defaults, executes, and drives the run until it ends. */
+  async function runToTheEnd(): Promise<RunView> {
+    const preview = await call<PreviewBody>(people.tina, `${requestId}/preview`, { options: {} });
+    const started = await call<RunBody>(people.tina, `${requestId}/runs`, {
+      version: preview.body.version,
+      options: preview.body.options,
+      previewDigest: preview.body.digest,
+    });
+    assert.equal(started.status, 202, JSON.stringify(started.body));
+    await drive(started.body.run.id);
+    return (await call<RunBody>(people.tina, `${requestId}/runs/${started.body.run.id}`)).body.run;
+  }
+
+  it('shows an undone run with why, what was undone, what stays and what never started', async () => {
+    directory.inject((c) => c.kind === 'group.remove', badRequest('Group is locked'), Infinity);
+
+    const run = await runToTheEnd();
+
+    assert.equal(run.status, 'compensated', JSON.stringify(run));
+    assert.match(run.reason ?? '', /Remove Lee Leaver from Finance .*Group is locked.* failed/);
+    assert.deepEqual(run.outcome, {
+      failed: [
+        'Remove Lee Leaver from Finance (security group) — Group is locked (Request_BadRequest, HTTP 400)',
+      ],
+      inPlace: ['Sign Lee Leaver out everywhere (revoke sessions)'],
+      undone: [
+        'Block sign-in for Lee Leaver',
+        'Turn on the auto-reply of Lee Leaver',
+        'Clear the manager of Lee Leaver (now Bo Boss)',
+      ],
+      notStarted: ['Remove the licences of Lee Leaver: Microsoft 365 Business Premium'],
+      doneByHand: [],
+    });
+  });
+
+  it('shows a run left to a person with why and everything still in place', async () => {
+    directory.inject(
+      (c) => c.kind === 'user.assignLicences',
+      badRequest('Licences are locked'),
+      Infinity,
+    );
+
+    const run = await runToTheEnd();
+
+    assert.equal(run.status, 'needs_manual', JSON.stringify(run));
+    assert.match(run.reason ?? '', /Remove the licences of Lee Leaver.*Licences are locked/);
+    assert.deepEqual(run.outcome?.failed, [
+      'Remove the licences of Lee Leaver: Microsoft 365 Business Premium — Licences are locked (Request_BadRequest, HTTP 400)',
+    ]);
+    assert.deepEqual(run.outcome?.undone, []);
+    assert.deepEqual(run.outcome?.notStarted, []);
+    assert.ok(run.outcome?.inPlace.includes('Block sign-in for Lee Leaver'));
+  });
+
+  it('gives no outcome summary for a completed run', async () => {
+    const run = await runToTheEnd();
+
+    assert.equal(run.status, 'completed');
+    assert.equal(run.outcome, undefined);
   });
 
   it('ticks a checklist task with a note', async () => {
