@@ -7,7 +7,7 @@ import { dirname } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { Authority } from './authority';
 import { loadOrCreateKeyMaterial } from './certificates';
-import { GraphServer } from './graph-server';
+import { describeError, GraphServer } from './graph-server';
 import { GraphFault } from './graph-wire';
 import { SandboxTenantRuntime, type PersistedTenant } from './sandbox-tenant';
 import { SANDBOX_APP, seedTenants } from './seed';
@@ -32,12 +32,22 @@ export async function startMicrosoftCloud(
 ): Promise<RunningMicrosoftCloud> {
   const now = options.now ?? (() => new Date());
   const log = options.log ?? (() => {});
+  // A sandbox bug must never pass silently: without a log it goes to stderr.
+  const report = options.log ?? ((line: string) => process.stderr.write(`${line}\n`));
   const keys = await loadOrCreateKeyMaterial(options.certDir, now(), log);
   const persisted = options.stateFile ? readState(options.stateFile, log) : undefined;
 
   const tenants = new Map<string, SandboxTenantRuntime>();
+  // A failed write must not fail the request whose change it records (the change is applied) nor stop().
   const save = () => {
-    if (options.stateFile) writeState(options.stateFile, [...tenants.values()]);
+    if (!options.stateFile) return;
+    try {
+      writeState(options.stateFile, [...tenants.values()]);
+    } catch (error) {
+      report(
+        `sandbox cloud: could not write ${options.stateFile}; the directory in memory is unaffected and is written again with the next change: ${describeError(error)}`,
+      );
+    }
   };
   for (const seeded of seedTenants(now())) {
     const saved = persisted?.find((tenant) => tenant.record.id === seeded.id);
@@ -70,6 +80,7 @@ export async function startMicrosoftCloud(
     appId: SANDBOX_APP.clientId,
     now,
     sleep: wait,
+    reportFailure: report,
   });
   const authority = new Authority({
     cloudUrl: url,
@@ -82,9 +93,9 @@ export async function startMicrosoftCloud(
 
   server.on('request', (request: IncomingMessage, response: ServerResponse) => {
     serve(request, response, graph, authority, log).catch((error: unknown) => {
-      log(`sandbox cloud: request failed: ${String(error)}`);
-      if (!response.headersSent) response.writeHead(500).end();
-      else response.destroy();
+      const target = `${request.method ?? 'GET'} ${(request.url ?? '/').split('?')[0]}`;
+      report(`sandbox cloud: request failed: ${target} threw ${describeError(error)}`);
+      answerFailure(response, graph, target);
     });
   });
   log(`sandbox cloud: Microsoft Graph and Entra on ${url}`);
@@ -166,6 +177,38 @@ async function serve(
   );
   const outcome = graph.render(fault, randomUUID(), undefined);
   send(response, outcome.status, outcome.headers, outcome.body);
+}
+
+/**
+ * Answers a request the sandbox failed to serve as the service would: Graph's error envelope, or
+ * the authority's OAuth error JSON, with a 500, so clients see a code and a message instead of an
+ * empty body.
+ */
+function answerFailure(response: ServerResponse, graph: GraphServer, target: string): void {
+  if (response.headersSent || response.destroyed) {
+    response.destroy();
+    return;
+  }
+  const message = `The sandbox cloud failed while serving ${target}. Its log has the stack.`;
+  try {
+    if (/^\S+ \/v1\.0(\/|$)/.test(target)) {
+      const outcome = graph.render(
+        new GraphFault(500, 'InternalServerError', message),
+        randomUUID(),
+        undefined,
+      );
+      send(response, outcome.status, outcome.headers, outcome.body);
+    } else {
+      send(
+        response,
+        500,
+        { 'Content-Type': 'application/json; charset=utf-8' },
+        { error: 'server_error', error_description: message },
+      );
+    }
+  } catch {
+    response.destroy();
+  }
 }
 
 function send(

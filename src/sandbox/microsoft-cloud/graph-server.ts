@@ -28,6 +28,8 @@ export interface GraphServerDeps {
   readonly appId: string;
   readonly now: () => Date;
   readonly sleep: (milliseconds: number) => Promise<void>;
+  /** Receives a report of every exception a route throws that is not a Graph refusal (a sandbox bug). */
+  readonly reportFailure: (report: string) => void;
 }
 
 interface Operation {
@@ -215,7 +217,7 @@ export class GraphServer {
         });
     } catch (error) {
       if (error instanceof GraphFault) return fault(error);
-      throw error;
+      return fault(this.unexpected(error, tenant, operation, key));
     }
 
     const loss = tenant.takeLoss(key);
@@ -228,6 +230,30 @@ export class GraphServer {
         'UnknownError',
         'The operation timed out before a response was received.',
       ),
+    );
+  }
+
+  /**
+   * A route threw something other than a Graph refusal: reported with the route so the sandbox bug
+   * can be found, and answered as Graph answers its own failures (a 500 in the error envelope) so
+   * the other requests of a `$batch` keep their answers.
+   */
+  private unexpected(
+    error: unknown,
+    tenant: SandboxTenantRuntime,
+    operation: Operation,
+    key: OperationKey,
+  ): GraphFault {
+    const route = key.route ?? `${operation.method} (no route)`;
+    this.deps.reportFailure(
+      `sandbox cloud: request failed: ${route}${operation.viaBatch ? ' in a $batch' : ''} ` +
+        `(${operation.method} ${operation.rawPath}${operation.search}, tenant ${tenant.tenantId}) threw ` +
+        describeError(error),
+    );
+    return new GraphFault(
+      500,
+      'InternalServerError',
+      `The sandbox cloud failed while serving ${route}: ${error instanceof Error ? `${error.name}: ${error.message}` : String(error)}. Its log has the stack.`,
     );
   }
 
@@ -570,6 +596,13 @@ function throttleFault(
     case 504:
       return new GraphFault(504, 'UnknownError', 'The gateway timed out.', undefined, retryAfter);
   }
+}
+
+/** An exception with its stack, for the cloud's log. */
+export function describeError(error: unknown): string {
+  return error instanceof Error
+    ? (error.stack ?? `${error.name}: ${error.message}`)
+    : String(error);
 }
 
 function parseBody(raw: Buffer): unknown {

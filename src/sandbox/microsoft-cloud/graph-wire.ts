@@ -244,6 +244,12 @@ export function referencedId(body: unknown): string {
   if (typeof reference !== 'string')
     throw badRequest("The required property '@odata.id' is missing or invalid.");
   const match = /\/(?:directoryObjects|users|groups)\/([^/?#]+)\/?$/i.exec(reference);
-  if (!match) throw badRequest(`Invalid object identifier '${reference}'.`);
-  return decodeURIComponent(match[1]!).toLowerCase();
+  const invalid = badRequest(`Invalid object identifier '${reference}'.`);
+  if (!match) throw invalid;
+  try {
+    return decodeURIComponent(match[1]!).toLowerCase();
+  } catch {
+    // A malformed escape (`%zz`) is the caller's mistake, not a server fault.
+    throw invalid;
+  }
 }

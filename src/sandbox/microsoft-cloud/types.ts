@@ -11,6 +11,11 @@ export interface StartMicrosoftCloudOptions {
   /** Directory state is loaded from here on start and written after every change; omit for memory only. */
   readonly stateFile?: string;
   readonly now?: () => Date;
+  /**
+   * Receives what the cloud does, and every request it failed to serve (`request failed: <route> …`
+   * with the exception's stack; a sandbox bug, answered 500). Omitted: silent, except those
+   * failures, which go to stderr.
+   */
   readonly log?: (line: string) => void;
 }
 
