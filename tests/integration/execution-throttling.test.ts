@@ -155,6 +155,17 @@ describe('Graph-backed execution: throttling and lost answers (Azurite, sandbox 
       [failed?.payload['reason'], failed?.payload['willRetry']],
       ['throttled', true],
     );
+    // The trail says why the run paused: which step Graph throttled, and until when.
+    const paused = trail.filter((e) => e.type === 'execution.waiting');
+    assert.deepEqual(
+      paused.map((e) => [e.payload['stepId'], e.payload['phase'], e.payload['until']]),
+      [[failed?.payload['stepId'], 'forward', waiting.waitUntil]],
+    );
+    const why = paused[0]?.personal?.['reason'];
+    assert.ok(
+      typeof why === 'string' && /Marketing .*is sent again at/.test(why),
+      `paused: ${JSON.stringify(why)}`,
+    );
     await assertChainVerifies(s, CONTOSO_ID);
   });
 

@@ -222,7 +222,7 @@ export function recordOutcome(
     ...(retry ? {} : { finishedAt: at }),
   });
   next = retry
-    ? throttled(next, failure, at)
+    ? throttled(next, s, failure, at)
     : { ...next, status: isUndoing(next) ? 'compensating' : 'running' };
   return {
     run: next,
@@ -237,6 +237,7 @@ export function recordOutcome(
         },
         personal: { title: s.title, message: failure.message },
       }),
+      ...(retry ? [pausedEvent(next, s, 'forward', failure)] : []),
     ],
   };
 }
@@ -315,7 +316,7 @@ export function recordCompensation(
   const attempts = progressOf(run, stepId).compensationAttempts ?? 0;
   const retry = failure.retryable && attempts < MAX_STEP_ATTEMPTS;
   let next = patchStep(run, stepId, { status: 'done', compensationFailure: failure });
-  if (retry) next = throttled(next, failure, at);
+  if (retry) next = throttled(next, s, failure, at);
   return {
     run: next,
     audit: [
@@ -329,6 +330,7 @@ export function recordCompensation(
         },
         personal: { title: s.title, message: failure.message },
       }),
+      ...(retry ? [pausedEvent(next, s, 'compensation', failure)] : []),
     ],
   };
 }
@@ -500,7 +502,12 @@ function resumed(run: ExecutionRun, status: 'running' | 'compensating', at: stri
 }
 
 /** A throttled or unavailable service: wait as long as it asked (the longest ask wins). */
-function throttled(run: ExecutionRun, failure: DirectoryFailure, at: string): ExecutionRun {
+function throttled(
+  run: ExecutionRun,
+  s: PlanStep,
+  failure: DirectoryFailure,
+  at: string,
+): ExecutionRun {
   const until = new Date(
     Date.parse(at) + (failure.retryAfterMs ?? DEFAULT_RETRY_AFTER_MS),
   ).toISOString();
@@ -509,9 +516,25 @@ function throttled(run: ExecutionRun, failure: DirectoryFailure, at: string): Ex
     ...run,
     status: 'waiting',
     waitUntil,
-    reason: `Microsoft Graph is busy or unavailable (${failure.code}); Cabinet carries on at ${waitUntil.slice(11, 16)} UTC.`,
+    reason: `Microsoft Graph is busy or unavailable (${failure.code}) and asked Cabinet to wait: ${s.title} is sent again at ${waitUntil.slice(11, 16)} UTC.`,
     updatedAt: at,
   };
+}
+
+/**
+ * The run paused because the service throttled a step past the adapter's own retries: the trail
+ * shows why and until when, as it does for a throttled read while planning.
+ */
+function pausedEvent(
+  run: ExecutionRun,
+  s: PlanStep,
+  phase: 'forward' | 'compensation',
+  failure: DirectoryFailure,
+): AuditEvent {
+  return engineEvent(run, 'execution.waiting', {
+    payload: { until: run.waitUntil ?? null, stepId: s.id, phase, code: failure.code },
+    personal: { reason: run.reason ?? '', title: s.title },
+  });
 }
 
 function succeededEvents(

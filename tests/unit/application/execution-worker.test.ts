@@ -305,6 +305,13 @@ describe(ExecutionWorker.name, () => {
       const waiting = await storedRun(h, run.id);
       assert.equal(waiting.status, 'waiting');
       assert.equal(waiting.lease, undefined, 'a waiting run holds no lease');
+      assert.match(waiting.reason ?? '', /Sign Lee Leaver out everywhere.*sent again/);
+      // The trail says why the run paused, for which step and until when.
+      const paused = (await auditTrail(h)).filter((e) => e.type === 'execution.waiting');
+      assert.deepEqual(
+        paused.map((e) => [e.payload['stepId'], e.payload['phase'], e.payload['until']]),
+        [['revoke-sessions', 'forward', waiting.waitUntil]],
+      );
       // Driven again too early (another row, another instance): it only says when.
       const early = await h.worker('worker-b').drive(CONTOSO_TENANT_ID, run.id);
       assert.deepEqual(early, first);

@@ -189,6 +189,25 @@ describe('Execution saga', () => {
     );
     assert.equal(u.run.status, 'waiting');
     assert.equal(u.run.waitUntil, '2026-11-23T09:01:30.000Z');
+    const paused = u.audit.filter((e) => e.type === 'execution.waiting');
+    assert.deepEqual(
+      paused.map((e) => e.payload),
+      [
+        {
+          runId: '7-1',
+          onBehalfOf: people.tina.oid,
+          until: '2026-11-23T09:01:30.000Z',
+          stepId: 'leave-a',
+          phase: 'forward',
+          code: 'TooManyRequests',
+        },
+      ],
+    );
+    assert.deepEqual(paused[0]?.personal, {
+      reason:
+        'Microsoft Graph is busy or unavailable (TooManyRequests) and asked Cabinet to wait: Remove Sam from a is sent again at 09:01 UTC.',
+      title: 'Remove Sam from a',
+    });
     assert.deepEqual(nextMove(u.run, AT), { kind: 'sleep', until: '2026-11-23T09:01:30.000Z' });
     const resumed = nextMove(u.run, '2026-11-23T09:01:30.000Z');
     assert.deepEqual(resumed.kind === 'forward' && resumed.steps.map((s) => s.id), ['leave-a']);
