@@ -144,7 +144,9 @@ async function serve(
     if (!response.writableFinished) closed.abort();
   });
   const body = await readBody(request);
-  const target = new URL(request.url ?? '/', 'https://localhost');
+  // Origin-form only: a target starting `//` must stay a path, not become another host (or throw).
+  const path = request.url ?? '/';
+  const target = new URL(`https://localhost${path.startsWith('/') ? path : `/${path}`}`);
   const method = (request.method ?? 'GET').toUpperCase();
   const versioned = /^\/v1\.0(\/.*)?$/.exec(target.pathname);
   if (versioned) {
