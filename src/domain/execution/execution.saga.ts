@@ -4,9 +4,11 @@
  * run with its audit events. The worker only does I/O between the two, so a crash at any point
  * leaves a run that the same rules resume.
  * @remarks Before the point of no return a refused step undoes every done step in exactly the
- * reverse order of completion; from it on, the run keeps going forward and ends `needs_manual`
- * with what failed and what was done. Throttling never counts as failure: the step waits and is
- * retried, up to {@link MAX_STEP_ATTEMPTS} sends.
+ * reverse order of completion, best effort: a compensation refused for good is left in place and
+ * the others still run, and the run then ends `needs_manual` naming what could not be undone. From
+ * the point of no return on, the run keeps going forward and ends `needs_manual` with what failed
+ * and what was done. Throttling never counts as failure: the step waits and is retried, up to
+ * {@link MAX_STEP_ATTEMPTS} sends.
  */
 
 import { SYSTEM_OID, type AuditEvent, type AuditEventType } from '../audit/audit-event';
@@ -91,7 +93,14 @@ function nextForward(run: ExecutionRun, plan: ExecutionPlan): SagaMove {
   if (pending.length === 0) {
     const failed = plan.steps.filter((s) => progressOf(run, s.id).status === 'failed');
     if (failed.length > 0)
-      return { kind: 'finish', status: 'needs_manual', reason: stoppedReason(run, plan, failed) };
+      return {
+        kind: 'finish',
+        status: 'needs_manual',
+        reason:
+          run.kind === 'rollback'
+            ? rollbackStoppedReason(run, plan, failed)
+            : stoppedReason(run, plan, failed),
+      };
     const open = openItems(run, plan);
     if (open.length > 0)
       return {
@@ -115,16 +124,21 @@ function nextForward(run: ExecutionRun, plan: ExecutionPlan): SagaMove {
 }
 
 function nextUndo(run: ExecutionRun, plan: ExecutionPlan): SagaMove {
+  // Best effort: a compensation refused for good stays for the technician; the others still run,
+  // so the tenant is left as close to its prior state as Cabinet can bring it.
+  const todo = plan.steps
+    .filter((s) => {
+      const p = progressOf(run, s.id);
+      return s.compensation && p.status === 'done' && !gaveUpUndoing(p);
+    })
+    .sort((a, b) => orderOf(run, b) - orderOf(run, a));
+  const last = todo[0];
+  // One at a time: a batch could half succeed and leave the undo out of order.
+  if (last) return { kind: 'compensate', steps: [last] };
   const stuck = plan.steps.filter((s) => gaveUpUndoing(progressOf(run, s.id)));
   if (stuck.length > 0)
     return { kind: 'finish', status: 'needs_manual', reason: undoStuckReason(run, plan, stuck) };
-  const todo = plan.steps
-    .filter((s) => s.compensation && progressOf(run, s.id).status === 'done')
-    .sort((a, b) => orderOf(run, b) - orderOf(run, a));
-  const last = todo[0];
-  if (!last) return { kind: 'finish', status: 'compensated', reason: compensatedReason(run, plan) };
-  // One at a time: a batch could half succeed and leave the undo out of order.
-  return { kind: 'compensate', steps: [last] };
+  return { kind: 'finish', status: 'compensated', reason: compensatedReason(run, plan) };
 }
 
 /** Fresh progress for every step and checklist item of a plan. */
@@ -607,13 +621,65 @@ function engineEvent(
   };
 }
 
+/** How a rollback step's title starts; the reasons drop it to name the change that was (not) undone. */
+export const UNDO_TITLE_PREFIX = 'Undo: ';
+
+/**
+ * One short sentence on how a final run ended, for a card banner: Teams shows it in a card, and
+ * the run's reason (in the tab) tells the whole story.
+ */
+export function finishedHeadline(run: ExecutionRun): string {
+  const plan = run.plan;
+  const failed = plan ? withStatus(run, plan, 'failed') : [];
+  const first = failed[0];
+  if (!plan || !first) return firstSentence(run.reason ?? `Run ${run.id} ended ${run.status}.`);
+  const more = (n: number) => (n > 1 ? ` and ${n - 1} more` : '');
+  if (run.kind === 'rollback')
+    return `${count(failed.length, 'change')} could not be undone: ${changeOf(first)}${more(failed.length)}; the rest was rolled back.`;
+  if (run.status === 'compensated')
+    return `${first.title}${more(failed.length)} failed; Cabinet undid what it had changed.`;
+  const stuck = plan.steps.filter((s) => gaveUpUndoing(progressOf(run, s.id)));
+  const firstStuck = stuck[0];
+  if (firstStuck)
+    return `${first.title}${more(failed.length)} failed, and ${count(stuck.length, 'change')} could not be undone: ${firstStuck.title}${more(stuck.length)}.`;
+  return `${first.title}${more(failed.length)} failed past the point of no return; nothing was undone.`;
+}
+
 const titles = (steps: readonly PlanStep[]) => steps.map((s) => s.title).join('; ');
+const count = (n: number, noun: string) => `${n} ${noun}${n === 1 ? '' : 's'}`;
+const firstSentence = (text: string) => /^.*?[.!?](?=\s|$)/s.exec(text)?.[0] ?? text;
+/** The change a rollback step undoes, named as the run that made it named it. */
+const changeOf = (s: PlanStep) =>
+  s.title.startsWith(UNDO_TITLE_PREFIX) ? s.title.slice(UNDO_TITLE_PREFIX.length) : s.title;
+
+/** Why a command did not go through, for a technician: a service that never let up says so. */
+function why(failure: DirectoryFailure | undefined): string {
+  if (!failure) return 'no answer';
+  if (failure.retryable)
+    return `Microsoft Graph was still busy or unavailable after ${MAX_STEP_ATTEMPTS} tries: ${failure.code}`;
+  return failure.message;
+}
+
 const failureText = (run: ExecutionRun, s: PlanStep, which: 'failure' | 'compensationFailure') =>
-  `${s.title} (${progressOf(run, s.id)[which]?.message ?? 'no answer'})`;
+  `${s.title} (${why(progressOf(run, s.id)[which])})`;
 
 function withStatus(run: ExecutionRun, plan: ExecutionPlan, status: StepProgress['status']) {
   return plan.steps.filter((s) => progressOf(run, s.id).status === status);
 }
+
+/** Newest first, the order in which they were undone. */
+function undoneOf(run: ExecutionRun, plan: ExecutionPlan): PlanStep[] {
+  return withStatus(run, plan, 'compensated').sort((a, b) => orderOf(run, b) - orderOf(run, a));
+}
+
+function tickedByHand(run: ExecutionRun, plan: ExecutionPlan): string {
+  const ticked = plan.checklist.filter((c) => run.checklist.some((p) => p.id === c.id && p.done));
+  return ticked.length > 0
+    ? `Done by hand and not undone (reverse by hand if needed): ${ticked.map((c) => c.title).join('; ')}.`
+    : '';
+}
+
+const sentences = (parts: readonly string[]) => parts.filter((t) => t.length > 0).join(' ');
 
 function stoppedReason(
   run: ExecutionRun,
@@ -621,28 +687,31 @@ function stoppedReason(
   failed: readonly PlanStep[],
 ): string {
   const done = withStatus(run, plan, 'done');
-  return [
+  const open = openItems(run, plan);
+  return sentences([
     `Could not finish: ${failed.map((s) => failureText(run, s, 'failure')).join('; ')}.`,
     done.length > 0 ? `Done: ${titles(done)}.` : 'Nothing else was done.',
-    'This was past the point of no return, so nothing was undone: finish by hand, or fix the cause and execute again.',
-  ].join(' ');
+    open.length > 0
+      ? `Not done yet from the checklist: ${open.map((c) => c.title).join('; ')}.`
+      : '',
+    'This was past the point of no return, so nothing was undone.',
+    `Next: finish by hand what is not done${open.length > 0 ? ' (the failed steps and the checklist)' : ''}, or fix the cause and execute again.`,
+  ]);
 }
 
 function compensatedReason(run: ExecutionRun, plan: ExecutionPlan): string {
   const failed = withStatus(run, plan, 'failed');
-  const undone = withStatus(run, plan, 'compensated');
+  const undone = undoneOf(run, plan);
   const kept = withStatus(run, plan, 'done');
-  const byHand = plan.checklist.filter((c) => run.checklist.some((p) => p.id === c.id && p.done));
-  return [
-    `${failed.map((s) => failureText(run, s, 'failure')).join('; ')} failed.`,
-    undone.length > 0 ? `Undone: ${titles(undone)}.` : 'Nothing had been changed.',
-    kept.length > 0 ? `Cannot be undone: ${titles(kept)}.` : '',
-    byHand.length > 0
-      ? `Done by hand and not undone: ${byHand.map((c) => c.title).join('; ')}.`
-      : '',
-  ]
-    .filter((t) => t.length > 0)
-    .join(' ');
+  return sentences([
+    `Stopped because ${failed.map((s) => failureText(run, s, 'failure')).join('; ')} failed.`,
+    undone.length > 0
+      ? `Cabinet undid what it had changed, newest first: ${titles(undone)}.`
+      : 'Nothing had been changed yet, so nothing needed undoing.',
+    kept.length > 0 ? `Cannot be undone, so left as done: ${titles(kept)}.` : '',
+    tickedByHand(run, plan),
+    'Next: fix the cause, then execute again.',
+  ]);
 }
 
 function undoStuckReason(
@@ -651,15 +720,33 @@ function undoStuckReason(
   stuck: readonly PlanStep[],
 ): string {
   const failed = withStatus(run, plan, 'failed');
-  const undone = withStatus(run, plan, 'compensated');
-  const inPlace = withStatus(run, plan, 'done');
-  return [
-    `${failed.map((s) => failureText(run, s, 'failure')).join('; ')} failed, and undoing then failed too: ${stuck.map((s) => failureText(run, s, 'compensationFailure')).join('; ')}.`,
-    `Still in place: ${titles(inPlace)}.`,
-    undone.length > 0 ? `Undone: ${titles(undone)}.` : '',
-  ]
-    .filter((t) => t.length > 0)
-    .join(' ');
+  const undone = undoneOf(run, plan);
+  const kept = withStatus(run, plan, 'done').filter((s) => !stuck.includes(s));
+  return sentences([
+    `Stopped because ${failed.map((s) => failureText(run, s, 'failure')).join('; ')} failed.`,
+    `Cabinet undid what it could, but could not undo: ${stuck.map((s) => failureText(run, s, 'compensationFailure')).join('; ')}.`,
+    undone.length > 0 ? `Undone, newest first: ${titles(undone)}.` : 'Nothing else was undone.',
+    kept.length > 0 ? `Cannot be undone, so left as done: ${titles(kept)}.` : '',
+    tickedByHand(run, plan),
+    'Next: undo by hand what could not be undone (each step shows the state before the run), then fix the cause and execute again if the change is still wanted.',
+  ]);
+}
+
+function rollbackStoppedReason(
+  run: ExecutionRun,
+  plan: ExecutionPlan,
+  failed: readonly PlanStep[],
+): string {
+  const undone = withStatus(run, plan, 'done');
+  const open = openItems(run, plan);
+  const original = run.rollbackOf ? `run ${run.rollbackOf}` : 'the run';
+  return sentences([
+    `Could not undo: ${failed.map((s) => `${changeOf(s)} (${why(progressOf(run, s.id).failure)})`).join('; ')}.`,
+    undone.length > 0 ? `Undone: ${undone.map(changeOf).join('; ')}.` : 'Nothing else was undone.',
+    ...plan.notes,
+    open.length > 0 ? `Checklist still open: ${open.map((c) => c.title).join('; ')}.` : '',
+    `Next: undo by hand what could not be undone (each step shows the state before ${original})${open.length > 0 ? ' and work through the open checklist' : ''}, or fix the cause and roll back again. The request is marked rolled back only when a rollback completes.`,
+  ]);
 }
 
 /** Reasons end up on the request (its failure reason), which holds at most NOTE_MAX characters. */

@@ -3,7 +3,7 @@ import { err, ok, type Result } from '../shared/result';
 import { checkFor, resolveCommand, resolveUserId, slug } from './directory-commands';
 import type { ChecklistItem, ExecutionPlan, PlanStep } from './execution-plan';
 import type { ExecutionRun } from './execution-run';
-import { progressOf } from './execution.saga';
+import { progressOf, UNDO_TITLE_PREFIX } from './execution.saga';
 
 /** Why a run cannot be rolled back. */
 export const RollbackErrors = {
@@ -25,7 +25,8 @@ export const RollbackErrors = {
  * The plan that undoes a completed run: every done step's compensation, in the reverse order of
  * completion (steps of one original wave stay together), with the prior state the run captured.
  * Manual work that was ticked off becomes checklist items to reverse by hand.
- * @remarks Point of no return 0: a rollback is never itself undone; a failure is retried and ends
+ * @remarks Point of no return 0: a rollback is never itself undone. It is best effort: an undo
+ * refused for good (or throttled past its retries) does not stop the others, and the run ends
  * `needs_manual` with what was and was not restored.
  */
 export function planRollback(run: ExecutionRun): Result<ExecutionPlan, DomainError> {
@@ -47,7 +48,7 @@ export function planRollback(run: ExecutionRun): Result<ExecutionPlan, DomainErr
     const forward = resolveCommand(s.compensation, run.createdUserId);
     steps.push({
       id: slug('undo', s.id),
-      title: `Undo: ${s.title}`,
+      title: `${UNDO_TITLE_PREFIX}${s.title}`,
       forward,
       verify: checkFor(forward, upn),
       wave: lastWave - s.wave,

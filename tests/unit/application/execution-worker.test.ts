@@ -266,6 +266,104 @@ describe(ExecutionWorker.name, () => {
       assert.equal((await storedRequest(h, request)).status, 'failed');
     });
 
+    it('goes on undoing when one undo is refused, then stops for a person naming what is left', async () => {
+      const h = await executionHarness();
+      const before = userState(h.contoso, 'u-leaver') as { groups: string[] };
+      h.directory.inject(matching('user.removeManager'), badRequest('Manager is locked'), Infinity);
+      h.directory.inject(
+        matching('group.add', 'g-finance'),
+        badRequest('Graph refused re-adding to Finance'),
+        Infinity,
+      );
+      const { request, run } = await offboardToTheEnd(h);
+
+      assert.equal(run.status, 'needs_manual');
+      // Everything but the refused re-add is back as it was: unblocked, auto-reply and Team restored.
+      assert.deepEqual(userState(h.contoso, 'u-leaver'), {
+        ...before,
+        groups: before.groups.filter((g) => g !== 'g-finance'),
+      });
+      const progress = Object.fromEntries(run.steps.map((p) => [p.id, p.status]));
+      assert.deepEqual(progress, {
+        'block-sign-in': 'compensated',
+        'revoke-sessions': 'done',
+        'set-auto-reply': 'compensated',
+        'leave-g-finance': 'done',
+        'leave-g-team': 'compensated',
+        'remove-manager': 'failed',
+        'remove-licences': 'pending',
+      });
+      const reason = run.reason ?? '';
+      assert.match(reason, /^Stopped because Clear the manager of Lee Leaver.*Manager is locked/);
+      assert.match(
+        reason,
+        /could not undo: Remove Lee Leaver from Finance[^;]*\(Graph refused re-adding to Finance\)\./,
+      );
+      assert.match(reason, /Undone, newest first: .*Team.*Turn on the auto-reply.*Block sign-in/);
+      assert.match(reason, /Cannot be undone, so left as done: Sign Lee Leaver out everywhere/);
+      assert.match(reason, /Next: undo by hand what could not be undone/);
+      const after = await storedRequest(h, request);
+      assert.equal(after.status, 'failed');
+      assert.equal(after.failure?.reason, reason);
+
+      const trail = (await auditTrail(h)).filter((e) => e.payload['runId'] === run.id);
+      const about = (type: string) =>
+        trail.filter((e) => e.type === type).map((e) => e.payload['stepId']);
+      assert.deepEqual(about('execution.compensation_failed'), ['leave-g-finance']);
+      assert.deepEqual(about('execution.step_compensated'), [
+        'leave-g-team',
+        'set-auto-reply',
+        'block-sign-in',
+      ]);
+      assert.deepEqual(
+        trail.filter((e) => e.type === 'access.granted').map((e) => e.payload['resourceId']),
+        ['g-team'],
+      );
+
+      // The card says it in a line and points to the tab, where the full reason is.
+      const notes = (await h.storage.outbox.list(CONTOSO_TENANT_ID)).flatMap((r) =>
+        r.message.kind === 'teams.notify' &&
+        r.message.notification.template === 'execution_update' &&
+        r.message.notification.runId === run.id &&
+        /needs a technician/.test(r.message.notification.note ?? '')
+          ? [r.message.notification.note ?? '']
+          : [],
+      );
+      assert.equal(notes.length, 4, 'requester, both approvers and the technician');
+      for (const note of notes) {
+        assert.match(
+          note,
+          /^Execution \d+-1 needs a technician: Clear the manager of Lee Leaver.* failed, and 1 change could not be undone: Remove Lee Leaver from Finance \(security group\)\. Details are in the Cabinet tab\.$/,
+        );
+        assert.ok(note.length <= 300 && note.length < reason.length, note);
+      }
+    });
+
+    it('keeps the card banner short when names are long, cutting at a word and pointing to the tab', async () => {
+      const h = await executionHarness();
+      const lee = h.contoso.users.get('u-leaver')!;
+      lee.displayName = `Lee ${'Featherstonehaugh-Cholmondeley '.repeat(12)}Leaver`;
+      h.directory.inject(matching('user.removeManager'), badRequest('Manager is locked'), Infinity);
+      const { run } = await offboardToTheEnd(h);
+      assert.equal(run.status, 'compensated');
+      const notes = (await h.storage.outbox.list(CONTOSO_TENANT_ID)).flatMap((r) =>
+        r.message.kind === 'teams.notify' &&
+        r.message.notification.runId === run.id &&
+        /failed and was undone/.test(r.message.notification.note ?? '')
+          ? [r.message.notification.note ?? '']
+          : [],
+      );
+      assert.ok(notes.length > 0);
+      for (const note of notes) {
+        assert.ok(note.length <= 300, `${note.length} characters`);
+        assert.match(
+          note,
+          /^Execution \d+-1 failed and was undone: Clear the manager of Lee .*(?:Featherstonehaugh|Cholmondeley)… Details are in the Cabinet tab\.$/,
+        );
+      }
+      assert.ok((run.reason ?? '').length > 1_000, 'the full story stays on the run');
+    });
+
     for (const [stepId, match] of [
       ['create-user', matching('user.create')],
       ['assign-licences', matching('user.assignLicences')],
@@ -497,6 +595,64 @@ describe(ExecutionWorker.name, () => {
         .filter((e) => e.type === 'access.granted')
         .map((e) => e.payload['resourceId']);
       assert.deepEqual(granted.sort(), ['g-finance', 'g-team']);
+    });
+
+    it('goes on rolling back when one undo is refused, keeps the request implemented, and a second rollback finishes', async () => {
+      const h = await executionHarness();
+      const before = userState(h.contoso, 'u-leaver') as { groups: string[] };
+      const { request, run } = await offboardToTheEnd(h);
+      h.directory.inject(
+        matching('group.add', 'g-finance'),
+        badRequest('Graph refused re-adding to Finance'),
+      );
+      const back = await rollBackExecution(h.execution, {
+        actor: people.tina,
+        requestId: request.id,
+        runId: run.id,
+      });
+      assert.ok(back.ok, back.ok ? '' : back.error.message);
+      await driveToRest(h, back.value.run.id);
+      const partial = await storedRun(h, back.value.run.id);
+      assert.equal(partial.status, 'needs_manual');
+      assert.deepEqual(userState(h.contoso, 'u-leaver'), {
+        ...before,
+        groups: before.groups.filter((g) => g !== 'g-finance'),
+      });
+      const reason = partial.reason ?? '';
+      assert.match(
+        reason,
+        /^Could not undo: Remove Lee Leaver from Finance[^;]*\(Graph refused re-adding to Finance\)\./,
+      );
+      assert.match(reason, /Undone: .*Block sign-in for Lee Leaver/);
+      assert.match(reason, /Checklist still open: Reverse by hand: /);
+      assert.match(
+        reason,
+        new RegExp(
+          `state before run ${run.id}\\) and work through the open checklist, or fix the cause and roll back again`,
+        ),
+      );
+      assert.equal((await storedRequest(h, request)).status, 'implemented');
+
+      // Once Graph accepts, rolling back again finishes the job.
+      const again = await rollBackExecution(h.execution, {
+        actor: people.tina,
+        requestId: request.id,
+        runId: run.id,
+      });
+      assert.ok(again.ok, again.ok ? '' : again.error.message);
+      await driveToRest(h, again.value.run.id);
+      const waiting = await storedRun(h, again.value.run.id);
+      for (const item of waiting.checklist)
+        await tickChecklistItem(h.execution, {
+          actor: people.tina,
+          requestId: request.id,
+          runId: waiting.id,
+          itemId: item.id,
+        });
+      await driveToRest(h, again.value.run.id);
+      assert.equal((await storedRun(h, again.value.run.id)).status, 'completed');
+      assert.deepEqual(userState(h.contoso, 'u-leaver'), before);
+      assert.equal((await storedRequest(h, request)).status, 'rolled_back');
     });
 
     it('deletes a created user on rollback and forgets the unrevealed password', async () => {

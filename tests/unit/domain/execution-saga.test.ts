@@ -5,7 +5,10 @@ import type { ExecutionPlan, PlanStep } from '../../../src/domain/execution/exec
 import { formatRunId, type ExecutionRun } from '../../../src/domain/execution/execution-run';
 import {
   initialProgress,
+  MAX_STEP_ATTEMPTS,
   nextMove,
+  recordCompensating,
+  recordCompensation,
   recordOutcome,
   recordStarted,
   recordTicked,
@@ -211,5 +214,97 @@ describe('Execution saga', () => {
     assert.deepEqual(nextMove(u.run, AT), { kind: 'sleep', until: '2026-11-23T09:01:30.000Z' });
     const resumed = nextMove(u.run, '2026-11-23T09:01:30.000Z');
     assert.deepEqual(resumed.kind === 'forward' && resumed.steps.map((s) => s.id), ['leave-a']);
+  });
+
+  describe('undoing, best effort', () => {
+    const busy = {
+      ok: false as const,
+      failure: {
+        reason: 'unavailable' as const,
+        code: 'ServiceUnavailable',
+        message: 'try later',
+        retryable: true,
+        retryAfterMs: 1_000,
+      },
+    };
+    /** a, b and c done in that order, then d refused: everything before the point of no return. */
+    function failedAfterThree(): SagaUpdate {
+      let u: SagaUpdate = {
+        run: runOf({
+          steps: [leave('a', 0), leave('b', 1), leave('c', 2), leave('d', 3)],
+          pointOfNoReturn: 4,
+        }),
+        audit: [],
+      };
+      for (const id of ['leave-a', 'leave-b', 'leave-c']) {
+        u = then(u, (r) => recordStarted(r, [id], AT));
+        u = then(u, (r) => recordOutcome(r, id, { ok: true }, AT));
+      }
+      u = then(u, (r) => recordStarted(r, ['leave-d'], AT));
+      return then(u, (r) => recordOutcome(r, 'leave-d', refused, AT));
+    }
+    const undo = (u: SagaUpdate, id: string, outcome: Parameters<typeof recordCompensation>[2]) =>
+      then(
+        then(u, (r) => recordCompensating(r, [id], AT)),
+        (r) => recordCompensation(r, id, outcome, AT),
+      );
+    const next = (u: SagaUpdate, at = AT) => {
+      const move = nextMove(u.run, at);
+      return move.kind === 'compensate' ? move.steps.map((s) => s.id) : move;
+    };
+
+    it('skips a refused undo and goes on with the earlier steps, then names what is left', () => {
+      let u = failedAfterThree();
+      assert.deepEqual(next(u), ['leave-c']);
+      u = undo(u, 'leave-c', { ok: true });
+      u = undo(u, 'leave-b', {
+        ok: false,
+        failure: { ...refused.failure, message: 'b is locked' },
+      });
+      assert.deepEqual(next(u), ['leave-a'], 'the refusal does not stop the undo');
+      u = undo(u, 'leave-a', { ok: true });
+      const move = nextMove(u.run, AT);
+      assert.ok(move.kind === 'finish');
+      assert.equal(move.status, 'needs_manual');
+      assert.equal(
+        move.reason,
+        'Stopped because Remove Sam from d (Graph said no) failed. ' +
+          'Cabinet undid what it could, but could not undo: Remove Sam from b (b is locked). ' +
+          'Undone, newest first: Remove Sam from c; Remove Sam from a. ' +
+          'Next: undo by hand what could not be undone (each step shows the state before the run), then fix the cause and execute again if the change is still wanted.',
+      );
+    });
+
+    it('retries a busy undo within its bound before skipping it, and pauses with an audit event', () => {
+      let u = failedAfterThree();
+      let at = Date.parse(AT);
+      for (let attempt = 1; attempt <= MAX_STEP_ATTEMPTS; attempt += 1) {
+        assert.deepEqual(next(u, new Date(at).toISOString()), ['leave-c'], `attempt ${attempt}`);
+        const sent = new Date(at).toISOString();
+        u = then(
+          then(u, (r) => recordCompensating(r, ['leave-c'], sent)),
+          (r) => recordCompensation(r, 'leave-c', busy, sent),
+        );
+        if (attempt < MAX_STEP_ATTEMPTS) {
+          const paused = u.audit.at(-1);
+          assert.equal(paused?.type, 'execution.waiting');
+          assert.deepEqual(
+            [paused?.payload['stepId'], paused?.payload['phase'], paused?.payload['until']],
+            ['leave-c', 'compensation', u.run.waitUntil],
+          );
+          at = Date.parse(u.run.waitUntil!);
+        }
+      }
+      assert.deepEqual(next(u, new Date(at).toISOString()), ['leave-b']);
+      u = undo(u, 'leave-b', { ok: true });
+      u = undo(u, 'leave-a', { ok: true });
+      const move = nextMove(u.run, new Date(at).toISOString());
+      assert.ok(move.kind === 'finish');
+      assert.equal(move.status, 'needs_manual');
+      assert.match(
+        move.reason ?? '',
+        /could not undo: Remove Sam from c \(Microsoft Graph was still busy or unavailable after 5 tries: ServiceUnavailable\)\. Undone, newest first: Remove Sam from b; Remove Sam from a\./,
+      );
+    });
   });
 });
