@@ -12,12 +12,16 @@ import { loadConfig, type Config } from '../../src/config';
 import { startCabinet } from '../../src/main';
 import { startAzurite, type RunningAzurite } from '../../src/sandbox/azurite';
 import type { RunningCabinet } from '../../src/sandbox/launcher';
-import { SANDBOX_DIRECTORY, type RunningMicrosoftCloud } from '../../src/sandbox/microsoft-cloud';
+import {
+  SANDBOX_DIRECTORY,
+  SANDBOX_SKUS,
+  type RunningMicrosoftCloud,
+} from '../../src/sandbox/microsoft-cloud';
 import { CONTOSO, MSP } from '../../src/sandbox/sandbox-tenants';
 import { CardVerbs } from '../../src/surfaces/bot/card-verbs';
 import { startHttpServer, type RunningHttpServer } from '../../src/surfaces/http/server';
 import { createTabSurface } from '../../src/surfaces/tab/tab-surface';
-import { InMemoryTenantDirectory } from '../fakes/in-memory-directory';
+import { InMemoryTenantDirectory, badRequest } from '../fakes/in-memory-directory';
 import {
   CONTOSO_TENANT_ID,
   RecordingNotifier,
@@ -46,7 +50,7 @@ describe('Cabinet tab in the browser', function () {
   let tina: TabPage | undefined;
   let relay: OutboxRelay | undefined;
   let directory: InMemoryTenantDirectory;
-  const ids = { offboard: '', general: '', fabrikam: '' };
+  const ids = { offboard: '', general: '', fabrikam: '', stuck: '' };
 
   async function raise(requester: Person, type: ChangeType, fields: Record<string, unknown>) {
     const submitted = await submitChange(h.deps, {
@@ -81,6 +85,12 @@ describe('Cabinet tab in the browser', function () {
       assignedLicences: [{ skuId: sku.skuId, disabledPlans: [] }],
     });
     contoso.addGroup({ displayName: 'Finance', members: [leaver.id] });
+    const mover = contoso.addUser({
+      userPrincipalName: 'mover@contoso.example',
+      displayName: 'Mo Mover',
+      managerId: boss.id,
+    });
+    contoso.addGroup({ displayName: 'Support', members: [mover.id] });
     const execution: ExecutionDeps = {
       ...h.deps,
       runs: h.storage.runs,
@@ -111,6 +121,23 @@ describe('Cabinet tab in the browser', function () {
     });
     assert.equal(decided.kind, 'decided');
     ids.offboard = offboard.id;
+    const stuck = await raise(people.carla, 'offboard', {
+      title: 'Offboard Mo Mover',
+      userPrincipalName: 'mover@contoso.example',
+      convertToSharedMailbox: 'false',
+    });
+    assert.equal(
+      (
+        await decideApproval(h.deps, {
+          actor: people.andy,
+          requestId: stuck.id,
+          version: stuck.version,
+          decision: 'approve',
+        })
+      ).kind,
+      'decided',
+    );
+    ids.stuck = stuck.id;
     ids.general = (await raise(people.carla, 'general', { title: 'Move the office printer' })).id;
     ids.fabrikam = (await raise(people.fiona, 'general', { title: 'Fabrikam firewall rule' })).id;
 
@@ -169,11 +196,14 @@ describe('Cabinet tab in the browser', function () {
     await tina!.waitForQueue();
 
     assert.deepEqual(await tina!.queueClients(), ['Contoso Ltd']);
-    assert.deepEqual((await tina!.queueRequestIds()).sort(), [ids.offboard, ids.general].sort());
+    assert.deepEqual(
+      (await tina!.queueRequestIds()).sort(),
+      [ids.offboard, ids.general, ids.stuck].sort(),
+    );
     await tina!.screenshot('02-queue');
 
     await tina!.filterQueue('Ready to execute');
-    assert.deepEqual(await tina!.queueRequestIds(), [ids.offboard]);
+    assert.deepEqual((await tina!.queueRequestIds()).sort(), [ids.offboard, ids.stuck].sort());
   });
 
   it('opens a request with the keyboard and shows what was asked and its timeline', async () => {
@@ -219,12 +249,23 @@ describe('Cabinet tab in the browser', function () {
     assert.equal(await tina!.field('User').inputValue(), 'leaver@contoso.example');
     assert.equal(await tina!.field('User').getAttribute('readonly'), '');
     assert.ok(await tina!.executeButton().isDisabled());
+    assert.deepEqual(await tina!.accessibilityProblems(), []);
     await tina!.previewPlan();
     const steps = await tina!.planSteps();
     assert.equal(steps[0], 'Block sign-in for Lee Leaver');
     assert.ok(await tina!.pointOfNoReturn().isVisible());
     assert.ok((await tina!.planChecklist()).some((t) => /shared mailbox/i.test(t)));
     assert.ok(await tina!.executeButton().isEnabled());
+    assert.deepEqual(await tina!.accessibilityProblems(), []);
+    assert.match(await tina!.focused(), /^h3: Plan for Lee Leaver/, 'focus moves to the plan');
+    assert.ok(
+      (await tina!.announcements()).includes('Plan ready. Review it, then Execute.'),
+      'the plan is announced',
+    );
+    assert.ok(
+      (await tina!.focusWithKeyboard('Execute')) >= 2,
+      'keyboard focus on Execute is outlined',
+    );
     await tina!.screenshot('05-plan');
 
     await tina!.field('Automatic reply').fill('I have left Contoso. Please write to the office.');
@@ -237,8 +278,25 @@ describe('Cabinet tab in the browser', function () {
     await tina!.screenshot('06-waiting-for-checklist');
     const [task] = await tina!.openChecklistItems();
     assert.ok(task);
+    assert.deepEqual(await tina!.accessibilityProblems(), []);
+    assert.ok(
+      (await tina!.announcements()).some((a) =>
+        /^Run \S+: Waiting\. Waiting for the technician/.test(a),
+      ),
+      JSON.stringify(await tina!.announcements()),
+    );
+    // A note half typed survives the panel reading the run's progress again.
+    await tina!.checklistNote(task).fill('Converted in the Exchange');
+    await tina!.waitForRunPoll();
+    await tina!.waitForRunPoll();
+    assert.equal(await tina!.checklistNote(task).inputValue(), 'Converted in the Exchange');
+    assert.ok(await tina!.hasFocus(tina!.checklistNote(task)), 'the note keeps the focus');
     await tina!.tickChecklistItem(task, 'Converted in the Exchange admin center');
     await tina!.waitForRunStatus('Completed');
+    assert.ok(
+      (await tina!.announcements()).some((a) => /^Run \S+: Completed\./.test(a)),
+      'completion is announced',
+    );
     assert.ok((await tina!.runSteps()).every((s) => s.status === 'Done'));
     await page.locator('.request-meta .badge', { hasText: 'Implemented' }).waitFor();
     assert.equal(
@@ -262,21 +320,103 @@ describe('Cabinet tab in the browser', function () {
     assert.deepEqual(tina!.pageErrors, []);
     await tina!.screenshot('08-rolled-back');
   });
+
+  it('shows a run that stopped short: why, what was undone and what stays, announced', async () => {
+    const page = tina!.page;
+    directory.inject(
+      (c) => c.kind === 'group.remove',
+      badRequest('The group is locked by a retention policy.'),
+      Infinity,
+    );
+    await page.goto(`${http!.url}/tab/?request=${ids.stuck}`);
+    await tina!.waitForRequest(ids.stuck);
+    await tina!.previewPlan();
+    await tina!.execute();
+    await tina!.waitForRunStatus('Undone');
+
+    const outcome = tina!.runOutcome();
+    assert.ok(await outcome.isVisible());
+    assert.equal(
+      await tina!.runOutcomeTitle(),
+      'Stopped, and everything that could be undone was undone',
+    );
+    assert.match(
+      await outcome.locator('.reason').innerText(),
+      /Remove Mo Mover from Support .*The group is locked by a retention policy/,
+    );
+    assert.deepEqual(await tina!.runOutcomeItems('Failed'), [
+      'Remove Mo Mover from Support (security group) — The group is locked by a retention policy. (Request_BadRequest, HTTP 400)',
+    ]);
+    assert.ok((await tina!.runOutcomeItems('Undone')).includes('Block sign-in for Mo Mover'));
+    assert.deepEqual(await tina!.runOutcomeItems('Still changed'), [
+      'Sign Mo Mover out everywhere (revoke sessions)',
+    ]);
+    assert.equal(
+      directory.tenant(CONTOSO_TENANT_ID).byUpn('mover@contoso.example')!.accountEnabled,
+      true,
+    );
+    await page.locator('.request-meta .badge', { hasText: 'Failed' }).waitFor();
+    assert.ok(
+      (await tina!.announcements()).some((a) =>
+        /^Run \S+: Undone\. .*Remove Mo Mover from Support/.test(a),
+      ),
+      JSON.stringify(await tina!.announcements()),
+    );
+    assert.deepEqual(await tina!.accessibilityProblems(), []);
+    assert.deepEqual(tina!.pageErrors, []);
+    await tina!.screenshot('09-undone');
+  });
 });
 
 /**
- * The issue's browser scenario on the whole sandbox as `npm start` wires it: Azurite, the sandbox
- * Microsoft cloud behind the real Graph SDK and MSAL, the bot and the tab. Carla raises the
- * offboarding of Lee Leaver in Teams, Andy approves it, and Tina runs the wizard in the tab.
+ * The wizards on the whole sandbox as `npm start` wires it: Azurite, the sandbox Microsoft cloud
+ * behind the real Graph SDK and MSAL, the bot and the tab. Carla raises each request in Teams, Andy
+ * approves it, and Tina runs its wizard in the tab. One stack and one browser serve every test.
  */
-describe('Offboarding from the tab against the sandbox cloud', function () {
+describe('Wizards from the tab against the sandbox cloud', function () {
   this.timeout(180_000);
   let azurite: RunningAzurite | undefined;
   let cloud: RunningMicrosoftCloud | undefined;
   let connector: LoopbackConnector | undefined;
   let cabinet: RunningCabinet | undefined;
+  let bot: BotClient;
   let tina: TabPage | undefined;
-  const lee = SANDBOX_DIRECTORY.contoso.users.lee;
+  const { lee, mo, andy } = SANDBOX_DIRECTORY.contoso.users;
+  const contoso = () => cloud!.tenant(CONTOSO.tenantId);
+  const mutations = () =>
+    Object.values(contoso().counters().mutations).reduce((sum, n) => sum + (n ?? 0), 0);
+  const chat = (user: { oid: string }) => `personal-${user.oid}`;
+
+  /** The newest card in `user`'s chat that mentions every one of `texts`. */
+  async function cardFor(user: { oid: string }, ...texts: string[]) {
+    const matching = () =>
+      connector!.cardsIn(chat(user)).filter((c) => texts.every((t) => cardText(c).includes(t)));
+    await connector!.waitFor(() => matching().length > 0);
+    return matching().at(-1)!;
+  }
+
+  /** Carla raises a request in Teams and Andy approves it; returns its id. */
+  async function raiseApproved(form: Record<string, string>): Promise<string> {
+    const submitted = await bot.invoke(CONTOSO.carla, CardVerbs.Submit, form);
+    const requestId = /CONTOSO-\d+/.exec(cardText(submitted.card))?.[0];
+    assert.ok(requestId, cardText(submitted.card));
+    const approval = await cardFor(CONTOSO.andy, form.title!);
+    const approve = cardActions(approval).find((a) => a.title === 'Approve')!;
+    await bot.invoke(CONTOSO.andy, approve.verb, approve.data);
+    return requestId;
+  }
+
+  /** Follows the shown run to its end, ticking each checklist task it waits for. */
+  async function followRun(note: string): Promise<string> {
+    for (;;) {
+      await tina!.waitForRunStatus(/^(Waiting|Completed|Needs a person|Undone)$/);
+      const status = await tina!.runStatus();
+      if (status !== 'Waiting') return status;
+      const [task] = await tina!.openChecklistItems();
+      if (task) await tina!.tickChecklistItem(task, note);
+      else await tina!.waitForRunStatus(/^(Completed|Needs a person|Undone)$/);
+    }
+  }
 
   before(async function () {
     if (!chromiumAvailable()) {
@@ -306,6 +446,12 @@ describe('Offboarding from the tab against the sandbox cloud', function () {
       },
     };
     cabinet = await startCabinet(config, { log: () => undefined, sandbox: { cloud } });
+    bot = new BotClient(cabinet.url, connector.url);
+    for (const user of [CONTOSO.carla, CONTOSO.andy, MSP.tina])
+      assert.equal(await bot.install(user), 200);
+    tina = await TabPage.open(`${cabinet.url}/tab/`, { name: 'tab-sandbox-tina' });
+    await tina.signInAs(MSP.tina.name);
+    await tina.waitForQueue();
   });
 
   afterEach(async function () {
@@ -319,11 +465,58 @@ describe('Offboarding from the tab against the sandbox cloud', function () {
     await Promise.all([connector?.close(), cloud?.stop(), azurite?.stop()]);
   });
 
-  it('previews the plan, executes it and follows it to completed; the client tenant ends offboarded', async () => {
-    const bot = new BotClient(cabinet!.url, connector!.url);
-    for (const user of [CONTOSO.carla, CONTOSO.andy, MSP.tina])
-      assert.equal(await bot.install(user), 200);
-    const submitted = await bot.invoke(CONTOSO.carla, CardVerbs.Submit, {
+  it('shows a licence change refused for want of E3 seats next to the form, and runs nothing', async () => {
+    const e3 = () =>
+      contoso()
+        .skus()
+        .find((s) => s.skuPartNumber === 'ENTERPRISEPACK')!;
+    assert.equal(e3().freeUnits, 0, 'the sandbox seeds E3 with no free seat');
+    const requestId = await raiseApproved({
+      type: 'licence_change',
+      title: 'E3 for Mo Mover',
+      description: 'Mo needs the desktop apps.',
+      userPrincipalName: mo.userPrincipalName,
+      addSkus: 'ENTERPRISEPACK',
+    });
+    const before = mutations();
+
+    await tina!.page.goto(`${cabinet!.url}/tab/?request=${requestId}`);
+    await tina!.waitForRequest(requestId);
+    assert.deepEqual(await tina!.accessibilityProblems(), []);
+    await tina!.previewPlan();
+
+    const alert = tina!.wizardAlert();
+    assert.match(
+      await alert.innerText(),
+      /Office 365 E3 has no free seats \(\d+ of \d+ assigned\): buy a seat or free one, then preview again\./,
+    );
+    assert.match(await alert.innerText(), /Nothing was changed/);
+    assert.ok(await tina!.hasFocus(alert), 'focus goes to the refusal');
+    assert.ok(
+      await tina!.wizardAlertBesideForm().isVisible(),
+      'the refusal sits right under the form',
+    );
+    assert.deepEqual(await tina!.planSteps(), []);
+    assert.ok(await tina!.executeButton().isDisabled());
+    assert.equal(await tina!.requestStatus(), 'Approved');
+    assert.equal(await tina!.runsShown(), 0);
+    assert.equal(mutations(), before, 'nothing was sent to the tenant');
+    assert.ok(
+      !contoso()
+        .user(mo.id)!
+        .licences.some((l) => l.skuId === e3().skuId),
+    );
+    assert.deepEqual(await tina!.accessibilityProblems(), []);
+    assert.deepEqual(tina!.pageErrors, [
+      'Failed to load resource: the server responded with a status of 409 (Conflict)',
+    ]);
+    tina!.pageErrors.length = 0;
+    await tina!.screenshot('01-no-free-seats');
+  });
+
+  it('offboards a user but keeps the group the technician unticked; the tenant ends offboarded', async () => {
+    const salesTeam = SANDBOX_DIRECTORY.contoso.groups.salesTeam;
+    const requestId = await raiseApproved({
       type: 'offboard',
       title: 'Leaver: Lee Leaver',
       description: 'Lee leaves on Friday; keep the mailbox for the team.',
@@ -332,50 +525,50 @@ describe('Offboarding from the tab against the sandbox cloud', function () {
       convertToSharedMailbox: 'true',
       removeLicences: 'true',
     });
-    const requestId = /CONTOSO-\d+/.exec(cardText(submitted.card))?.[0];
-    assert.ok(requestId, cardText(submitted.card));
-    const andyChat = `personal-${CONTOSO.andy.oid}`;
-    await connector!.waitFor(() =>
-      connector!.cardsIn(andyChat).some((c) => cardText(c).includes('Leaver: Lee Leaver')),
-    );
-    const approval = connector!
-      .cardsIn(andyChat)
-      .filter((c) => cardText(c).includes('Leaver: Lee Leaver'))
-      .at(-1)!;
-    const approve = cardActions(approval).find((a) => a.title === 'Approve')!;
-    await bot.invoke(CONTOSO.andy, approve.verb, approve.data);
 
-    tina = await TabPage.open(`${cabinet!.url}/tab/`, { name: 'tab-sandbox-tina' });
-    await tina.signInAs(MSP.tina.name);
-    await tina.waitForQueue();
-    await tina.filterQueue('Ready to execute');
-    assert.deepEqual(await tina.queueRequestIds(), [requestId]);
-    await tina.screenshot('01-queue');
-    await tina.openRequest(requestId);
-    await tina.previewPlan();
-    const steps = await tina.planSteps();
+    await tina!.page.goto(`${cabinet!.url}/tab/`);
+    await tina!.waitForQueue();
+    await tina!.filterQueue('Ready to execute');
+    assert.ok((await tina!.queueRequestIds()).includes(requestId));
+    await tina!.screenshot('02-queue');
+    await tina!.openRequest(requestId);
+    await tina!.previewPlan();
+    const steps = await tina!.planSteps();
     assert.equal(steps[0], `Block sign-in for ${lee.displayName}`);
-    assert.ok(await tina.pointOfNoReturn().isVisible());
-    assert.ok(await tina.executeButton().isEnabled());
-    assert.equal(cloud!.tenant(CONTOSO.tenantId).counters().mutations['PATCH /users/{id}'] ?? 0, 0);
-    await tina.screenshot('02-plan');
+    assert.ok(steps.includes(`Remove ${lee.displayName} from Sales Team (security group)`));
+    assert.ok(await tina!.pointOfNoReturn().isVisible());
+    assert.equal(contoso().counters().mutations['PATCH /users/{id}'] ?? 0, 0);
+    assert.ok(
+      (await tina!.groupChoices()).some((g) => g.name === 'Sales Team' && g.remove),
+      JSON.stringify(await tina!.groupChoices()),
+    );
 
-    await tina.execute();
-    await tina.screenshot('03-running');
-    for (;;) {
-      await tina.waitForRunStatus(/^(Waiting|Completed|Needs a person|Undone)$/);
-      const status = await tina.runStatus();
-      if (status !== 'Waiting') break;
-      const [task] = await tina.openChecklistItems();
-      if (task) await tina.tickChecklistItem(task, 'Done in the Exchange admin center');
-      else await tina.waitForRunStatus(/^(Completed|Needs a person|Undone)$/);
-    }
-    assert.equal(await tina.runStatus(), 'Completed');
-    assert.ok((await tina.runSteps()).every((s) => s.status === 'Done'));
-    await tina.page.locator('.request-meta .badge', { hasText: 'Implemented' }).waitFor();
-    await tina.screenshot('04-completed');
+    await tina!.keepGroup('Sales Team');
+    assert.ok(await tina!.executeButton().isDisabled(), 'Execute waits for a fresh preview');
+    await tina!.previewPlan();
+    const kept = await tina!.planSteps();
+    assert.ok(!kept.some((t) => t.includes('Sales Team')), kept.join('\n'));
+    assert.ok(kept.includes(`Remove ${lee.displayName} from All Staff (Microsoft 365 group)`));
+    assert.ok(
+      (await tina!.planNotes()).includes(
+        `${lee.displayName} stays in Sales Team, as chosen in the wizard.`,
+      ),
+    );
+    assert.ok(
+      (await tina!.groupChoices()).some((g) => g.name === 'Sales Team' && !g.remove),
+      'the kept group stays listed, unticked',
+    );
+    assert.deepEqual(await tina!.accessibilityProblems(), []);
+    await tina!.screenshot('03-plan-keeps-a-group');
 
-    const after = cloud!.tenant(CONTOSO.tenantId).user(lee.id)!;
+    await tina!.execute();
+    await tina!.screenshot('04-running');
+    assert.equal(await followRun('Done in the Exchange admin center'), 'Completed');
+    assert.ok((await tina!.runSteps()).every((s) => s.status === 'Done'));
+    await tina!.page.locator('.request-meta .badge', { hasText: 'Implemented' }).waitFor();
+    await tina!.screenshot('05-completed');
+
+    const after = contoso().user(lee.id)!;
     assert.equal(after.accountEnabled, false);
     assert.ok(after.sessionsRevokedAt, 'sessions revoked');
     assert.equal(after.managerId, undefined);
@@ -385,7 +578,84 @@ describe('Offboarding from the tab against the sandbox cloud', function () {
       [],
       'direct licences removed',
     );
-    assert.deepEqual(tina.blockedRequests, []);
-    assert.deepEqual(tina.pageErrors, []);
+    assert.ok(after.memberOf.includes(salesTeam.id), 'still in the group kept in the wizard');
+    assert.ok(!after.memberOf.includes(SANDBOX_DIRECTORY.contoso.groups.allStaff.id));
+    assert.deepEqual(tina!.blockedRequests, []);
+    assert.deepEqual(tina!.pageErrors, []);
+  });
+
+  it('creates a new user from the pre-filled wizard with an edited job title, never showing the password', async () => {
+    const title = 'New starter: Nora North';
+    const upn = 'nora.north@contoso.example';
+    const requestId = await raiseApproved({
+      type: 'new_user',
+      title,
+      description: 'Nora joins Sales on Monday and needs an account.',
+      givenName: 'Nora',
+      surname: 'North',
+      displayName: 'Nora North',
+      userPrincipalName: upn,
+      jobTitle: 'Sales Associate',
+      department: 'Sales',
+      managerUpn: andy.userPrincipalName,
+      usageLocation: 'GB',
+      startDate: '2030-01-06',
+      licenceSkus: 'SPB',
+      groups: 'All Staff, Sales Team',
+    });
+
+    await tina!.page.goto(`${cabinet!.url}/tab/?request=${requestId}`);
+    await tina!.waitForRequest(requestId);
+    assert.equal(await tina!.field('First name').inputValue(), 'Nora');
+    assert.equal(await tina!.field('Sign-in name (UPN)').inputValue(), upn);
+    assert.equal(await tina!.field('Mail nickname').inputValue(), 'nora.north');
+    assert.equal(await tina!.field('Licences').inputValue(), 'SPB');
+    assert.equal(await tina!.field('Groups').inputValue(), 'All Staff, Sales Team');
+    assert.equal(await tina!.field('Job title').inputValue(), 'Sales Associate');
+    assert.deepEqual(await tina!.accessibilityProblems(), []);
+
+    await tina!.field('Job title').fill('Senior Account Manager');
+    await tina!.previewPlan();
+    const steps = await tina!.planSteps();
+    assert.equal(steps[0], `Create the account ${upn} for Nora North`);
+    assert.ok(
+      (await tina!.planNotes()).some((n) => /^Changed in the wizard .*jobTitle/.test(n)),
+      'the plan notes the edit to what was approved',
+    );
+    assert.equal(contoso().user(upn), undefined, 'previewing creates nothing');
+    assert.deepEqual(await tina!.accessibilityProblems(), []);
+    await tina!.screenshot('06-new-user-plan');
+
+    await tina!.execute();
+    assert.equal(await followRun('Done'), 'Completed');
+    await tina!.page.locator('.request-meta .badge', { hasText: 'Implemented' }).waitFor();
+    assert.match(
+      await tina!.runNotice().innerText(),
+      /requester only: they reveal it once in Teams/,
+    );
+    const pages = [await tina!.page.content()];
+    await tina!.screenshot('07-new-user-completed');
+
+    const created = contoso().user(upn)!;
+    assert.ok(created, 'the account exists in the client tenant');
+    assert.equal(created.jobTitle, 'Senior Account Manager');
+    assert.equal(created.managerId, andy.id);
+    assert.ok(created.licences.some((l) => l.skuId === SANDBOX_SKUS.businessPremium.skuId));
+    assert.ok(created.memberOf.includes(SANDBOX_DIRECTORY.contoso.groups.salesTeam.id));
+
+    // The vault still holds the password: the requester reveals it, once, in Teams.
+    const done = await cardFor(CONTOSO.carla, 'Implemented', title);
+    const reveal = cardActions(done).find((a) => a.verb === CardVerbs.RevealPassword);
+    assert.ok(reveal, 'the requester is offered the temporary password');
+    const shown = cardText((await bot.invoke(CONTOSO.carla, reveal.verb, reveal.data)).card);
+    assert.match(shown, /Temporary password \(shown once\)/);
+    const password = shown.split('\n').at(-1)!;
+    assert.match(password, /^\S{16}$/);
+    for (const html of pages) assert.ok(!html.includes(password), 'the page showed the password');
+    assert.ok(
+      !(await tina!.apiResponses()).some((body) => body.includes(password)),
+      'a tab API answer carried the password',
+    );
+    assert.deepEqual(tina!.pageErrors, []);
   });
 });

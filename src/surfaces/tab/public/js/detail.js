@@ -32,7 +32,14 @@ export async function renderDetail(root, api, id, nav) {
     runs.find((run) => run.id === nav.openRun) ?? runs.findLast((run) => !run.final) ?? undefined;
   const activeRun = runs.find((run) => !run.final);
   const runPanel = h('div', { class: 'run-panel' });
-  const ctx = { api, requestId: r.id, version: r.version, isCurrent: nav.isCurrent, refresh };
+  const ctx = {
+    api,
+    requestId: r.id,
+    type: r.type,
+    version: r.version,
+    isCurrent: nav.isCurrent,
+    refresh,
+  };
 
   replace(
     root,
@@ -108,6 +115,11 @@ export async function renderDetail(root, api, id, nav) {
     ),
   );
   if (focusRun) renderRunPanel(runPanel, ctx, focusRun, isStaff(detail.viewer.roles));
+  // Reading the request again after Execute, a tick or a finished run replaced what had focus: the
+  // run the technician was following takes it, rather than the page's start.
+  const focusLost = document.activeElement === null || document.activeElement === document.body;
+  if (nav.openRun && focusLost)
+    /** @type {HTMLElement | null} */ (runPanel.querySelector('h3'))?.focus();
 }
 
 /** @param {string[]} roles */

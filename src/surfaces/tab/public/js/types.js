@@ -23,7 +23,8 @@
  * }} TimelineEntry
  * @typedef {{
  *   id: string, title: string, wave: number, undoable: boolean,
- *   prior?: Record<string, unknown>, access?: { change: string, resourceName: string, relation: string }
+ *   prior?: Record<string, unknown>,
+ *   access?: { change: string, resourceId: string, resourceName: string, relation: string }
  * }} PlanStep
  * @typedef {{ id: string, title: string, detail: string, before?: string }} ChecklistItem
  * @typedef {{
@@ -39,8 +40,11 @@
  *   id: string, kind: 'execute' | 'rollback', rollbackOf?: string, status: string, final: boolean,
  *   reason?: string, startedBy: string, createdAt: string, finishedAt?: string, waitUntil?: string,
  *   planned: boolean, pointOfNoReturn?: number, steps: RunStep[], checklist: RunChecklistItem[],
- *   canRollBack: boolean
+ *   canRollBack: boolean, outcome?: RunOutcome
  * }} Run
+ * @typedef {{
+ *   failed: string[], inPlace: string[], undone: string[], notStarted: string[], doneByHand: string[]
+ * }} RunOutcome
  * @typedef {{
  *   request: RequestDetail, viewer: { roles: string[], mayExecute: boolean },
  *   timeline: TimelineEntry[], runs?: Run[], wizard?: { defaults: Record<string, unknown> },

@@ -10,18 +10,26 @@ import { RUN_EXPLANATION, RUN_STATUS, STEP_STATUS, tone } from './labels.js';
  * @typedef {import('./types.js').Run} Run
  * @typedef {import('./types.js').FieldIssue} FieldIssue
  * @typedef {{
- *   api: Api, requestId: string, version: number,
+ *   api: Api, requestId: string, type: string, version: number,
  *   isCurrent: () => boolean, refresh: (openRun?: string) => Promise<void>
  * }} RequestContext
  * @typedef {{
  *   name: string, label: string,
- *   kind: 'text' | 'email' | 'textarea' | 'checkbox' | 'list' | 'select',
+ *   kind: 'text' | 'email' | 'textarea' | 'checkbox' | 'list' | 'select' | 'groups',
  *   hint?: string, choices?: [string, string][], readonly?: boolean
  * }} FieldDef
  */
 
 /** How often a run's progress is read while it is not finished. */
 const POLL_MS = 1500;
+
+/**
+ * The last status announced for each run followed on this page. The page is redrawn as a run
+ * moves on (and read again when it ends), so a change is told whenever a drawing shows a status
+ * other than the last one told, however the drawing came about.
+ * @type {Map<string, string>}
+ */
+const toldStatus = new Map();
 
 const SUBJECT = {
   name: 'userPrincipalName',
@@ -79,6 +87,12 @@ const FORMS = {
       name: 'removeGroups',
       label: 'Remove from security and Microsoft 365 groups',
       kind: 'checkbox',
+    },
+    {
+      name: 'keepGroupIds',
+      label: 'Groups to remove',
+      kind: 'groups',
+      hint: 'The plan lists the groups the user is in. Untick a group to leave the user in it, then preview again.',
     },
     { name: 'removeManager', label: 'Clear the manager', kind: 'checkbox' },
     { name: 'removeLicences', label: 'Remove licences', kind: 'checkbox' },
@@ -170,7 +184,14 @@ export function renderWizard(ctx, type, defaults, onStarted) {
   const fields = FORMS[type] ?? [];
   /** @type {{ digest: string, version: number, options: Record<string, unknown> } | undefined} */
   let preview;
-  const alertBox = h('div', { class: 'alert', role: 'alert', hidden: true });
+  const alertBox = h('div', {
+    id: 'wizard-alert',
+    class: 'alert',
+    role: 'alert',
+    tabindex: '-1',
+    hidden: true,
+    'data-testid': 'wizard-alert',
+  });
   const planArea = h('div', { class: 'plan-area' });
   const previewButton = h('button', { type: 'submit', class: 'secondary' }, 'Preview plan');
   const executeButton = /** @type {HTMLButtonElement} */ (
@@ -199,17 +220,23 @@ export function renderWizard(ctx, type, defaults, onStarted) {
     )
   );
 
-  const showAlert = (/** @type {string} */ message) => {
-    replace(alertBox, message);
+  /** @param {string} message @param {string} [note] */
+  const showAlert = (message, note) => {
+    replace(alertBox, h('p', {}, message), note ? h('p', { class: 'hint' }, note) : null);
     alertBox.hidden = false;
   };
+  /** Focus goes to the first field to fix, or else to the message, never lost on a disabled button. */
+  const focusProblem = () =>
+    /** @type {HTMLElement} */ (form.querySelector('[aria-invalid]') ?? alertBox).focus();
   const clearErrors = () => {
     alertBox.hidden = true;
     for (const el of form.querySelectorAll('.field-error')) el.remove();
     for (const el of form.querySelectorAll('[aria-invalid]')) el.removeAttribute('aria-invalid');
   };
 
+  syncGroupChoices(form);
   form.addEventListener('input', () => {
+    syncGroupChoices(form);
     if (!preview) return;
     preview = undefined;
     executeButton.disabled = true;
@@ -224,12 +251,14 @@ export function renderWizard(ctx, type, defaults, onStarted) {
       const options = readOptions(form, fields);
       previewButton.setAttribute('disabled', '');
       previewButton.textContent = 'Reading the client’s directory…';
+      announce('Reading the client’s directory to plan. Nothing is changed.');
       try {
         const result = /** @type {{ plan: Plan, digest: string, version: number }} */ (
           await ctx.api.post(`requests/${segment(ctx.requestId)}/preview`, { options })
         );
         preview = { digest: result.digest, version: result.version, options };
         planArea.classList.remove('stale');
+        offerGroups(form, result.plan);
         replace(planArea, planView(result.plan));
         executeButton.disabled = false;
         executeHint.textContent = `Runs these ${result.plan.steps.length} steps in the background; you can follow them here.`;
@@ -238,8 +267,15 @@ export function renderWizard(ctx, type, defaults, onStarted) {
       } catch (error) {
         preview = undefined;
         executeButton.disabled = true;
+        executeHint.textContent = 'Execute stays off until a preview succeeds.';
         replace(planArea);
-        showProblem(error, form, showAlert);
+        showProblem(error, form, (message) =>
+          showAlert(
+            message,
+            'Nothing was changed: a preview only reads the client’s directory. Fix what the message says, then preview again.',
+          ),
+        );
+        focusProblem();
       } finally {
         previewButton.removeAttribute('disabled');
         previewButton.textContent = 'Preview plan';
@@ -263,10 +299,12 @@ export function renderWizard(ctx, type, defaults, onStarted) {
           })
         );
         announce(`Run ${result.run.id} started.`);
+        toldStatus.set(result.run.id, result.run.status);
         onStarted(result.run);
       } catch (error) {
         executeButton.disabled = false;
-        showProblem(error, form, showAlert);
+        showProblem(error, form, (message) => showAlert(message));
+        focusProblem();
       } finally {
         executeButton.textContent = 'Execute';
       }
@@ -292,6 +330,15 @@ function fieldControl(def, value) {
   const hintId = def.hint ? `${id}-hint` : undefined;
   const hint = def.hint ? h('span', { id: hintId, class: 'hint' }, def.hint) : null;
   const common = { id, name: def.name, 'aria-describedby': hintId };
+  if (def.kind === 'groups') {
+    return h(
+      'fieldset',
+      { class: 'field groups', 'data-field': def.name, 'aria-describedby': hintId },
+      h('legend', {}, def.label),
+      hint,
+      h('ul', { class: 'group-choices' }),
+    );
+  }
   if (def.kind === 'checkbox') {
     return h(
       'div',
@@ -345,6 +392,12 @@ function readOptions(form, fields) {
   /** @type {Record<string, unknown>} */
   const options = {};
   for (const def of fields) {
+    if (def.kind === 'groups') {
+      options[def.name] = groupChoices(form)
+        .filter((box) => !box.checked)
+        .map((box) => box.value);
+      continue;
+    }
     const el = /** @type {HTMLInputElement | null} */ (form.elements.namedItem(def.name));
     if (!el) continue;
     const value =
@@ -381,6 +434,61 @@ function valueAt(values, path) {
 }
 
 /**
+ * The offboarding wizard's group checkboxes (ticked: remove the user from the group).
+ * @param {HTMLFormElement} form
+ * @returns {HTMLInputElement[]}
+ */
+function groupChoices(form) {
+  return [...form.querySelectorAll('.group-choices input[type=checkbox]')].map(
+    (el) => /** @type {HTMLInputElement} */ (el),
+  );
+}
+
+/**
+ * Lists every group a preview removes the user from, ticked. A group the technician unticked stays
+ * listed (unticked) after the next preview, although that plan no longer mentions it.
+ * @param {HTMLFormElement} form
+ * @param {Plan} plan
+ */
+function offerGroups(form, plan) {
+  const list = form.querySelector('.group-choices');
+  if (!list) return;
+  const known = new Set(groupChoices(form).map((box) => box.value));
+  for (const step of plan.steps) {
+    const access = step.access;
+    if (!access || access.change !== 'revoked' || access.relation !== 'member') continue;
+    if (known.has(access.resourceId)) continue;
+    known.add(access.resourceId);
+    const id = `wz-group-${list.children.length + 1}`;
+    list.append(
+      h(
+        'li',
+        { class: 'checkbox' },
+        h('input', {
+          id,
+          type: 'checkbox',
+          name: 'removeFromGroup',
+          value: access.resourceId,
+          checked: true,
+        }),
+        h('label', { for: id }, access.resourceName),
+      ),
+    );
+  }
+}
+
+/**
+ * Group choices only matter while the user is being taken out of groups.
+ * @param {HTMLFormElement} form
+ */
+function syncGroupChoices(form) {
+  const removeGroups = form.elements.namedItem('removeGroups');
+  const fieldset = form.querySelector('fieldset.groups');
+  if (removeGroups instanceof HTMLInputElement && fieldset instanceof HTMLFieldSetElement)
+    fieldset.disabled = !removeGroups.checked;
+}
+
+/**
  * Field problems go next to their fields; anything else (a refusal such as "no free seats") above the plan.
  * @param {unknown} error
  * @param {HTMLFormElement} form
@@ -410,10 +518,9 @@ function showProblem(error, form, showAlert) {
   const reference = error.requestId ? ` (reference ${error.requestId})` : '';
   showAlert(
     error.issues.length > 0
-      ? `Please fix the fields marked below.${unplaced.length > 0 ? ` ${unplaced.join('; ')}` : ''}`
+      ? `Please fix the fields marked above.${unplaced.length > 0 ? ` ${unplaced.join('; ')}` : ''}`
       : `${error.message}${error.status >= 500 ? reference : ''}`,
   );
-  /** @type {HTMLElement | null} */ (form.querySelector('[aria-invalid]'))?.focus();
 }
 
 /**
@@ -618,8 +725,37 @@ export function renderRunPanel(container, ctx, initial, mayAct) {
     ctx.isCurrent() && container.isConnected && container.dataset.generation === generation;
   const runPath = `requests/${segment(ctx.requestId)}/runs/${segment(initial.id)}`;
 
+  /** The run as last drawn: a poll that finds nothing new leaves the panel (and what is typed) alone. */
+  let drawn = '';
   const draw = (/** @type {Run} */ run) => {
+    drawn = JSON.stringify(run);
+    const told = toldStatus.get(run.id);
+    if (told !== undefined && told !== run.status)
+      announce(
+        `${run.kind === 'rollback' ? 'Roll-back' : 'Run'} ${run.id}: ${RUN_STATUS[run.status] ?? run.status}.${run.reason ? ` ${run.reason}` : ''}`,
+      );
+    // A run seen unfinished is followed from then on; one seen only finished has nothing to tell.
+    if (told !== undefined || !run.final) toldStatus.set(run.id, run.status);
+    // Redrawing replaces the panel: keep typed notes and the focus of whoever is working in it.
+    const typed = new Map(
+      [...container.querySelectorAll('input[id]')].map((el) => [
+        el.id,
+        /** @type {HTMLInputElement} */ (el).value,
+      ]),
+    );
+    const active = document.activeElement;
+    const hadFocus = active !== null && container.contains(active);
     replace(container, runView(run, mayAct, ctx, runPath, draw));
+    for (const [id, value] of typed) {
+      const input = document.getElementById(id);
+      if (input instanceof HTMLInputElement && container.contains(input)) input.value = value;
+    }
+    if (hadFocus) {
+      const again = active.id ? document.getElementById(active.id) : null;
+      /** @type {HTMLElement | null} */ (
+        again && container.contains(again) ? again : container.querySelector('h3')
+      )?.focus();
+    }
     // Keep the run's line in the list of runs in step with its panel.
     const badge = document.querySelector(`[data-run-badge="${CSS.escape(run.id)}"]`);
     if (badge) {
@@ -635,13 +771,11 @@ export function renderRunPanel(container, ctx, initial, mayAct) {
         (/** @type {unknown} */ answer) => {
           const latest = /** @type {{ run: Run }} */ (answer);
           if (!stillShown()) return;
-          if (latest.run.status !== run.status)
-            announce(`Run ${run.id}: ${RUN_STATUS[latest.run.status] ?? latest.run.status}.`);
           if (latest.run.final) {
             void ctx.refresh(latest.run.id);
             return;
           }
-          draw(latest.run);
+          if (JSON.stringify(latest.run) !== drawn) draw(latest.run);
           poll(latest.run);
         },
         () => {
@@ -669,14 +803,24 @@ function runView(run, mayAct, ctx, runPath, redraw) {
     { class: 'run', 'aria-labelledby': 'run-title', 'data-run': run.id, 'data-status': run.status },
     h(
       'h3',
-      { id: 'run-title' },
+      { id: 'run-title', tabindex: '-1' },
       run.kind === 'rollback'
         ? `Roll-back ${run.id}${run.rollbackOf ? ` (undoes run ${run.rollbackOf})` : ''} `
         : `Run ${run.id} `,
       h('span', { class: `badge ${tone(run.status)}`, 'data-testid': 'run-status' }, status),
     ),
+    run.outcome ? outcomeView(run, run.outcome) : null,
     h('p', { class: 'explain' }, RUN_EXPLANATION[run.status] ?? ''),
-    run.reason ? h('p', { class: 'reason' }, h('strong', {}, 'Why: '), run.reason) : null,
+    run.reason && !run.outcome
+      ? h('p', { class: 'reason' }, h('strong', {}, 'Why: '), run.reason)
+      : null,
+    ctx.type === 'new_user' && run.kind === 'execute' && run.status === 'completed'
+      ? h(
+          'p',
+          { class: 'notice' },
+          'The temporary password goes to the requester only: they reveal it once in Teams. Cabinet never shows it here.',
+        )
+      : null,
     run.waitUntil && run.status === 'waiting'
       ? h('p', { class: 'hint' }, `Microsoft asked Cabinet to wait until ${when(run.waitUntil)}.`)
       : null,
@@ -710,6 +854,46 @@ function runView(run, mayAct, ctx, runPath, redraw) {
       : h('p', { class: 'hint' }, 'Cabinet is reading the client’s directory to plan the run…'),
     run.checklist.length > 0 ? checklistView(run, mayAct, ctx, runPath, redraw) : null,
     run.canRollBack && mayAct ? rollBackControl(run, ctx, runPath) : null,
+  );
+}
+
+/**
+ * Why a run stopped short and where each step ended up, first thing on the panel: the technician
+ * has to know what is still changed in the client's directory before doing anything else.
+ * @param {Run} run
+ * @param {import('./types.js').RunOutcome} outcome
+ */
+function outcomeView(run, outcome) {
+  const titleId = `outcome-${run.id}`;
+  /** @type {[string, string[]][]} */
+  const groups = [
+    ['Failed', outcome.failed],
+    ['Still changed in the client’s directory', outcome.inPlace],
+    ['Undone: back as it was before the run', outcome.undone],
+    ['Not started', outcome.notStarted],
+    ['Done by hand (Cabinet does not undo these)', outcome.doneByHand],
+  ];
+  return h(
+    'section',
+    { class: 'outcome', 'aria-labelledby': titleId, 'data-testid': 'run-outcome' },
+    h(
+      'h4',
+      { id: titleId },
+      run.status === 'compensated'
+        ? 'Stopped, and everything that could be undone was undone'
+        : 'Stopped: a person has to finish this',
+    ),
+    run.reason ? h('p', { class: 'reason' }, run.reason) : null,
+    groups
+      .filter(([, items]) => items.length > 0)
+      .map(([label, items]) => [
+        h('h5', {}, label),
+        h(
+          'ul',
+          { 'data-outcome': label },
+          items.map((item) => h('li', {}, item)),
+        ),
+      ]),
   );
 }
 
@@ -752,6 +936,8 @@ function checklistView(run, mayAct, ctx, runPath, redraw) {
                       const result = /** @type {{ run: Run }} */ (answer);
                       announce(`${item.title}: done.`);
                       redraw(result.run);
+                      // The button pressed is gone with the redraw; the run's heading takes focus.
+                      document.getElementById('run-title')?.focus();
                     },
                     (/** @type {unknown} */ e) => {
                       tick.disabled = false;
@@ -827,6 +1013,7 @@ function rollBackControl(run, ctx, runPath) {
             (/** @type {unknown} */ answer) => {
               const result = /** @type {{ run: Run }} */ (answer);
               announce(`Roll-back ${result.run.id} started.`);
+              toldStatus.set(result.run.id, result.run.status);
               void ctx.refresh(result.run.id);
             },
             (/** @type {unknown} */ failure) => {
