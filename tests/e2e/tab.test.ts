@@ -192,8 +192,10 @@ describe('Cabinet tab in the browser', function () {
 
   it('signs Tina in through the sandbox picker and lists only her clients’ requests', async () => {
     await tina!.screenshot('01-sign-in');
+    assert.deepEqual(await tina!.accessibilityProblems(), []);
     await tina!.signInAs(people.tina.name);
     await tina!.waitForQueue();
+    assert.deepEqual(await tina!.accessibilityProblems(), []);
 
     assert.deepEqual(await tina!.queueClients(), ['Contoso Ltd']);
     assert.deepEqual(
@@ -274,6 +276,7 @@ describe('Cabinet tab in the browser', function () {
     assert.deepEqual(directory.applied, [], 'previewing changes nothing');
 
     await tina!.execute();
+    assert.match(await tina!.focused(), /^h3: Run \S+/, 'focus follows the run just started');
     await tina!.waitForRunStatus('Waiting');
     await tina!.screenshot('06-waiting-for-checklist');
     const [task] = await tina!.openChecklistItems();
