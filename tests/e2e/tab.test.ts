@@ -622,7 +622,9 @@ describe('Wizards from the tab against the sandbox cloud', function () {
     const steps = await tina!.planSteps();
     assert.equal(steps[0], `Create the account ${upn} for Nora North`);
     assert.ok(
-      (await tina!.planNotes()).some((n) => /^Changed in the wizard .*jobTitle/.test(n)),
+      (await tina!.planNotes()).some((n) =>
+        /^Changed in the wizard .*job title \(.* → Senior Account Manager\)/.test(n),
+      ),
       'the plan notes the edit to what was approved',
     );
     assert.equal(contoso().user(upn), undefined, 'previewing creates nothing');

@@ -266,33 +266,51 @@ export function parseWizardOptions(
 }
 
 /** The wizard fields that carry what the requester asked for and the approver saw. */
-const APPROVED_FIELDS: { readonly [T in ExecutableType]: readonly string[] } = {
-  new_user: [
-    'givenName',
-    'surname',
-    'displayName',
-    'userPrincipalName',
-    'usageLocation',
-    'jobTitle',
-    'department',
-    'managerUpn',
-    'licenceSkus',
-    'groups',
-  ],
-  offboard: ['convertToSharedMailbox', 'forwardMailTo', 'delegateOneDriveTo', 'removeLicences'],
-  licence_change: ['addSkus', 'removeSkus'],
-  access_change: ['action', 'groupName', 'relation'],
+/** The approved fields a technician may still change in the wizard, with how a plan names them. */
+const APPROVED_FIELDS: { readonly [T in ExecutableType]: Readonly<Record<string, string>> } = {
+  new_user: {
+    givenName: 'first name',
+    surname: 'last name',
+    displayName: 'display name',
+    userPrincipalName: 'sign-in name',
+    usageLocation: 'usage location',
+    jobTitle: 'job title',
+    department: 'department',
+    managerUpn: 'manager',
+    licenceSkus: 'licences',
+    groups: 'groups',
+  },
+  offboard: {
+    convertToSharedMailbox: 'convert to shared mailbox',
+    forwardMailTo: 'forward mail to',
+    delegateOneDriveTo: 'OneDrive hand-over to',
+    removeLicences: 'remove licences',
+  },
+  licence_change: { addSkus: 'licences to add', removeSkus: 'licences to remove' },
+  access_change: { action: 'grant or revoke', groupName: 'group', relation: 'member or owner' },
 };
 
-/** The approved fields the technician changed in the wizard (the plan notes them). */
+/**
+ * The approved fields the technician changed in the wizard, each as "label (approved → now)",
+ * so the plan tells approvers and auditors exactly what differs from what they approved.
+ */
 export function deviations(request: ChangeRequest, options: WizardOptions): string[] {
   const defaults = parseWizardOptions(request, {});
   if (!defaults.ok) return [];
   const before = defaults.value as unknown as Readonly<Record<string, unknown>>;
   const after = options as unknown as Readonly<Record<string, unknown>>;
-  return APPROVED_FIELDS[options.type].filter(
-    (k) => JSON.stringify(before[k] ?? null) !== JSON.stringify(after[k] ?? null),
-  );
+  return Object.entries(APPROVED_FIELDS[options.type])
+    .filter(([k]) => JSON.stringify(before[k] ?? null) !== JSON.stringify(after[k] ?? null))
+    .map(([k, label]) => `${label} (${shown(before[k])} → ${shown(after[k])})`);
+}
+
+function shown(value: unknown): string {
+  if (value === undefined || value === null || value === '') return 'none';
+  if (Array.isArray(value)) return value.length > 0 ? value.join(', ') : 'none';
+  if (typeof value === 'boolean') return value ? 'yes' : 'no';
+  return typeof value === 'string' || typeof value === 'number'
+    ? String(value)
+    : JSON.stringify(value);
 }
 
 /** Options as stored on a run (plain JSON). */

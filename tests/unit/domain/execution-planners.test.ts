@@ -327,7 +327,7 @@ describe('Execution planners', () => {
       );
       assert.ok(
         sut.notes.some((n) =>
-          /Changed in the wizard from what was approved: removeLicences/.test(n),
+          /Changed in the wizard from what was approved: remove licences \(yes → no\)\./.test(n),
         ),
       );
     });
