@@ -82,7 +82,12 @@ describe('Execution use cases', () => {
         options: { userPrincipalName: 'nia.n@contoso.example', groups: [] },
       });
       assert.ok(result.ok, result.ok ? '' : result.error.message);
-      assert.ok(result.value.plan.notes.some((n) => /userPrincipalName, groups/.test(n)));
+      assert.ok(
+        result.value.plan.notes.some((n) =>
+          /sign-in name \(.+ → nia\.n@contoso\.example\), groups \(.+ → none\)/.test(n),
+        ),
+        result.value.plan.notes.join('\n'),
+      );
     });
   });
 
