@@ -186,6 +186,7 @@ export class InMemoryTenantDirectory implements TenantDirectory {
   readonly checks: DirectoryCheck[] = [];
   private readonly faults: FaultRule[] = [];
   private readFaults = 0;
+  private readRefusal: DirectoryFailure | undefined;
 
   tenant(tenantId: TenantId | string): FakeTenant {
     let found = this.tenants.get(tenantId);
@@ -205,6 +206,12 @@ export class InMemoryTenantDirectory implements TenantDirectory {
   /** Makes the next `times` reads throw a throttled DirectoryError. */
   throttleReads(times: number): this {
     this.readFaults += times;
+    return this;
+  }
+
+  /** Makes every read throw a DirectoryError with this failure (e.g. the app is not consented). */
+  refuseReads(refusal: DirectoryFailure): this {
+    this.readRefusal = refusal;
     return this;
   }
 
@@ -362,6 +369,7 @@ export class InMemoryTenantDirectory implements TenantDirectory {
   }
 
   private read<T>(fn: () => T): Promise<T> {
+    if (this.readRefusal) return Promise.reject(new DirectoryError(this.readRefusal));
     if (this.readFaults > 0) {
       this.readFaults -= 1;
       return Promise.reject(

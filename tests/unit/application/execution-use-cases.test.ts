@@ -61,6 +61,26 @@ describe('Execution use cases', () => {
       );
     });
 
+    it('passes on what the client must grant when Cabinet may not read their directory', async () => {
+      const h = await executionHarness();
+      const request = await approvedRequest(h, 'offboard');
+      const consent =
+        "Cabinet's Graph app is not consented in this client: an admin of the client must grant admin consent at https://login.microsoftonline.com/c0a7050a-0000-4000-8000-000000000002/adminconsent?client_id=cab1e700-0000-4000-8000-0000000000a1.";
+      h.directory.refuseReads({
+        reason: 'forbidden',
+        code: 'AADSTS700016',
+        message: consent,
+        retryable: false,
+      });
+      const result = await previewExecution(h.execution, {
+        actor: people.tina,
+        requestId: request.id,
+      });
+      assert.ok(!result.ok);
+      assert.equal(result.error.code, 'EXEC.DIRECTORY_FORBIDDEN');
+      assert.ok(result.error.message.includes(consent), result.error.message);
+    });
+
     it('says when Graph is too busy to read the directory', async () => {
       const h = await executionHarness();
       const request = await approvedRequest(h, 'offboard');

@@ -54,7 +54,7 @@ export const ExecutionAccessErrors = {
     failure.reason === 'forbidden'
       ? new DomainError(
           'EXEC.DIRECTORY_FORBIDDEN',
-          `Cabinet may not read this client's directory (${failure.code}): ask the client's admin to grant Cabinet's Graph app consent, then preview again.`,
+          `Cabinet may not read this client's directory: ${failure.message} (${failure.code}). Once the client's admin has granted Cabinet's Graph app admin consent (or the missing permission), preview again.`,
           { code: failure.code },
         )
       : new DomainError(
