@@ -24,6 +24,9 @@ import { RecordingNotifier } from '../support/fixtures';
  */
 class RecordingDriver implements RunDriver {
   readonly calls: string[] = [];
+  private running = 0;
+  /** Most drives ever under way at once. */
+  peakRunning = 0;
 
   constructor(
     private readonly storage: TableStorage,
@@ -34,6 +37,16 @@ class RecordingDriver implements RunDriver {
 
   async drive(tenantId: TenantId, runId: string): Promise<DriveOutcome> {
     this.calls.push(runId);
+    this.running += 1;
+    this.peakRunning = Math.max(this.peakRunning, this.running);
+    try {
+      return await this.step(tenantId, runId);
+    } finally {
+      this.running -= 1;
+    }
+  }
+
+  private async step(tenantId: TenantId, runId: string): Promise<DriveOutcome> {
     const stored = (await this.storage.runs.get(tenantId, runId as RunId))!;
     await this.hold;
     const answer = this.answers.shift() ?? { status: 'settled' };
@@ -240,6 +253,31 @@ describe('Relay driving Graph runs on Table Storage (Azurite)', () => {
       logs.some((m) => m.includes('ConcurrencyError')),
       logs.join('\n'),
     );
+  });
+
+  it('shares a burst of runs between two instances, each driving no more than its slots, every run once', async () => {
+    const runIds: RunId[] = [];
+    for (let i = 0; i < 5; i += 1) runIds.push((await started()).runId);
+    const held = gate();
+    const first = new RecordingDriver(one, 'one', undefined, held.opened);
+    const second = new RecordingDriver(other, 'other');
+    const a = relay(one, first, { maxConcurrentRuns: 2 });
+    const b = relay(other, second, { maxConcurrentRuns: 2 });
+
+    await a.sut.deliverDue(tenant);
+    await until(() => Promise.resolve(first.calls.length >= 2));
+    clock.advance(5_000);
+    await b.sut.deliverDue(tenant);
+    await b.sut.idle();
+    held.open();
+    await a.sut.idle();
+
+    assert.deepEqual([first.calls.length, second.calls.length], [2, 3]);
+    assert.deepEqual([...first.calls, ...second.calls].sort(), [...runIds].sort());
+    assert.deepEqual([first.peakRunning, second.peakRunning], [2, 2]);
+    for (const runId of runIds)
+      assert.equal((await one.runs.get(tenant, runId))?.run.status, 'completed');
+    assert.ok((await graphRows()).every((r) => r.status === 'done' && r.attempts === 0));
   });
 
   it('shows graph runs in `cabinet outbox list`, with how often they were put off', async () => {

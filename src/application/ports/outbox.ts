@@ -108,8 +108,9 @@ export interface OutboxStore {
    */
   reschedule(row: OutboxRow, at: Date, now: Date): Promise<void>;
   /**
-   * Extends the lease on a row this instance holds to `now + leaseMs`; undefined if the row changed
-   * since (another instance claimed or settled it). Use the returned row to settle it.
+   * Sets the lease on a row this instance holds to `now + leaseMs` (extending it, or cutting it
+   * short to hand the row back sooner); undefined if the row changed since (another instance
+   * claimed or settled it). Use the returned row to settle it.
    */
   renewLease(row: OutboxRow, now: Date, leaseMs: number): Promise<OutboxRow | undefined>;
   /** Holds the row until the recipient first opens Cabinet. */

@@ -32,6 +32,12 @@ export interface OutboxRelayOptions {
    * driving); past it the lease lapses so a hung drive cannot hold the run forever.
    */
   readonly maxDriveMs?: number;
+  /**
+   * Most runs this instance drives at once (default 4), so a burst of executions cannot swamp one
+   * process; a row of a run beyond them is handed back within seconds for any instance to take,
+   * and driven here as soon as a slot frees if no other instance took it first.
+   */
+  readonly maxConcurrentRuns?: number;
   /** Uniform [0,1); injected so tests can pin the jitter. */
   readonly random?: () => number;
   readonly log?: (message: string) => void;
@@ -50,12 +56,21 @@ export interface OutboxRelayDeps {
 const MIN_RESCHEDULE_MS = 1_000;
 
 /**
+ * A run's row held back for want of a slot is left leased this long rather than released outright,
+ * so this instance's own pass does not claim it straight back; then any instance may claim it.
+ */
+const HOLD_BACK_MS = 5_000;
+
+/**
  * Delivers outbox rows at least once: proactive Teams messages to the notifier, `graph.execute`
  * rows to the run driver. Any number of instances may run: rows are claimed by lease. Failures back
  * off exponentially with full jitter and park after a budget.
  * @remarks Runs are driven in the background, so a long Graph run never holds up a tenant's
  * notifications. In one instance a run is never driven twice at once (its rows queue behind each
- * other). A drive may outlast the lease, so the lease is renewed while the row is held; if renewal
+ * other), and at most `maxConcurrentRuns` runs are driven at once: a row claimed while every slot
+ * is taken has its lease cut to {@link HOLD_BACK_MS} and waits here, oldest first, for a slot; it
+ * is taken again by its ETag, so if another instance claimed it meanwhile it is left to that one.
+ * A drive may outlast the lease, so the lease is renewed while the row is held; if renewal
  * fails (the instance stalled past its lease and another claimed the row), the second drive is
  * fenced by the run's ETag: the engine's `ExecutionStore.save` refuses the stale writer with a
  * ConcurrencyError and it stops, so no step is recorded twice. This instance then leaves the row to
@@ -69,6 +84,7 @@ export class OutboxRelay {
   private readonly leaseRenewMs: number;
   private readonly maxReschedules: number;
   private readonly maxDriveMs: number;
+  private readonly maxConcurrentRuns: number;
   private readonly random: () => number;
   private readonly log: (message: string) => void;
   private timer: NodeJS.Timeout | undefined;
@@ -76,7 +92,11 @@ export class OutboxRelay {
   private readonly rerun = new Set<string>();
   /** The latest drive queued per run (`tenant|run`); later rows of a run chain behind it. */
   private readonly drives = new Map<string, Promise<void>>();
+  /** Rows claimed while every slot was taken, oldest first by row id, each as its hold-back write left it. */
+  private readonly heldBack = new Map<string, HeldBackRow>();
   private running = false;
+  /** Set by `stop`: drives under way finish, held-back rows are left for the next claim. */
+  private stopping = false;
 
   constructor(
     private readonly deps: OutboxRelayDeps,
@@ -89,6 +109,11 @@ export class OutboxRelay {
     this.leaseRenewMs = options.leaseRenewMs ?? Math.floor(this.leaseMs / 3);
     this.maxReschedules = options.maxReschedules ?? 500;
     this.maxDriveMs = options.maxDriveMs ?? 30 * 60_000;
+    this.maxConcurrentRuns = options.maxConcurrentRuns ?? 4;
+    if (!Number.isInteger(this.maxConcurrentRuns) || this.maxConcurrentRuns < 1)
+      throw new RangeError(
+        `maxConcurrentRuns must be a whole number of at least 1 (was ${this.maxConcurrentRuns}).`,
+      );
     this.random = options.random ?? Math.random;
     this.log = options.log ?? (() => undefined);
   }
@@ -124,6 +149,7 @@ export class OutboxRelay {
 
   start(intervalMs: number): void {
     this.running = true;
+    this.stopping = false;
     const tick = () => {
       this.sweep()
         .catch((error: unknown) => this.log(`outbox sweep failed: ${describe(error)}`))
@@ -137,6 +163,7 @@ export class OutboxRelay {
   /** Stops sweeping and waits for deliveries and drives under way (a drive ends at its next wait or step). */
   async stop(): Promise<void> {
     this.running = false;
+    this.stopping = true;
     if (this.timer) clearTimeout(this.timer);
     await this.idle();
   }
@@ -158,21 +185,26 @@ export class OutboxRelay {
       if (rows.length === 0) return delivered;
       // One person's messages go in order (a re-issued card must update the first, not race it); people in parallel.
       const byRecipient = new Map<string, OutboxRow<TeamsNotifyMessage>[]>();
+      const holdingBack: Promise<unknown>[] = [];
       for (const row of rows) {
         if (isNotificationRow(row)) {
           const key = `${row.message.recipient.tid}|${row.message.recipient.oid}`;
           byRecipient.set(key, [...(byRecipient.get(key) ?? []), row]);
         } else if (isGraphExecuteRow(row)) {
-          this.queueDrive(row);
+          const held = this.queueDrive(row);
+          if (held) holdingBack.push(held);
         }
       }
-      const results = await Promise.all(
-        [...byRecipient.values()].map(async (queue) => {
-          let sent = 0;
-          for (const row of queue) if (await this.deliverOne(row)) sent += 1;
-          return sent;
-        }),
-      );
+      const [results] = await Promise.all([
+        Promise.all(
+          [...byRecipient.values()].map(async (queue) => {
+            let sent = 0;
+            for (const row of queue) if (await this.deliverOne(row)) sent += 1;
+            return sent;
+          }),
+        ),
+        ...holdingBack,
+      ]);
       delivered += results.reduce((a, b) => a + b, 0);
     }
   }
@@ -194,34 +226,115 @@ export class OutboxRelay {
   }
 
   /**
-   * Drives the row's run after any drive of the same run this instance already holds, renewing the
-   * row's lease from now until it is settled.
+   * Drives the row's run after any drive of the same run this instance already holds, or in a free
+   * slot; with none free, holds the row back and returns the write that hands its lease back.
    */
-  private queueDrive(row: OutboxRow<GraphExecuteMessage>): void {
+  private queueDrive(row: OutboxRow<GraphExecuteMessage>): Promise<unknown> | undefined {
     const driver = this.deps.runs;
     if (!driver) {
       // Left claimed, not parked: the lease runs out and an instance with a driver takes the row.
       this.log(
         `outbox ${row.id} (graph.execute of run ${row.message.runId}) stays pending: this instance has no run driver`,
       );
-      return;
+      return undefined;
     }
-    const key = `${row.tenantId}|${row.message.runId}`;
-    const lease = new LeaseKeeper(row, this.deps, {
-      leaseMs: this.leaseMs,
-      renewMs: this.leaseRenewMs,
-      maxHoldMs: this.maxDriveMs,
-      log: this.log,
-    });
-    const drive = (this.drives.get(key) ?? Promise.resolve())
-      .then(() => this.driveOne(driver, lease))
+    const key = runKey(row);
+    if (this.drives.has(key) || this.drives.size < this.maxConcurrentRuns) {
+      this.heldBack.delete(row.id);
+      this.chainDrive(driver, row, Promise.resolve(row));
+      return undefined;
+    }
+    // Map.set keeps the place of a row held back before and claimed again since.
+    const current = this.handBack(row);
+    this.heldBack.set(row.id, { claimed: row, current });
+    return current;
+  }
+
+  /**
+   * Drives the row (once it is in hand) after any drive of the same run, renewing its lease from
+   * then until it is settled; the run's slot is taken now and freed when the last of its drives ends.
+   */
+  private chainDrive(
+    driver: RunDriver,
+    claimed: OutboxRow<GraphExecuteMessage>,
+    current: Promise<OutboxRow<GraphExecuteMessage> | undefined>,
+  ): void {
+    const key = runKey(claimed);
+    const lease = current.then(
+      (held) =>
+        held &&
+        new LeaseKeeper(held, this.deps, {
+          leaseMs: this.leaseMs,
+          renewMs: this.leaseRenewMs,
+          maxHoldMs: this.maxDriveMs,
+          log: this.log,
+        }),
+    );
+    const drive = Promise.all([this.drives.get(key), lease])
+      .then(([, keeper]) => keeper && this.driveOne(driver, keeper))
       .catch((error: unknown) =>
-        this.log(`outbox ${row.id} of run ${row.message.runId}: ${describe(error)}`),
+        this.log(`outbox ${claimed.id} of run ${claimed.message.runId}: ${describe(error)}`),
       )
       .finally(() => {
         if (this.drives.get(key) === drive) this.drives.delete(key);
+        this.takeHeldBack(driver);
       });
     this.drives.set(key, drive);
+  }
+
+  /** Gives free slots to held-back rows, oldest first (a row of a run already driven here needs none). */
+  private takeHeldBack(driver: RunDriver): void {
+    if (this.stopping) {
+      this.heldBack.clear();
+      return;
+    }
+    for (const [id, { claimed, current }] of this.heldBack) {
+      if (!this.drives.has(runKey(claimed)) && this.drives.size >= this.maxConcurrentRuns) continue;
+      this.heldBack.delete(id);
+      this.chainDrive(
+        driver,
+        claimed,
+        current.then((row) => row && this.retake(row)),
+      );
+    }
+  }
+
+  /**
+   * Cuts a claimed row's lease to {@link HOLD_BACK_MS}; the row as written, or undefined if it
+   * changed since the claim. If the write fails the claim lease stands and the row is kept.
+   */
+  private async handBack(
+    row: OutboxRow<GraphExecuteMessage>,
+  ): Promise<OutboxRow<GraphExecuteMessage> | undefined> {
+    try {
+      const released = await this.deps.outbox.renewLease(row, this.deps.clock.now(), HOLD_BACK_MS);
+      return released && isGraphExecuteRow(released) ? released : undefined;
+    } catch (error: unknown) {
+      this.log(
+        `outbox ${row.id} of run ${row.message.runId} waits for a free slot under its claim lease: ${describe(error)}`,
+      );
+      return row;
+    }
+  }
+
+  /** Leases a held-back row again for driving; undefined if that fails or someone claimed it since (they drive it). */
+  private async retake(
+    row: OutboxRow<GraphExecuteMessage>,
+  ): Promise<OutboxRow<GraphExecuteMessage> | undefined> {
+    let taken: OutboxRow | undefined;
+    try {
+      taken = await this.deps.outbox.renewLease(row, this.deps.clock.now(), this.leaseMs);
+    } catch (error: unknown) {
+      this.log(
+        `outbox ${row.id} of run ${row.message.runId} could not be taken back for driving; the next pass claims it: ${describe(error)}`,
+      );
+      return undefined;
+    }
+    if (taken && isGraphExecuteRow(taken)) return taken;
+    this.log(
+      `outbox ${row.id} of run ${row.message.runId} was claimed again while it waited for a slot; its new holder drives it`,
+    );
+    return undefined;
   }
 
   private async driveOne(driver: RunDriver, lease: LeaseKeeper): Promise<void> {
@@ -291,6 +404,16 @@ export class OutboxRelay {
         this.log(`outbox ${row.id} could not record failure: ${describe(failError)}`),
       );
   }
+}
+
+interface HeldBackRow {
+  readonly claimed: OutboxRow<GraphExecuteMessage>;
+  /** The row as its hold-back write left it; undefined if that write found it changed. */
+  readonly current: Promise<OutboxRow<GraphExecuteMessage> | undefined>;
+}
+
+function runKey(row: OutboxRow<GraphExecuteMessage>): string {
+  return `${row.tenantId}|${row.message.runId}`;
 }
 
 /**

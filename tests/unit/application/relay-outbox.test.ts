@@ -274,6 +274,10 @@ class RecordingDriver implements RunDriver {
   private readonly active = new Map<string, number>();
   /** Most drives of one run that were ever under way at once. */
   peak = 0;
+  /** Drives under way now, of any run. */
+  running = 0;
+  /** Most drives of any runs that were ever under way at once. */
+  peakRunning = 0;
 
   constructor(private readonly answer: (runId: string) => Promise<DriveOutcome>) {}
 
@@ -283,10 +287,13 @@ class RecordingDriver implements RunDriver {
     const now = (this.active.get(runId) ?? 0) + 1;
     this.active.set(runId, now);
     this.peak = Math.max(this.peak, now);
+    this.running += 1;
+    this.peakRunning = Math.max(this.peakRunning, this.running);
     try {
       return await this.answer(runId);
     } finally {
       this.active.set(runId, this.active.get(runId)! - 1);
+      this.running -= 1;
     }
   }
 }
@@ -320,6 +327,28 @@ async function until(condition: () => boolean | Promise<boolean>): Promise<void>
 }
 
 const settled: DriveOutcome = { status: 'settled' };
+
+/** One gate per run id, made on first use: a driver answering through it holds each run until opened. */
+function gatesByRun(): {
+  readonly answer: (runId: string) => Promise<DriveOutcome>;
+  readonly open: (runId: string) => void;
+} {
+  const gates = new Map<string, ReturnType<typeof gate>>();
+  const of = (runId: string) => {
+    const existing = gates.get(runId);
+    if (existing) return existing;
+    const made = gate();
+    gates.set(runId, made);
+    return made;
+  };
+  return {
+    answer: async (runId) => {
+      await of(runId).opened;
+      return settled;
+    },
+    open: (runId) => of(runId).open(),
+  };
+}
 
 describe(`${OutboxRelay.name}: graph.execute rows`, () => {
   /** Contoso's cards plus a queued run of CONTOSO-1 with its graph.execute row. */
@@ -585,5 +614,107 @@ describe(`${OutboxRelay.name}: graph.execute rows`, () => {
     );
     assert.equal(byDriver.length, 1);
     assert.ok(logs.some((m) => /ConcurrencyError/.test(m)));
+  });
+  it('drives at most maxConcurrentRuns runs at once and the rest as slots free, while notifications go out', async () => {
+    const h = await withCards();
+    for (let n = 1; n <= 10; n += 1) await queueRun(h, n);
+    const gates = gatesByRun();
+    const driver = new RecordingDriver(gates.answer);
+    const notifier = new RecordingNotifier();
+    const sut = new OutboxRelay(
+      { outbox: h.deps.outbox, notifier, clients: h.deps.clients, clock: h.clock, runs: driver },
+      { maxConcurrentRuns: 3, leaseMs: 30_000 },
+    );
+    const t0 = h.clock.now().getTime();
+
+    assert.equal(await sut.deliverDue(CONTOSO_TENANT_ID), 2, 'the approval cards');
+    await until(() => driver.calls.length >= 3);
+    const rows = await graphRows(h);
+    assert.ok(rows.every((r) => r.status === 'pending'));
+    const leasedUntil = (r: OutboxRow) => Date.parse(r.leaseUntil ?? '') - t0;
+    assert.deepEqual(
+      rows.map(leasedUntil).sort((a, b) => a - b),
+      [...Array<number>(7).fill(5_000), 30_000, 30_000, 30_000],
+      'three leased for driving; seven handed back within seconds',
+    );
+
+    await raiseGeneral(h, people.carla);
+    assert.equal(await sut.deliverDue(CONTOSO_TENANT_ID), 2, 'new cards do not wait for a slot');
+    assert.equal(notifier.sent.length, 4);
+    assert.equal(driver.calls.length, 3, 'a pass with every slot taken starts no run');
+
+    gates.open(driver.calls[0]!);
+    await until(() => driver.calls.length >= 4);
+    for (let n = 1; n <= 10; n += 1) gates.open(`1-${n}`);
+    await sut.idle();
+
+    assert.deepEqual(
+      [...driver.calls].sort(),
+      Array.from({ length: 10 }, (_, i) => `1-${i + 1}`).sort(),
+      'every run driven once',
+    );
+    assert.equal(driver.peakRunning, 3);
+    assert.deepEqual(
+      (await graphRows(h)).map((r) => [r.status, r.attempts, r.reschedules ?? 0]),
+      Array.from({ length: 10 }, () => ['done', 0, 0]),
+    );
+  });
+
+  it('hands rows beyond its slots back, so another instance drives them and this one leaves them', async () => {
+    const h = await withCards();
+    for (let n = 1; n <= 6; n += 1) await queueRun(h, n);
+    const gates = gatesByRun();
+    const busy = new RecordingDriver(gates.answer);
+    const idle = new RecordingDriver(() => Promise.resolve(settled));
+    const logs: string[] = [];
+    const one = driving(h, busy, { maxConcurrentRuns: 2, log: (m) => logs.push(m) });
+    const other = driving(h, idle, { maxConcurrentRuns: 2 });
+
+    await one.deliverDue(CONTOSO_TENANT_ID);
+    await until(() => busy.calls.length >= 2);
+    await other.deliverDue(CONTOSO_TENANT_ID);
+    assert.deepEqual(idle.calls, [], 'not before the handed-back lease ends');
+    h.clock.advance(5_000);
+    await other.deliverDue(CONTOSO_TENANT_ID);
+    await other.idle();
+    for (const runId of busy.calls) gates.open(runId);
+    await one.idle();
+
+    assert.equal(idle.calls.length, 4);
+    assert.deepEqual(
+      [...busy.calls, ...idle.calls].sort(),
+      Array.from({ length: 6 }, (_, i) => `1-${i + 1}`).sort(),
+    );
+    assert.equal(idle.peakRunning, 2);
+    assert.ok((await graphRows(h)).every((r) => r.status === 'done'));
+    assert.equal(logs.filter((m) => /claimed again while it waited for a slot/.test(m)).length, 4);
+  });
+
+  it('on stop, finishes the runs under way and leaves the held-back ones for the next claim', async () => {
+    const h = await withCards();
+    for (let n = 1; n <= 3; n += 1) await queueRun(h, n);
+    const gates = gatesByRun();
+    const driver = new RecordingDriver(gates.answer);
+    const sut = driving(h, driver, { maxConcurrentRuns: 1 });
+
+    await sut.deliverDue(CONTOSO_TENANT_ID);
+    await until(() => driver.calls.length === 1);
+    const stopped = sut.stop();
+    gates.open(driver.calls[0]!);
+    await stopped;
+
+    assert.equal(driver.calls.length, 1);
+    assert.deepEqual((await graphRows(h)).map((r) => r.status).sort(), [
+      'done',
+      'pending',
+      'pending',
+    ]);
+  });
+
+  it('refuses a maxConcurrentRuns that is not a whole number of at least 1', async () => {
+    const h = await withCards();
+    const driver = new RecordingDriver(() => Promise.resolve(settled));
+    for (const maxConcurrentRuns of [0, 1.5, Number.NaN])
+      assert.throws(() => driving(h, driver, { maxConcurrentRuns }), /maxConcurrentRuns/);
   });
 });
