@@ -1,3 +1,4 @@
+import { createPrivateKey } from 'node:crypto';
 import { AuthError, ConfidentialClientApplication, ServerError } from '@azure/msal-node';
 import { DirectoryError } from '../../application/ports/tenant-directory';
 import type { DirectoryFailure } from '../../domain/execution/directory';
@@ -92,6 +93,9 @@ export class MsalTokenProvider implements GraphTokenSource {
           tenantId,
           clientId: this.#options.clientId,
           authorityBase: this.#authorityBase,
+          ...(this.#options.credential.kind === 'certificate'
+            ? { certificateThumbprint: hexThumbprint(this.#options.credential.thumbprint) }
+            : {}),
         }),
         { cause: error },
       );
@@ -108,11 +112,12 @@ function credentialOptions(
     case 'secret':
       return { clientSecret: credential.clientSecret };
     case 'certificate': {
-      const thumbprint = credential.thumbprint.replace(/[^0-9a-f]/gi, '');
+      const thumbprint = hexThumbprint(credential.thumbprint);
       if (thumbprint.length !== 40 && thumbprint.length !== 64)
         throw new Error(
           'The Graph app certificate thumbprint must be 40 (SHA-1) or 64 (SHA-256) hex digits, as the app registration shows it.',
         );
+      assertRsaPrivateKey(credential.privateKeyPem);
       return {
         clientCertificate: {
           ...(thumbprint.length === 64 ? { thumbprintSha256: thumbprint } : { thumbprint }),
@@ -123,18 +128,48 @@ function credentialOptions(
   }
 }
 
+/** Separators such as `AB:CD` or spaces, as certificate tools print thumbprints, are dropped. */
+function hexThumbprint(thumbprint: string): string {
+  return thumbprint.replace(/[^0-9a-f]/gi, '').toUpperCase();
+}
+
+/**
+ * MSAL reads the key only when it signs the first assertion, and its failure then looks like a
+ * passing one; a key that cannot sign is a settings error, so it is refused at start.
+ */
+function assertRsaPrivateKey(privateKeyPem: string): void {
+  let keyType: string | undefined;
+  try {
+    keyType = createPrivateKey(privateKeyPem).asymmetricKeyType;
+  } catch (error: unknown) {
+    throw new Error(
+      `The Graph app certificate's private key cannot be read (${error instanceof Error ? error.message : String(error)}): ` +
+        'give the unencrypted PEM key (-----BEGIN PRIVATE KEY----- or -----BEGIN RSA PRIVATE KEY-----) with its line breaks.',
+      { cause: error },
+    );
+  }
+  if (keyType !== 'rsa')
+    throw new Error(
+      `The Graph app certificate's private key is ${keyType ?? 'not an asymmetric key'}; Entra certificate credentials are signed with RSA: use the RSA key of the certificate registered on the app.`,
+    );
+}
+
 /** Where a token was requested; used to tell the MSP exactly what to fix. */
 export interface TokenContext {
   readonly tenantId: string;
   readonly clientId: string;
   readonly authorityBase: string;
+  /** Hex, when Cabinet signs in with a certificate. */
+  readonly certificateThumbprint?: string;
 }
 
 /**
  * Turns an MSAL failure into a {@link DirectoryFailure} whose message says what the MSP must do.
  * @remarks Entra's AADSTS number decides: 700016 (the app has no service principal in the client
- * tenant, i.e. no admin consent), 7000215/7000222 (the secret is wrong or expired), 90002 (no such
- * tenant). MSAL reports a tenant it cannot discover as `openid_config_error` before any token call.
+ * tenant, i.e. no admin consent), 7000215/7000222 (the secret is wrong or expired), 700027 (the
+ * certificate is not registered, expired, or not the private key's), 700024 (the assertion MSAL
+ * signed is outside its time window: this machine's clock), 90002 (no such tenant). MSAL reports
+ * a tenant it cannot discover as `openid_config_error` before any token call.
  */
 export function tokenFailure(error: unknown, context: TokenContext): DirectoryFailure {
   const { tenantId, clientId, authorityBase } = context;
@@ -160,9 +195,26 @@ export function tokenFailure(error: unknown, context: TokenContext): DirectoryFa
           `${authorityBase}/${tenantId}/adminconsent?client_id=${clientId} (or the MSP grants it through Partner Center application consent).`,
         retryable: false,
       };
+    case '700027':
+      return {
+        reason: 'forbidden',
+        code,
+        ...withStatus,
+        message: certificateRefused(error.errorMessage, context),
+        retryable: false,
+      };
+    case '700024':
+      return {
+        reason: 'forbidden',
+        code,
+        ...withStatus,
+        message:
+          `Microsoft Entra ID refused the certificate assertion Cabinet signed for tenant ${tenantId} as outside its valid time (${code}): ` +
+          `the clock of the machine Cabinet runs on is more than five minutes off; set it right (synchronise it with NTP).`,
+        retryable: false,
+      };
     case '7000215':
     case '7000222':
-    case '700027':
       return {
         reason: 'forbidden',
         code,
@@ -207,6 +259,34 @@ export function tokenFailure(error: unknown, context: TokenContext): DirectoryFa
     message: `Microsoft Entra ID refused a Graph token for tenant ${tenantId} (${code}): ${firstLine(error.errorMessage)}`,
     retryable: false,
   };
+}
+
+const CERTIFICATE_SETTINGS =
+  "Cabinet's Graph certificate settings (CABINET_GRAPH_CERTIFICATE_THUMBPRINT and CABINET_GRAPH_CERTIFICATE_PRIVATE_KEY)";
+
+/** Entra's `[Reason - …]` says which of the three certificate problems it is. */
+function certificateRefused(errorMessage: string, context: TokenContext): string {
+  const { clientId, certificateThumbprint } = context;
+  const certificate = certificateThumbprint
+    ? `the certificate with thumbprint ${certificateThumbprint}`
+    : 'the certificate';
+  const where = `under Certificates & secrets of Cabinet's Graph app registration (${clientId}) in the MSP's tenant`;
+  const reason = /\[Reason - (.+?)\.,/.exec(errorMessage)?.[1] ?? '';
+  const refused = `Microsoft Entra ID refused the certificate of Cabinet's Graph app (${clientId}) (AADSTS700027${reason ? `: ${reason}` : ''})`;
+  if (/key was not found/i.test(reason))
+    return (
+      `${refused}: ${certificate} is not registered on the app. Upload the certificate (its public .cer) ${where}, ` +
+      `or set ${CERTIFICATE_SETTINGS} to a certificate that is registered there.`
+    );
+  if (/expired/i.test(reason))
+    return (
+      `${refused}: ${certificate} has expired. Renew it: create a new certificate, upload it ${where}, ` +
+      `and set ${CERTIFICATE_SETTINGS} to the new certificate's.`
+    );
+  return (
+    `${refused}: the private key Cabinet signs with is not the key of ${certificate}. ` +
+    `Set ${CERTIFICATE_SETTINGS} to the thumbprint and private key of one certificate, uploaded ${where}.`
+  );
 }
 
 function unknownTenant(

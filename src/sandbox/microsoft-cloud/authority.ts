@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import type { IncomingHttpHeaders } from 'node:http';
+import { JWT_BEARER_ASSERTION_TYPE, type ClientAssertionVerifier } from './client-assertion';
 import type { OperationKey, SandboxTenantRuntime } from './sandbox-tenant';
 import { GRAPH_APP_ID, GRAPH_AUDIENCE, type TokenService } from './tokens';
 
@@ -19,6 +20,8 @@ export interface AuthorityDeps {
     readonly clientSecret: string;
     readonly displayName: string;
   };
+  /** Checks `client_assertion`s against the certificates registered on the app. */
+  readonly assertions: ClientAssertionVerifier;
   readonly now: () => Date;
   readonly sleep: (milliseconds: number) => Promise<void>;
 }
@@ -223,23 +226,8 @@ export class Authority {
         `AADSTS700016: Application with identifier '${clientId}' was not found in the directory '${tenant.displayName}'. This can happen if the application has not been installed by the administrator of the tenant or consented to by any user in the tenant. You may have sent your authentication request to the wrong tenant.`,
         correlationId,
       );
-    const secret = form.get('client_secret');
-    if (!secret && !form.get('client_assertion'))
-      return this.aadError(
-        401,
-        'invalid_client',
-        7000218,
-        "AADSTS7000218: The request body must contain the following parameter: 'client_assertion' or 'client_secret'.",
-        correlationId,
-      );
-    if (secret !== this.deps.app.clientSecret)
-      return this.aadError(
-        401,
-        'invalid_client',
-        7000215,
-        `AADSTS7000215: Invalid client secret provided. Ensure the secret being sent in the request is the client secret value, not the client secret ID, for a secret added to app '${this.deps.app.clientId}'.`,
-        correlationId,
-      );
+    const credential = await this.checkCredential(form, tenant, correlationId);
+    if (!credential.ok) return credential.response;
     const scopes = (form.get('scope') ?? '')
       .split(' ')
       .filter((scope) => scope && !['openid', 'profile', 'offline_access'].includes(scope));
@@ -261,6 +249,11 @@ export class Authority {
         `AADSTS500011: The resource principal named ${scope.replace(/\/\.default$/, '')} was not found in the tenant named ${tenant.displayName}. This can happen if the application has not been installed by the administrator of the tenant or consented to by any user in the tenant. You might have sent your authentication request to the wrong tenant.`,
         correlationId,
       );
+    // Spent only now, so a request refused for any other reason leaves the assertion usable.
+    const replay =
+      credential.assertion && this.deps.assertions.spend(clientId, credential.assertion);
+    if (replay)
+      return this.aadError(401, 'invalid_client', replay.code, replay.description, correlationId);
     const accessToken = await this.deps.tokens.mintAppToken(
       {
         tenantId: tenant.tenantId,
@@ -281,6 +274,57 @@ export class Authority {
         access_token: accessToken,
       },
     };
+  }
+
+  /**
+   * The app's proof of identity: its client secret, or a `client_assertion` signed with the private
+   * key of a certificate registered on it (Entra's certificate credential).
+   */
+  private async checkCredential(
+    form: URLSearchParams,
+    tenant: SandboxTenantRuntime,
+    correlationId: string,
+  ): Promise<
+    | { readonly ok: true; readonly assertion?: { jti: string; expiresAt: number } }
+    | { readonly ok: false; readonly response: AuthorityResponse }
+  > {
+    const refuse = (status: number, error: string, code: number, description: string) => ({
+      ok: false as const,
+      response: this.aadError(status, error, code, description, correlationId),
+    });
+    const assertion = form.get('client_assertion');
+    const secret = form.get('client_secret');
+    if (assertion) {
+      if (form.get('client_assertion_type') !== JWT_BEARER_ASSERTION_TYPE)
+        return refuse(
+          400,
+          'invalid_request',
+          900144,
+          `AADSTS900144: The request body must contain the following parameter: 'client_assertion_type' with the value '${JWT_BEARER_ASSERTION_TYPE}'.`,
+        );
+      const checked = await this.deps.assertions.check(assertion, {
+        clientId: this.deps.app.clientId,
+        audiences: tokenEndpoints(this.deps.cloudUrl, tenant),
+      });
+      if (!checked.ok)
+        return refuse(401, 'invalid_client', checked.refusal.code, checked.refusal.description);
+      return { ok: true, assertion: { jti: checked.jti, expiresAt: checked.expiresAt } };
+    }
+    if (!secret)
+      return refuse(
+        401,
+        'invalid_client',
+        7000218,
+        "AADSTS7000218: The request body must contain the following parameter: 'client_assertion' or 'client_secret'.",
+      );
+    if (secret !== this.deps.app.clientSecret)
+      return refuse(
+        401,
+        'invalid_client',
+        7000215,
+        `AADSTS7000215: Invalid client secret provided. Ensure the secret being sent in the request is the client secret value, not the client secret ID, for a secret added to app '${this.deps.app.clientId}'.`,
+      );
+    return { ok: true };
   }
 
   /** AAD's error JSON: the description carries trace and correlation ids and a timestamp, as Entra's does. */
@@ -307,6 +351,21 @@ export class Authority {
       },
     };
   }
+}
+
+/**
+ * What a client assertion's `aud` may say for this tenant: its v2 or v1 token endpoint, by tenant
+ * id or by a verified domain, as Entra accepts.
+ */
+function tokenEndpoints(cloudUrl: string, tenant: SandboxTenantRuntime): string[] {
+  const names = [
+    tenant.tenantId,
+    ...tenant.directory.record.verifiedDomains.map((domain) => domain.name),
+  ];
+  return names.flatMap((name) => [
+    `${cloudUrl}/${name}/oauth2/v2.0/token`,
+    `${cloudUrl}/${name}/oauth2/token`,
+  ]);
 }
 
 function tenantNotFound(tenant: string): string {

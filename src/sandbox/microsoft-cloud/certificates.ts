@@ -22,6 +22,9 @@ export interface CloudKeyMaterial {
   readonly serverKeyPem: string;
   readonly signingKeyPem: string;
   readonly signingCertificatePem: string;
+  /** The certificate registered on Cabinet's app (its "Certificates & secrets"), and its private key. */
+  readonly appCertificatePem: string;
+  readonly appKeyPem: string;
 }
 
 const FILES = {
@@ -31,9 +34,13 @@ const FILES = {
   serverKey: 'server.key.pem',
   signingCert: 'token-signing.crt.pem',
   signingKey: 'token-signing.key.pem',
+  appCert: 'graph-app.crt.pem',
+  appKey: 'graph-app.key.pem',
 } as const;
 
 const CA_DAYS = 5 * 365;
+/** A year, as MSPs usually issue the certificate of an app registration. */
+const APP_CERTIFICATE_DAYS = 365;
 /** Within the 398-day ceiling browsers apply to leaf certificates. */
 const SERVER_DAYS = 397;
 /** Regenerate a little before expiry so a long-running sandbox does not die on the day. */
@@ -41,8 +48,9 @@ const RENEW_MARGIN_MS = 24 * 60 * 60 * 1000;
 const SERVER_NAMES = { dns: 'localhost', ip: '127.0.0.1' } as const;
 
 /**
- * Loads the local CA, the server certificate (SANs `localhost`, `127.0.0.1`) and the token-signing
- * key from `certDir`, creating or renewing whatever is missing, expired or inconsistent.
+ * Loads the local CA, the server certificate (SANs `localhost`, `127.0.0.1`), the token-signing
+ * key and the app registration's client certificate from `certDir`, creating or renewing whatever is
+ * missing, expired or inconsistent.
  * @remarks A file lock serialises processes sharing one folder (tests in parallel, `npm start`
  * twice). The CA is kept while valid so anything that already trusts it keeps working. Private keys
  * are written with mode 0600.
@@ -84,6 +92,12 @@ function ensureKeyMaterial(
     signing = createSigningCertificate(now);
     writePair(path('signingCert'), path('signingKey'), signing);
   }
+  let app = readPair(path('appCert'), path('appKey'));
+  if (!app || !isCurrent(app.cert, now) || !keyMatches(app)) {
+    log('sandbox cloud: registering a new client certificate on the sandbox app');
+    app = createAppCertificate(now);
+    writePair(path('appCert'), path('appKey'), app);
+  }
   return {
     caCertificatePem: forge.pki.certificateToPem(ca.cert),
     caCertificatePath: path('caCert'),
@@ -91,6 +105,8 @@ function ensureKeyMaterial(
     serverKeyPem: server.keyPem,
     signingKeyPem: signing.keyPem,
     signingCertificatePem: forge.pki.certificateToPem(signing.cert),
+    appCertificatePem: forge.pki.certificateToPem(app.cert),
+    appKeyPem: app.keyPem,
   };
 }
 
@@ -223,6 +239,25 @@ function createSigningCertificate(now: Date): CertificateAndKey {
   const subject = [{ name: 'commonName', value: 'Cabinet sandbox token signing' }];
   cert.setSubject(subject);
   cert.setIssuer(subject);
+  cert.sign(key.forgeKey, forge.md.sha256.create());
+  return { cert, keyPem: key.pem };
+}
+
+/**
+ * What an MSP makes for an app registration's certificate credential: a self-signed certificate
+ * (Entra checks no chain, only that the assertion's key is one it has registered).
+ */
+function createAppCertificate(now: Date): CertificateAndKey {
+  const key = newKey();
+  const cert = newCertificate(key.forgeKey, now, APP_CERTIFICATE_DAYS);
+  const subject = [{ name: 'commonName', value: 'Cabinet (sandbox) Graph app' }];
+  cert.setSubject(subject);
+  cert.setIssuer(subject);
+  cert.setExtensions([
+    { name: 'basicConstraints', cA: false },
+    { name: 'keyUsage', digitalSignature: true, critical: true },
+    { name: 'extKeyUsage', clientAuth: true },
+  ]);
   cert.sign(key.forgeKey, forge.md.sha256.create());
   return { cert, keyPem: key.pem };
 }

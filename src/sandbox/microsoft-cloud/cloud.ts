@@ -7,6 +7,7 @@ import { dirname } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { Authority } from './authority';
 import { loadOrCreateKeyMaterial } from './certificates';
+import { ClientAssertionVerifier, registeredCertificate } from './client-assertion';
 import { describeError, GraphServer } from './graph-server';
 import { GraphFault } from './graph-wire';
 import { SandboxTenantRuntime, type PersistedTenant } from './sandbox-tenant';
@@ -82,11 +83,13 @@ export async function startMicrosoftCloud(
     sleep: wait,
     reportFailure: report,
   });
+  const appCertificate = registeredCertificate(keys.appCertificatePem);
   const authority = new Authority({
     cloudUrl: url,
     tokens,
     findTenant,
     app: SANDBOX_APP,
+    assertions: new ClientAssertionVerifier([appCertificate], now),
     now,
     sleep: wait,
   });
@@ -106,7 +109,16 @@ export async function startMicrosoftCloud(
     port,
     caCertificatePem: keys.caCertificatePem,
     caCertificatePath: keys.caCertificatePath,
-    app: { clientId: SANDBOX_APP.clientId, clientSecret: SANDBOX_APP.clientSecret },
+    app: {
+      clientId: SANDBOX_APP.clientId,
+      clientSecret: SANDBOX_APP.clientSecret,
+      certificate: {
+        thumbprint: appCertificate.thumbprintSha1,
+        thumbprintSha256: appCertificate.thumbprintSha256,
+        privateKeyPem: keys.appKeyPem,
+        certificatePem: keys.appCertificatePem,
+      },
+    },
     authorityFor: (tenantId) => `${url}/${tenantId}`,
     sandboxIssuer: (tenantId, version = '2.0') => issuerFor(url, tenantId, version),
     jwksUrl: (tenantId) => jwksUrlFor(url, tenantId),

@@ -6,7 +6,10 @@
 export interface StartMicrosoftCloudOptions {
   /** 0 or omitted: a free loopback port. */
   readonly port?: number;
-  /** Where the local CA, the server certificate and the token-signing key live (created on first start). */
+  /**
+   * Where the local CA, the server certificate, the token-signing key and the app's client
+   * certificate live (created on first start, reused after).
+   */
   readonly certDir: string;
   /** Directory state is loaded from here on start and written after every change; omit for memory only. */
   readonly stateFile?: string;
@@ -26,7 +29,12 @@ export interface RunningMicrosoftCloud {
   readonly caCertificatePem: string;
   readonly caCertificatePath: string;
   /** The one registered multi-tenant app (Cabinet), consented in the client tenants. */
-  readonly app: { readonly clientId: string; readonly clientSecret: string };
+  readonly app: {
+    readonly clientId: string;
+    readonly clientSecret: string;
+    /** The certificate credential registered on the app, with the private key Cabinet signs with. */
+    readonly certificate: SandboxAppCertificate;
+  };
   /** `${url}/${tenantId}`: the MSAL authority for client credentials against that tenant. */
   authorityFor(tenantId: string): string;
   /** The `iss` of user tokens this cloud issues: `${url}/${tid}/v2.0`, or `https://sts.windows.net/${tid}/` for v1. */
@@ -39,6 +47,21 @@ export interface RunningMicrosoftCloud {
   issueUserToken(options: IssueUserTokenOptions): Promise<string>;
   /** Writes the state file (when configured) and closes every connection. */
   stop(): Promise<void>;
+}
+
+/**
+ * A certificate on the app registration's "Certificates & secrets". A client assertion names it by
+ * `x5t` (SHA-1, what MSAL Node sends for `clientCertificate.thumbprint`) or `x5t#S256` (SHA-256, for
+ * `thumbprintSha256`).
+ */
+export interface SandboxAppCertificate {
+  /** SHA-1 of the certificate's DER, uppercase hex, as the portal shows it. */
+  readonly thumbprint: string;
+  /** SHA-256 of the certificate's DER, uppercase hex. */
+  readonly thumbprintSha256: string;
+  /** PKCS#8 PEM. */
+  readonly privateKeyPem: string;
+  readonly certificatePem: string;
 }
 
 export type TokenVersion = '1.0' | '2.0';
