@@ -129,7 +129,7 @@ export function loadConfig(env: Env = process.env): Config {
   const graphClientId = get('CABINET_GRAPH_CLIENT_ID');
   const graphSecret = get('CABINET_GRAPH_CLIENT_SECRET');
   const graphThumbprint = get('CABINET_GRAPH_CERTIFICATE_THUMBPRINT');
-  const graphPrivateKey = get('CABINET_GRAPH_CERTIFICATE_PRIVATE_KEY');
+  const graphPrivateKey = pem(get('CABINET_GRAPH_CERTIFICATE_PRIVATE_KEY'));
   const connectionString = get('CABINET_STORAGE_CONNECTION_STRING');
 
   if (mode === 'sandbox') {
@@ -165,7 +165,7 @@ export function loadConfig(env: Env = process.env): Config {
   const appTenantId = get('MicrosoftAppTenantId');
   const password = get('MicrosoftAppPassword');
   const certificateThumbprint = get('MicrosoftAppCertificateThumbprint');
-  const certificatePrivateKey = get('MicrosoftAppCertificatePrivateKey');
+  const certificatePrivateKey = pem(get('MicrosoftAppCertificatePrivateKey'));
   if (!appId)
     problems.push(
       "Bot authentication is unavailable because MicrosoftAppId was not configured; set it to the Azure Bot's Microsoft App ID.",
@@ -259,6 +259,11 @@ export function loadConfig(env: Env = process.env): Config {
       : {}),
     sandbox,
   });
+}
+
+/** Hosts such as App Service keep a PEM on one line with `\n` escapes; PEM parsers need real line breaks. */
+function pem(value: string | undefined): string | undefined {
+  return value?.includes('-----BEGIN') ? value.replace(/\\n/g, '\n') : value;
 }
 
 function fail(problems: readonly string[]): void {

@@ -102,6 +102,20 @@ describe(loadConfig.name, () => {
     });
   });
 
+  it('restores the line breaks of a private key kept on one line with \\n escapes', () => {
+    const config = loadConfig({
+      ...PRODUCTION,
+      CABINET_GRAPH_CLIENT_ID: '11111111-2222-4333-8444-555555555555',
+      CABINET_GRAPH_CERTIFICATE_THUMBPRINT: 'AB12',
+      CABINET_GRAPH_CERTIFICATE_PRIVATE_KEY:
+        '-----BEGIN PRIVATE KEY-----\\nMIIB\\n-----END PRIVATE KEY-----',
+    });
+    assert.equal(
+      config.graph?.certificatePrivateKey,
+      '-----BEGIN PRIVATE KEY-----\nMIIB\n-----END PRIVATE KEY-----',
+    );
+  });
+
   it('refuses a Graph app without a credential, and credentials without an app', () => {
     assert.match(
       refusal({ ...PRODUCTION, CABINET_GRAPH_CLIENT_ID: '11111111-2222-4333-8444-555555555555' }),
