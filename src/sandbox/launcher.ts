@@ -1,6 +1,6 @@
 import { createServer } from 'node:net';
 import { relative, resolve } from 'node:path';
-import type { Config } from '../config';
+import type { Config, GraphConfig } from '../config';
 import { startAzurite, type RunningAzurite } from './azurite';
 import { startMicrosoftCloud, type RunningMicrosoftCloud } from './microsoft-cloud';
 import { PLAYGROUND_PERSONAS, startPlayground, type RunningPlayground } from './playground';
@@ -85,11 +85,7 @@ export async function runSandbox(
       {
         ...config,
         storage: { ...config.storage, connectionString: azurite.connectionString },
-        graph: {
-          clientId: cloud.app.clientId,
-          clientSecret: cloud.app.clientSecret,
-          sandboxCloud: { url: cloud.url, caCertificatePem: cloud.caCertificatePem },
-        },
+        graph: sandboxGraphConfig(cloud),
       },
       { cloud },
     );
@@ -138,6 +134,19 @@ export async function runSandbox(
   } finally {
     stopRequested.dispose();
   }
+}
+
+/**
+ * Cabinet's Graph app in the sandbox cloud, signing in with its certificate as production should
+ * (the sandbox checks the signed client assertion like Entra does).
+ */
+export function sandboxGraphConfig(cloud: RunningMicrosoftCloud): GraphConfig {
+  return {
+    clientId: cloud.app.clientId,
+    certificateThumbprint: cloud.app.certificate.thumbprint,
+    certificatePrivateKey: cloud.app.certificate.privateKeyPem,
+    sandboxCloud: { url: cloud.url, caCertificatePem: cloud.caCertificatePem },
+  };
 }
 
 async function startPlaygrounds(

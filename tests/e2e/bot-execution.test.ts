@@ -2,7 +2,7 @@ import { strict as assert } from 'node:assert';
 import { randomUUID } from 'node:crypto';
 import { loadConfig, type Config } from '../../src/config';
 import { startCabinet } from '../../src/main';
-import type { RunningCabinet } from '../../src/sandbox/launcher';
+import { sandboxGraphConfig, type RunningCabinet } from '../../src/sandbox/launcher';
 import { startAzurite, type RunningAzurite } from '../../src/sandbox/azurite';
 import type { RunningMicrosoftCloud } from '../../src/sandbox/microsoft-cloud';
 import { CONTOSO, MSP } from '../../src/sandbox/sandbox-tenants';
@@ -61,11 +61,7 @@ describe('Executing a change from Teams, end to end', function () {
     });
     const config: Config = {
       ...base,
-      graph: {
-        clientId: cloud.app.clientId,
-        clientSecret: cloud.app.clientSecret,
-        sandboxCloud: { url: cloud.url, caCertificatePem: cloud.caCertificatePem },
-      },
+      graph: sandboxGraphConfig(cloud),
     };
     cabinet = await startCabinet(config, { log: () => undefined, sandbox: { cloud } });
     bot = new BotClient(cabinet.url, connector.url);

@@ -11,7 +11,7 @@ import type { ChangeType } from '../../src/domain/change-request/change-request.
 import { loadConfig, type Config } from '../../src/config';
 import { startCabinet } from '../../src/main';
 import { startAzurite, type RunningAzurite } from '../../src/sandbox/azurite';
-import type { RunningCabinet } from '../../src/sandbox/launcher';
+import { sandboxGraphConfig, type RunningCabinet } from '../../src/sandbox/launcher';
 import {
   SANDBOX_DIRECTORY,
   SANDBOX_SKUS,
@@ -442,11 +442,7 @@ describe('Wizards from the tab against the sandbox cloud', function () {
     });
     const config: Config = {
       ...base,
-      graph: {
-        clientId: cloud.app.clientId,
-        clientSecret: cloud.app.clientSecret,
-        sandboxCloud: { url: cloud.url, caCertificatePem: cloud.caCertificatePem },
-      },
+      graph: sandboxGraphConfig(cloud),
     };
     cabinet = await startCabinet(config, { log: () => undefined, sandbox: { cloud } });
     bot = new BotClient(cabinet.url, connector.url);
