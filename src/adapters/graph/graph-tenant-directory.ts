@@ -51,6 +51,10 @@ import {
   type GraphRefusal,
 } from './graph-error.mapper';
 import {
+  DEFAULT_MAX_CONCURRENT_REQUESTS_PER_TENANT,
+  TenantConcurrencyLimit,
+} from './graph-concurrency.policy';
+import {
   DEFAULT_RETRY,
   exhausted,
   RetryBudget,
@@ -87,6 +91,11 @@ export interface CreateGraphDirectoryOptions {
   readonly pageSize?: number;
   /** Abandon one HTTP request after this long (default 30 s); a create that timed out is reconciled. */
   readonly requestTimeoutMs?: number;
+  /**
+   * HTTP requests to one client tenant in flight at once (default 6; a `$batch` is one); more wait
+   * their turn in order, so one big run or many runs for one client cannot hammer its tenant.
+   */
+  readonly maxConcurrentRequestsPerTenant?: number;
   /** Waits before retries; tests record the requested waits instead of sleeping. */
   readonly sleep?: (ms: number) => Promise<void>;
   /** Jitter source in [0, 1). */
@@ -160,8 +169,11 @@ interface CommandTask {
  * retries: 429/503/504 and lost connections are retried honouring `Retry-After` within a budget per
  * call ({@link RetryBudget}); past it the failure is handed back `throttled` with `retryAfterMs`.
  * Token failures travel through the SDK as a `GraphClientError` (which it passes on unchanged)
- * carrying the token provider's {@link DirectoryError}. Logs carry ids and codes, never tokens,
- * passwords, UPNs or names.
+ * carrying the token provider's {@link DirectoryError}. At most `maxConcurrentRequestsPerTenant`
+ * requests per tenant are in flight across every run this directory serves
+ * ({@link TenantConcurrencyLimit}); a request's timeout starts when it is sent, not while it waits
+ * its turn, and no slot is held while waiting out a `Retry-After`. Logs carry ids and codes, never
+ * tokens, passwords, UPNs or names.
  */
 export class GraphTenantDirectory implements TenantDirectory {
   readonly #tokens: GraphTokenSource;
@@ -170,6 +182,7 @@ export class GraphTenantDirectory implements TenantDirectory {
   readonly #clients = new Map<TenantId, Client>();
   readonly #retry: Required<GraphRetryOptions>;
   readonly #timeoutMs: number;
+  readonly #concurrency: TenantConcurrencyLimit;
   readonly #pageSize: number;
   readonly #sleep: (ms: number) => Promise<void>;
   readonly #random: () => number;
@@ -192,6 +205,9 @@ export class GraphTenantDirectory implements TenantDirectory {
       : undefined;
     this.#retry = { ...DEFAULT_RETRY, ...options.retry };
     this.#timeoutMs = options.requestTimeoutMs ?? 30_000;
+    this.#concurrency = new TenantConcurrencyLimit(
+      options.maxConcurrentRequestsPerTenant ?? DEFAULT_MAX_CONCURRENT_REQUESTS_PER_TENANT,
+    );
     this.#pageSize = options.pageSize ?? 999;
     this.#sleep = options.sleep ?? ((ms) => delay(ms));
     this.#random = options.random ?? Math.random;
@@ -630,8 +646,12 @@ export class GraphTenantDirectory implements TenantDirectory {
     await this.#sleep(ms);
   }
 
-  /** One HTTP round trip through the SDK; never throws. */
-  async #send(tenantId: TenantId, spec: GraphRequestSpec): Promise<GraphReply> {
+  /** One HTTP round trip through the SDK, in its turn among the tenant's; never throws. */
+  #send(tenantId: TenantId, spec: GraphRequestSpec): Promise<GraphReply> {
+    return this.#concurrency.run(tenantId, () => this.#sendNow(tenantId, spec));
+  }
+
+  async #sendNow(tenantId: TenantId, spec: GraphRequestSpec): Promise<GraphReply> {
     const request = this.#client(tenantId)
       .api(spec.path)
       .option('signal', AbortSignal.timeout(this.#timeoutMs));
