@@ -4,10 +4,10 @@ module.exports = {
     {
       name: 'domain-is-pure',
       comment:
-        'src/domain imports only itself (and plain libraries such as zod), never other layers or Node I/O.',
+        'src/domain imports only itself (and plain libraries: zod, canonicalize, luxon for time-zone maths), never other layers or Node I/O.',
       severity: 'error',
       from: { path: '^src/domain' },
-      to: { pathNot: '^src/domain|node_modules/(zod|canonicalize)/', dependencyTypesNot: ['core'] },
+      to: { pathNot: '^src/domain|node_modules/(zod|canonicalize|luxon)/', dependencyTypesNot: ['core'] },
     },
     {
       name: 'domain-core-modules',

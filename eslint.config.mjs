@@ -63,6 +63,8 @@ export default tseslint.config(
       'no-restricted-properties': [
         'error',
         { object: 'Date', property: 'now', message: 'Inject a Clock.' },
+        { object: 'DateTime', property: 'now', message: 'Inject a Clock; pass the instant in.' },
+        { object: 'DateTime', property: 'local', message: 'Name the zone: DateTime.fromObject(…, { zone }).' },
       ],
       'no-restricted-syntax': [
         'error',
