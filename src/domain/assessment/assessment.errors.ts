@@ -98,12 +98,16 @@ export const AssessmentErrors = {
       'ASSESS.TEMPLATE_PLAN_MISSING',
       'A standard change takes its rollback plan from its template, and none was given; pick the template again.',
     ),
-  belowRiskFloor: (chosen: string, floor: string) =>
+  belowRiskFloor: (chosen: string, floor: string, causes: readonly ('sensitive' | 'blackout')[]) =>
     new DomainError(
       'ASSESS.BELOW_RISK_FLOOR',
-      `Risk cannot be ${chosen}: the change is marked sensitive, which sets the risk to at least ${floor}. ` +
-        'Remove the sensitivity flag if it does not apply.',
-      { chosen, floor },
+      `Risk cannot be ${chosen}: the change ${causes
+        .map((c) => (c === 'sensitive' ? 'is marked sensitive' : 'overlaps a blackout window'))
+        .join(' and ')}, which sets the risk to at least ${floor}. ` +
+        (causes.includes('sensitive')
+          ? 'Remove the sensitivity flag if it does not apply.'
+          : 'Move the window out of the blackout.'),
+      { chosen, floor, causes },
     ),
   windowRequired: () =>
     new DomainError(

@@ -84,7 +84,7 @@ export function checkReadyForApproval(
   options: ReadyForApprovalOptions = {},
 ): Result<ApprovalReadiness, DomainError> {
   if (isSensitive(assessment) && riskRank(assessment.risk) < riskRank(SENSITIVE_RISK_FLOOR))
-    return err(E.belowRiskFloor(assessment.risk, SENSITIVE_RISK_FLOOR));
+    return err(E.belowRiskFloor(assessment.risk, SENSITIVE_RISK_FLOOR, ['sensitive']));
   if (changeClass === 'normal' && assessment.requestedWindow === undefined)
     return err(E.windowRequired());
   const rollback = checkRollbackPlan(assessment.rollbackPlan, changeClass, options);

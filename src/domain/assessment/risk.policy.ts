@@ -53,6 +53,8 @@ export interface RiskSuggestion {
   readonly score: number;
   /** The lowest level an override may choose. */
   readonly floor: RiskLevel;
+  /** What set the floor above low. */
+  readonly floorBy: readonly ('sensitive' | 'blackout')[];
   readonly signals: readonly DrivingSignal[];
 }
 
@@ -127,8 +129,12 @@ export function suggestRisk(s: RiskSignals): RiskSuggestion {
   );
   const score = signals.reduce((sum, x) => sum + x.points, 0);
   const byScore = RISK_THRESHOLDS.find((t) => score >= t.min)?.level ?? 'low';
-  const floor: RiskLevel = s.sensitive || s.overlapsBlackout ? 'high' : 'low';
-  return { level: maxRisk(byScore, floor), score, floor, signals };
+  const floorBy = [
+    ...(s.sensitive ? (['sensitive'] as const) : []),
+    ...(s.overlapsBlackout ? (['blackout'] as const) : []),
+  ];
+  const floor: RiskLevel = floorBy.length > 0 ? 'high' : 'low';
+  return { level: maxRisk(byScore, floor), score, floor, floorBy, signals };
 }
 
 /** Hours from `now` until `windowStart` (both ISO instants with offsets); negative once started. */
@@ -159,7 +165,7 @@ export function overrideRisk(
 ): Result<RiskDecision, DomainError> {
   if (!isMspStaff(actorRoles)) return err(E.notStaff('set the risk of a change'));
   if (riskRank(chosen) < riskRank(suggested.floor))
-    return err(E.belowRiskFloor(chosen, suggested.floor));
+    return err(E.belowRiskFloor(chosen, suggested.floor, suggested.floorBy));
   if (chosen === suggested.level) return ok({ level: chosen, overridden: false });
   const text = requiredReason(reason, `override the suggested risk (${suggested.level})`);
   if (!text.ok) return text;
