@@ -19,6 +19,10 @@ import {
 import { CHANGE_TYPES } from '../../../src/domain/change-request/change-request.payloads';
 import type { ClientRole } from '../../../src/domain/client/client';
 
+/** Quarter hours, mostly near the lead-time steps: fc.double clusters at 0 and the bounds and misses them. */
+const hours = (min: number, max: number) =>
+  fc.integer({ min: min * 4, max: max * 4 }).map((n) => n / 4);
+
 const signals: fc.Arbitrary<RiskSignals> = fc.record(
   {
     type: fc.constantFrom(...CHANGE_TYPES),
@@ -26,7 +30,7 @@ const signals: fc.Arbitrary<RiskSignals> = fc.record(
     affectedServices: fc.nat({ max: 10 }),
     impact: fc.constantFrom(...IMPACT_LEVELS),
     sensitive: fc.boolean(),
-    leadTimeHours: fc.double({ min: -48, max: 500, noNaN: true }),
+    leadTimeHours: fc.oneof(hours(-6, 72), hours(-48, 500)),
     outsideMaintenanceWindow: fc.boolean(),
     overlapsBlackout: fc.boolean(),
     conflicts: fc.nat({ max: 6 }),
@@ -46,7 +50,7 @@ const signals: fc.Arbitrary<RiskSignals> = fc.record(
 
 /** One signal made "worse" (more exposure, less lead time, a flag set); the rest unchanged. */
 const worsened: fc.Arbitrary<[RiskSignals, RiskSignals]> = fc
-  .tuple(signals, fc.nat({ max: 5000 }), fc.double({ min: 0, max: 500, noNaN: true }), fc.nat(7))
+  .tuple(signals, fc.nat({ max: 5000 }), fc.oneof(hours(0, 72), hours(0, 500)), fc.nat(7))
   .map(([s, more, less, which]): [RiskSignals, RiskSignals] => {
     switch (which) {
       case 0:
