@@ -489,7 +489,8 @@ function seatFor(
     now,
   };
   const delegateAllowed = onSideOfState(step.side, decision.by, state);
-  if (decision.delegatedFrom) {
+  // Naming yourself as the one you stand in for is just your own vote.
+  if (decision.delegatedFrom && !samePerson(decision.delegatedFrom, decision.by)) {
     const seat = isSeat(decision.delegatedFrom);
     if (!seat || !delegateAllowed) return err(E.notAnApprover());
     const found = delegationFor(delegations, seat, decision.by, ctx);

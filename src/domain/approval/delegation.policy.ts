@@ -86,7 +86,7 @@ export function delegationFor(
   ctx: DelegationContext,
 ): Result<Delegation, DomainError> {
   const direct = delegations.filter(
-    (d) => samePerson(d.from, delegator) && samePerson(d.to, delegate),
+    (d) => samePerson(d.from, delegator) && samePerson(d.to, delegate) && !samePerson(d.from, d.to),
   );
   if (direct.length === 0) return err(E.notAnApprover());
   if (ctx.parties.some((p) => samePerson(p, delegate))) return err(E.delegateIsRequester());
