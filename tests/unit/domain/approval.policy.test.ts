@@ -421,6 +421,16 @@ describe('recordDecision', () => {
     });
   });
 
+  it('seats a delegate for two approvers in the seat still free', () => {
+    const p = policy({ steps: [{ ...policy().steps[0]!, rule: { kind: 'all_of' } }] });
+    const both = [delegation(), delegation({ id: 'd2', from: people.avery })];
+    const s = unwrap(recordDecision(start(p), vote(people.andy, 'client'), both, T1)).next;
+    const r = unwrap(recordDecision(s, vote(people.sam, 'client'), both, T1));
+    const v = r.next.steps[0]!.votes[1]!;
+    assert.deepEqual([v.by, v.seat, v.delegationId], [people.sam, people.avery, 'd2']);
+    assert.equal(r.next.status, 'approved');
+  });
+
   it('refuses an expired delegation, one above its risk ceiling, and a chain', () => {
     const expired = delegation({ validUntil: '2026-03-02T09:30:00Z' });
     assert.equal(
