@@ -5,9 +5,10 @@ import { ValidationError } from '../shared/errors';
 import { isGuid, type ObjectId, type TenantId } from '../shared/ids';
 import { err, ok, type Result } from '../shared/result';
 
-/** Risk levels in rising order (issue 4 §2); comparisons use this order. */
-export const RISK_LEVELS = ['low', 'medium', 'high', 'critical'] as const;
-export type RiskLevel = (typeof RISK_LEVELS)[number];
+import { RISK_LEVELS, type RiskLevel } from '../assessment/assessment';
+
+/** One scale for risk across assessment and approval (issue 4 §2), in rising order. */
+export { RISK_LEVELS, type RiskLevel };
 
 /** Compares two risk levels: negative, zero or positive like a sort comparator. */
 export function compareRisk(a: RiskLevel, b: RiskLevel): number {
