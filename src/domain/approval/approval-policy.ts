@@ -4,7 +4,6 @@ import { CHANGE_TYPES, type ChangeType } from '../change-request/change-request.
 import { ValidationError } from '../shared/errors';
 import { isGuid, type ObjectId, type TenantId } from '../shared/ids';
 import { err, ok, type Result } from '../shared/result';
-
 import { RISK_LEVELS, type RiskLevel } from '../assessment/assessment';
 
 /** One scale for risk across assessment and approval (issue 4 §2), in rising order. */
