@@ -14,7 +14,7 @@ export const ScheduleErrorCodes = {
 
 const listSlots = (slots: readonly UtcInterval[], fmt: (iso: string) => string) =>
   slots.length === 0
-    ? 'no window in the next year fits; ask the client to add one'
+    ? 'no window in the next three months fits; ask the client to add or lengthen one'
     : `the next that fit are ${slots.map((s) => fmt(s.start)).join(', ')}`;
 
 export const ScheduleErrors = {

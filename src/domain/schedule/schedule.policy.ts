@@ -31,6 +31,8 @@ import {
   toIsoUtc,
 } from './schedule.time';
 
+const HOUR_MS = 60 * MINUTE_MS;
+
 /**
  * Maintenance windows, blackouts, advance notice and slot suggestions: pure functions of a client's
  * `ScheduleSettings` (validated by `validateScheduleSettings`) and instants passed in.
@@ -39,9 +41,12 @@ import {
  * 02:00 on the client's clocks, so it lasts 3 h on the night clocks go forward and 5 h when they go back.
  */
 
-const HOUR_MS = 60 * MINUTE_MS;
 /** How far ahead `nextFittingSlots` looks before giving up. */
 export const SUGGESTION_HORIZON_DAYS = 400;
+/** How far ahead a refusal looks for slots to suggest instead. */
+export const REFUSAL_SUGGESTION_HORIZON_DAYS = 92;
+/** The most a clock change can lengthen a wall-clock window (real fall-backs are at most 2 h). */
+const DST_SLACK_MS = 3 * HOUR_MS;
 const SUGGESTION_CHUNK_DAYS = 35;
 
 interface Span {
@@ -245,15 +250,37 @@ function freeSpans(settings: ScheduleSettings, from: number, to: number): Span[]
   return subtract(windows, blackouts);
 }
 
+/**
+ * An upper bound on how long any stretch of window can last, so a search for a slot no window can
+ * hold stops at once instead of scanning the horizon. Exact for weekly rules on the clocks, plus
+ * DST slack; unbounded when there are one-off windows (they may join weekly ones).
+ */
+function longestWindowMs(settings: ScheduleSettings): number {
+  const weekMs = 7 * DAY_MS;
+  const spans: Span[] = [];
+  for (const w of settings.maintenanceWindows) {
+    if (w.kind !== 'weekly') return Infinity;
+    const start = (parseLocalTime(w.start) ?? 0) * MINUTE_MS;
+    for (const d of w.days)
+      for (const week of [0, 1, 2]) {
+        const s = week * weekMs + WEEKDAYS.indexOf(d) * DAY_MS + start;
+        spans.push({ start: s, end: s + w.durationMinutes * MINUTE_MS });
+      }
+  }
+  const longest = Math.max(0, ...merge(spans).map((m) => m.end - m.start));
+  return longest >= 2 * weekMs ? Infinity : longest + DST_SLACK_MS;
+}
+
 function fitting(
   settings: ScheduleSettings,
   durationMs: number,
   from: number,
   count: number,
+  horizonDays = SUGGESTION_HORIZON_DAYS,
 ): Span[] {
   const out: Span[] = [];
-  if (settings.maintenanceWindows.length === 0) return out;
-  const horizon = from + SUGGESTION_HORIZON_DAYS * DAY_MS;
+  if (durationMs > longestWindowMs(settings)) return out;
+  const horizon = from + horizonDays * DAY_MS;
   let chunkStart = from;
   // Chunks overlap by the longest possible window so one spanning a chunk boundary is seen whole.
   while (out.length < count && chunkStart < horizon) {
@@ -270,16 +297,23 @@ function fitting(
   return out;
 }
 
+/** Options for `nextFittingSlots`. */
+export interface NextFittingSlotsOptions {
+  /** Days ahead of `fromUtc` to search (1–400, default `SUGGESTION_HORIZON_DAYS`). */
+  readonly horizonDays?: number;
+}
+
 /**
  * The next `count` slots of `durationMinutes` that start at or after `fromUtc`, inside a
  * maintenance window and outside every blackout: the earliest start in each free stretch of window.
- * Looks `SUGGESTION_HORIZON_DAYS` ahead; fewer (or none) come back if the rules allow no more.
+ * Fewer (or none) come back if the rules allow no more within the horizon.
  */
 export function nextFittingSlots(
   settings: ScheduleSettings,
   durationMinutes: number,
   fromUtc: string | number,
   count: number,
+  options: NextFittingSlotsOptions = {},
 ): Result<UtcInterval[], DomainError> {
   const from = parseInstant(fromUtc);
   if (from === undefined) return err(ScheduleErrors.invalidInstant('from'));
@@ -293,7 +327,12 @@ export function nextFittingSlots(
     );
   if (!Number.isInteger(count) || count < 0 || count > 50)
     return err(ScheduleErrors.invalidSlot('ask for 0 to 50 suggestions'));
-  return ok(fitting(settings, durationMinutes * MINUTE_MS, from, count).map(interval));
+  const horizonDays = options.horizonDays ?? SUGGESTION_HORIZON_DAYS;
+  if (!Number.isInteger(horizonDays) || horizonDays < 1 || horizonDays > SUGGESTION_HORIZON_DAYS)
+    return err(
+      ScheduleErrors.invalidSlot(`search 1 to ${SUGGESTION_HORIZON_DAYS} whole days ahead`),
+    );
+  return ok(fitting(settings, durationMinutes * MINUTE_MS, from, count, horizonDays).map(interval));
 }
 
 function parseSlot(slot: Slot): Result<Span, DomainError> {
@@ -346,7 +385,13 @@ export function checkScheduledSlot(
   const noticeMs = settings.noticeHours * HOUR_MS;
   const earliest = changeClass === 'normal' ? at + noticeMs : at;
   const suggest = () =>
-    fitting(settings, duration, Math.max(earliest, at), SUGGESTIONS).map(interval);
+    fitting(
+      settings,
+      duration,
+      Math.max(earliest, at),
+      SUGGESTIONS,
+      REFUSAL_SUGGESTION_HORIZON_DAYS,
+    ).map(interval);
 
   const hard: DomainError[] = [];
   const waivable: DomainError[] = [];
@@ -364,7 +409,7 @@ export function checkScheduledSlot(
   for (const b of blackoutOccurrences(settings, s.start, s.end))
     blackoutProblems.push(ScheduleErrors.inBlackout(toOccurrence(b), fmt));
   if (s.start < at + noticeMs && changeClass !== 'standard') {
-    const first = fitting(settings, duration, at + noticeMs, 1)[0];
+    const first = fitting(settings, duration, at + noticeMs, 1, REFUSAL_SUGGESTION_HORIZON_DAYS)[0];
     const problem = ScheduleErrors.shortNotice(
       settings.noticeHours,
       toIsoUtc(at + noticeMs),
