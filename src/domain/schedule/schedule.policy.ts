@@ -374,6 +374,31 @@ export function checkScheduledSlot(
   changeClass: ChangeClass,
   now: string | number,
 ): Result<SlotCheck, DomainError> {
+  return checkSlot(settings, slot, changeClass, now, { notice: true, past: true });
+}
+
+/**
+ * May work on a change of `changeClass` run in `slot` (from now until its planned end)? The window
+ * and blackout rules of `checkScheduledSlot`, without notice (given when it was scheduled) or the
+ * past check, for the moment execution starts (DESIGN.md §2: refused outside its window unless
+ * emergency).
+ */
+export function checkExecutionSlot(
+  settings: ScheduleSettings,
+  slot: Slot,
+  changeClass: ChangeClass,
+  now: string | number,
+): Result<SlotCheck, DomainError> {
+  return checkSlot(settings, slot, changeClass, now, { notice: false, past: false });
+}
+
+function checkSlot(
+  settings: ScheduleSettings,
+  slot: Slot,
+  changeClass: ChangeClass,
+  now: string | number,
+  rules: { readonly notice: boolean; readonly past: boolean },
+): Result<SlotCheck, DomainError> {
   const parsed = parseSlot(slot);
   if (!parsed.ok) return parsed;
   const at = parseInstant(now);
@@ -383,7 +408,7 @@ export function checkScheduledSlot(
   const zone = settings.timeZone;
   const fmt = (iso: string) => formatLocal(parseInstant(iso) ?? 0, zone);
   const noticeMs = settings.noticeHours * HOUR_MS;
-  const earliest = changeClass === 'normal' ? at + noticeMs : at;
+  const earliest = rules.notice && changeClass === 'normal' ? at + noticeMs : at;
   const suggest = () =>
     fitting(
       settings,
@@ -396,7 +421,7 @@ export function checkScheduledSlot(
   const hard: DomainError[] = [];
   const waivable: DomainError[] = [];
   const blackoutProblems: DomainError[] = [];
-  if (s.start < at) hard.push(ScheduleErrors.inPast(slot, toIsoUtc(at)));
+  if (rules.past && s.start < at) hard.push(ScheduleErrors.inPast(slot, toIsoUtc(at)));
 
   const window = merge(windowOccurrences(settings, s.start, s.end)).find(
     (w) => w.start <= s.start && s.end <= w.end,
@@ -408,7 +433,7 @@ export function checkScheduledSlot(
   }
   for (const b of blackoutOccurrences(settings, s.start, s.end))
     blackoutProblems.push(ScheduleErrors.inBlackout(toOccurrence(b), fmt));
-  if (s.start < at + noticeMs && changeClass !== 'standard') {
+  if (rules.notice && s.start < at + noticeMs && changeClass !== 'standard') {
     const first = fitting(settings, duration, at + noticeMs, 1, REFUSAL_SUGGESTION_HORIZON_DAYS)[0];
     const problem = ScheduleErrors.shortNotice(
       settings.noticeHours,

@@ -12,6 +12,7 @@ import { SlotRefusedError } from '../../../src/domain/schedule/schedule.errors';
 import { findConflicts } from '../../../src/domain/schedule/schedule.conflicts';
 import {
   blackoutsBetween,
+  checkExecutionSlot,
   checkScheduledSlot,
   nextFittingSlots,
   noticeDueAt,
@@ -539,6 +540,24 @@ describe(findConflicts.name, () => {
         ['dependency_order', 'CONTOSO-4'],
         ['blackout_overlap', 'move'],
       ],
+    );
+  });
+});
+
+describe(checkExecutionSlot.name, () => {
+  it('lets work start inside the window without notice, and refuses it outside unless emergency', () => {
+    const slot = { start: '2026-06-04T21:05:00Z', end: '2026-06-04T22:00:00Z' };
+    value(checkExecutionSlot(settings(), slot, 'normal', '2026-06-04T21:05:01Z'));
+    const late = { start: '2026-06-05T09:00:00Z', end: '2026-06-05T10:00:00Z' };
+    const e = refusal(checkExecutionSlot(settings(), late, 'normal', late.start));
+    assert.deepEqual(
+      e.problems.map((p) => p.code),
+      ['SCHED.OUTSIDE_WINDOW'],
+    );
+    const check = value(checkExecutionSlot(settings(), late, 'emergency', late.start));
+    assert.deepEqual(
+      check.waived.map((p) => p.code),
+      ['SCHED.OUTSIDE_WINDOW'],
     );
   });
 });
