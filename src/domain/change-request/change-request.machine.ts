@@ -263,41 +263,13 @@ export function transition(
     case 'Failed': {
       if (cr.status !== 'in_progress') return err(E.invalidTransition(cr.status, describe(ev)));
       if (!isMspStaff(ctx.roles)) return err(E.notStaff());
-      const reasonText = requiredReason(ev.reason, 'mark a change as failed');
-      if (!reasonText.ok) return reasonText;
-      const reason = reasonText.value;
-      return ok(
-        step(
-          cr,
-          ctx,
-          'failed',
-          'request.failed',
-          {},
-          { reason },
-          { failure: { reason, by: ctx.actor, at: ctx.now } },
-        ),
-      );
+      return failedStep(cr, ctx, ev.reason, {});
     }
 
     case 'RolledBack': {
       if (cr.status !== 'failed') return err(E.invalidTransition(cr.status, describe(ev)));
       if (!isMspStaff(ctx.roles)) return err(E.notStaff());
-      const notesText = optionalNotes(ev.notes);
-      if (!notesText.ok) return notesText;
-      const notes = notesText.value;
-      return ok(
-        step(
-          cr,
-          ctx,
-          'rolled_back',
-          'request.rolled_back',
-          { outcome: 'rolled_back' },
-          { notes },
-          {
-            closure: { outcome: 'rolled_back', notes, by: ctx.actor, at: ctx.now },
-          },
-        ),
-      );
+      return rolledBackStep(cr, ctx, ev.notes, {});
     }
 
     case 'Closed': {
@@ -374,42 +346,62 @@ function executionTransition(
     case 'ExecutionCompleted':
       if (cr.status !== 'in_progress') return err(E.invalidTransition(cr.status, describe(ev)));
       return ok(step(cr, ctx, 'implemented', 'work.implemented', { runId: ev.runId }));
-    case 'ExecutionFailed': {
+    case 'ExecutionFailed':
       if (cr.status !== 'in_progress') return err(E.invalidTransition(cr.status, describe(ev)));
-      const reasonText = requiredReason(ev.reason, 'mark a change as failed');
-      if (!reasonText.ok) return reasonText;
-      const reason = reasonText.value;
-      return ok(
-        step(
-          cr,
-          ctx,
-          'failed',
-          'request.failed',
-          { runId: ev.runId },
-          { reason },
-          { failure: { reason, by: ctx.actor, at: ctx.now } },
-        ),
-      );
-    }
-    case 'RollbackCompleted': {
+      return failedStep(cr, ctx, ev.reason, { runId: ev.runId });
+    case 'RollbackCompleted':
       if (cr.status !== 'implemented' && cr.status !== 'failed')
         return err(E.invalidTransition(cr.status, describe(ev)));
-      const notesText = optionalNotes(ev.notes);
-      if (!notesText.ok) return notesText;
-      const notes = notesText.value;
-      return ok(
-        step(
-          cr,
-          ctx,
-          'rolled_back',
-          'request.rolled_back',
-          { outcome: 'rolled_back', runId: ev.runId },
-          { notes },
-          { closure: { outcome: 'rolled_back', notes, by: ctx.actor, at: ctx.now } },
-        ),
-      );
-    }
+      return rolledBackStep(cr, ctx, ev.notes, { runId: ev.runId });
   }
+}
+
+/** in_progress → failed with a reason, by hand or when a run could not finish. */
+function failedStep(
+  cr: ChangeRequest,
+  ctx: TransitionContext,
+  rawReason: string,
+  payload: JsonObject,
+): Result<Transition, DomainError> {
+  const reasonText = requiredReason(rawReason, 'mark a change as failed');
+  if (!reasonText.ok) return reasonText;
+  const reason = reasonText.value;
+  return ok(
+    step(
+      cr,
+      ctx,
+      'failed',
+      'request.failed',
+      payload,
+      { reason },
+      {
+        failure: { reason, by: ctx.actor, at: ctx.now },
+      },
+    ),
+  );
+}
+
+/** → rolled_back, closed with outcome rolled_back, by hand or when a rollback run completed. */
+function rolledBackStep(
+  cr: ChangeRequest,
+  ctx: TransitionContext,
+  rawNotes: string | undefined,
+  payload: JsonObject,
+): Result<Transition, DomainError> {
+  const notesText = optionalNotes(rawNotes);
+  if (!notesText.ok) return notesText;
+  const notes = notesText.value;
+  return ok(
+    step(
+      cr,
+      ctx,
+      'rolled_back',
+      'request.rolled_back',
+      { outcome: 'rolled_back', ...payload },
+      { notes },
+      { closure: { outcome: 'rolled_back', notes, by: ctx.actor, at: ctx.now } },
+    ),
+  );
 }
 
 /** A reason people must give (deny, fail, cancel): trimmed, non-empty, bounded. */
