@@ -1,6 +1,14 @@
 import { DateTime } from 'luxon';
 import { z } from 'zod';
 import { ValidationError, type FieldIssue } from '../shared/errors';
+import {
+  blankToUndefined,
+  choice,
+  list,
+  optionalText,
+  requiredText,
+  toIssues,
+} from '../shared/form-fields';
 import { parseRequestId, type ChangeRequestId } from '../shared/ids';
 import { err, ok, type Result } from '../shared/result';
 
@@ -70,34 +78,6 @@ export function isSensitive(a: Pick<Assessment, 'sensitivity' | 'sensitivityOthe
 
 // --- raw-input schema: card fields are flat strings; APIs may send arrays and numbers -------------
 
-const blankToUndefined = (v: unknown) => (typeof v === 'string' && v.trim() === '' ? undefined : v);
-const trimmed = (max: number) => z.string().trim().max(max, `must be at most ${max} characters`);
-const requiredText = (max: number) => trimmed(max).min(1, 'is required');
-const optionalText = (max: number) => z.preprocess(blankToUndefined, trimmed(max).optional());
-/** "Service affecting", "service-affecting" and "service_affecting" are the same choice. */
-const choice = <T extends readonly [string, ...string[]]>(values: T) =>
-  z.preprocess(
-    (v) =>
-      typeof v === 'string'
-        ? v
-            .trim()
-            .toLowerCase()
-            .replace(/[\s-]+/g, '_')
-        : v,
-    z.enum(values, { errorMap: () => ({ message: `must be one of ${values.join(', ')}` }) }),
-  );
-/** Cards send multi-selects as "a,b,c"; APIs may send arrays. Both become a clean list. */
-const list = <T>(item: z.ZodType<T, z.ZodTypeDef, unknown>, max: number) =>
-  z.preprocess(
-    (v) =>
-      typeof v === 'string'
-        ? v
-            .split(/[,;\n]/)
-            .map((s) => s.trim())
-            .filter((s) => s.length > 0)
-        : (v ?? undefined),
-    z.array(item).max(max, `must list at most ${max} items`).default([]),
-  );
 const count = z.preprocess(
   (v) =>
     v === null || (typeof v === 'string' && v.trim() === '')
@@ -199,15 +179,4 @@ export function validateAssessment(
     sensitivity: [...new Set(v.sensitivity)],
     ...(v.sensitivityOther !== undefined ? { sensitivityOther: v.sensitivityOther } : {}),
   });
-}
-
-/** Zod issues as form field issues; a missing value reads "is required", not zod's type jargon. */
-export function toIssues(error: z.ZodError): FieldIssue[] {
-  return error.issues.map((issue) => ({
-    field: issue.path.length > 0 ? issue.path.join('.') : 'form',
-    message:
-      issue.code === z.ZodIssueCode.invalid_type && issue.received === 'undefined'
-        ? 'is required'
-        : issue.message,
-  }));
 }

@@ -3,7 +3,7 @@ import type { ChangeClass, ClosureOutcome } from '../change-request/change-reque
 import { ValidationError, type FieldIssue } from '../shared/errors';
 import type { JsonObject } from '../shared/json';
 import { err, ok, type Result } from '../shared/result';
-import { toIssues } from './assessment';
+import { choice, optionalText, toIssues } from '../shared/form-fields';
 
 export const OBJECTIVE_ACHIEVED = ['yes', 'partly', 'no'] as const;
 export type ObjectiveAchieved = (typeof OBJECTIVE_ACHIEVED)[number];
@@ -34,32 +34,15 @@ export function reviewRequiredFor(changeClass: ChangeClass): boolean {
   return changeClass === 'normal' || changeClass === 'emergency';
 }
 
-const blankToUndefined = (v: unknown) => (typeof v === 'string' && v.trim() === '' ? undefined : v);
-const optionalText = z.preprocess(
-  blankToUndefined,
-  z.string().trim().max(PIR_TEXT_MAX, `must be at most ${PIR_TEXT_MAX} characters`).optional(),
-);
-const choice = <T extends readonly [string, ...string[]]>(values: T) =>
-  z.preprocess(
-    (v) =>
-      typeof v === 'string'
-        ? v
-            .trim()
-            .toLowerCase()
-            .replace(/[\s-]+/g, '_')
-        : v,
-    z.enum(values, { errorMap: () => ({ message: `must be one of ${values.join(', ')}` }) }),
-  );
-
 const RawReview = z.object({
   objectiveAchieved: choice(OBJECTIVE_ACHIEVED),
   outcome: choice(PIR_OUTCOMES),
-  unexpectedImpacts: optionalText,
+  unexpectedImpacts: optionalText(PIR_TEXT_MAX),
   becomeStandard: z.preprocess(
     (v) => (v === 'true' ? true : v === 'false' || v === undefined || v === '' ? false : v),
     z.boolean({ invalid_type_error: 'must be true or false' }),
   ),
-  becomeStandardNote: optionalText,
+  becomeStandardNote: optionalText(PIR_TEXT_MAX),
 });
 
 /**

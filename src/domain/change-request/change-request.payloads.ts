@@ -1,6 +1,13 @@
 import { z } from 'zod';
 import { ValidationError, type FieldIssue } from '../shared/errors';
 import { err, ok, type Result } from '../shared/result';
+import {
+  blankToUndefined,
+  list,
+  optionalText,
+  requiredText,
+  toIssues,
+} from '../shared/form-fields';
 
 /** The six change types (DESIGN.md §2), each with its own form and payload schema. */
 export const CHANGE_TYPES = [
@@ -22,13 +29,6 @@ const UPN =
   /^[A-Za-z0-9](?:[A-Za-z0-9._'+-]{0,62}[A-Za-z0-9_'+-])?@[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?(?:\.[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?)*\.[A-Za-z]{2,63}$/;
 const SKU = /^[A-Z0-9_]{2,64}$/;
 
-const trimmed = (max: number) => z.string().trim().max(max, `must be at most ${max} characters`);
-const requiredText = (max: number) => trimmed(max).min(1, 'is required');
-const optionalText = (max: number) =>
-  z.preprocess(
-    (v) => (typeof v === 'string' && v.trim() === '' ? undefined : v),
-    trimmed(max).optional(),
-  );
 const upn = z
   .string()
   .trim()
@@ -36,20 +36,14 @@ const upn = z
   .max(113, 'must be at most 113 characters')
   .regex(UPN, 'must be a user principal name like jane.doe@contoso.com')
   .transform((v) => v.toLowerCase());
-const optionalUpn = z.preprocess(
-  (v) => (typeof v === 'string' && v.trim() === '' ? undefined : v),
-  upn.optional(),
-);
+const optionalUpn = z.preprocess(blankToUndefined, upn.optional());
 const email = z
   .string()
   .trim()
   .max(254, 'must be at most 254 characters')
   .email('must be an e-mail address like jane@example.com')
   .transform((v) => v.toLowerCase());
-const optionalEmail = z.preprocess(
-  (v) => (typeof v === 'string' && v.trim() === '' ? undefined : v),
-  email.optional(),
-);
+const optionalEmail = z.preprocess(blankToUndefined, email.optional());
 const isCalendarDate = (v: string) => {
   const d = new Date(`${v}T00:00:00Z`);
   return !Number.isNaN(d.getTime()) && d.toISOString().slice(0, 10) === v;
@@ -59,22 +53,7 @@ const isoDate = z
   .trim()
   .regex(/^\d{4}-\d{2}-\d{2}$/, 'must be a date like 2026-01-31')
   .refine(isCalendarDate, 'is not a real calendar date');
-const optionalDate = z.preprocess(
-  (v) => (typeof v === 'string' && v.trim() === '' ? undefined : v),
-  isoDate.optional(),
-);
-/** Cards send multi-selects as "a,b,c"; APIs may send arrays. Both become a clean list. */
-const list = (item: z.ZodType<string>, max: number) =>
-  z.preprocess(
-    (v) =>
-      typeof v === 'string'
-        ? v
-            .split(/[,;\n]/)
-            .map((s) => s.trim())
-            .filter((s) => s.length > 0)
-        : v,
-    z.array(item).max(max, `must list at most ${max} items`).default([]),
-  );
+const optionalDate = z.preprocess(blankToUndefined, isoDate.optional());
 const skuList = list(
   z
     .string()
@@ -294,14 +273,4 @@ function datesNotInPast(
   return /^\d{4}-\d{2}-\d{2}$/.test(day) && day < today
     ? [{ field, message: `must not be in the past (today is ${today})` }]
     : [];
-}
-
-function toIssues(error: z.ZodError): FieldIssue[] {
-  return error.issues.map((issue) => ({
-    field: issue.path.length > 0 ? issue.path.join('.') : 'form',
-    message:
-      issue.code === z.ZodIssueCode.invalid_type && issue.received === 'undefined'
-        ? 'is required'
-        : issue.message,
-  }));
 }

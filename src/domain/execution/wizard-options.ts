@@ -12,7 +12,8 @@ import {
   NewUserPayload,
   OffboardPayload,
 } from '../change-request/change-request.payloads';
-import { ValidationError, type FieldIssue } from '../shared/errors';
+import { ValidationError } from '../shared/errors';
+import { toIssues } from '../shared/form-fields';
 import type { JsonObject } from '../shared/json';
 import { err, ok, type Result } from '../shared/result';
 import { isExecutableType, type ExecutableType } from './execution-plan';
@@ -324,14 +325,4 @@ function text(v: unknown): string {
 
 function isRecord(v: unknown): v is Readonly<Record<string, unknown>> {
   return typeof v === 'object' && v !== null && !Array.isArray(v);
-}
-
-function toIssues(error: z.ZodError): FieldIssue[] {
-  return error.issues.map((issue) => ({
-    field: issue.path.length > 0 ? issue.path.join('.') : 'form',
-    message:
-      issue.code === z.ZodIssueCode.invalid_type && issue.received === 'undefined'
-        ? 'is required'
-        : issue.message,
-  }));
 }

@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { ValidationError, type FieldIssue } from '../shared/errors';
+import { toIssues } from '../shared/form-fields';
 import { err, ok, type Result } from '../shared/result';
 import {
   NOTICE_HOURS_DEFAULT,
@@ -115,7 +116,7 @@ const Settings = z.object({
  */
 export function validateScheduleSettings(raw: unknown): Result<ScheduleSettings, ValidationError> {
   const parsed = Settings.safeParse(raw);
-  if (!parsed.success) return err(new ValidationError(toIssues(parsed.error)));
+  if (!parsed.success) return err(new ValidationError(toIssues(parsed.error, 'settings')));
   const settings: ScheduleSettings = parsed.data;
   const ranges = [
     ...oneOffRanges(
@@ -251,14 +252,4 @@ function overlappingWindows(windows: readonly MaintenanceWindow[]): FieldIssue[]
     }
   });
   return issues;
-}
-
-function toIssues(error: z.ZodError): FieldIssue[] {
-  return error.issues.map((issue) => ({
-    field: issue.path.length > 0 ? issue.path.join('.') : 'settings',
-    message:
-      issue.code === z.ZodIssueCode.invalid_type && issue.received === 'undefined'
-        ? 'is required'
-        : issue.message,
-  }));
 }
