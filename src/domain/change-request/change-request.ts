@@ -2,21 +2,23 @@ import type { ChangeRequestId, ClientCode, ObjectId, TenantId } from '../shared/
 import type { ChangePayload, ChangeType } from './change-request.payloads';
 
 /** The state names are fixed by DESIGN.md §2: later work adds transitions, never renames. */
-export type ChangeStatus =
-  | 'draft'
-  | 'submitted'
-  | 'triaged'
-  | 'awaiting_approval'
-  | 'needs_info'
-  | 'approved'
-  | 'in_progress'
-  | 'implemented'
-  | 'review_pending'
-  | 'closed'
-  | 'denied'
-  | 'cancelled'
-  | 'failed'
-  | 'rolled_back';
+export const CHANGE_STATUSES = [
+  'draft',
+  'submitted',
+  'triaged',
+  'awaiting_approval',
+  'needs_info',
+  'approved',
+  'in_progress',
+  'implemented',
+  'review_pending',
+  'closed',
+  'denied',
+  'cancelled',
+  'failed',
+  'rolled_back',
+] as const;
+export type ChangeStatus = (typeof CHANGE_STATUSES)[number];
 
 export const TERMINAL_STATUSES: ReadonlySet<ChangeStatus> = new Set([
   'closed',

@@ -4,7 +4,7 @@ import type { UseCaseDeps } from '../../application/use-cases/context';
 import { listQueue, requestHistory } from '../../application/use-cases/browse-requests';
 import { listExecutions, type ExecutionDeps } from '../../application/use-cases/execution';
 import { identify } from '../../application/use-cases/identify';
-import type { ChangeStatus } from '../../domain/change-request/change-request';
+import { CHANGE_STATUSES } from '../../domain/change-request/change-request';
 import { wizardDefaults } from '../../domain/execution/wizard-options';
 import { asClientCode } from '../../domain/shared/ids';
 import { apiRoute, parseInput, unwrap, type Authenticate } from './tab-http';
@@ -17,23 +17,6 @@ import {
   viewerView,
 } from './tab-views.mapper';
 
-const STATUSES = [
-  'draft',
-  'submitted',
-  'triaged',
-  'awaiting_approval',
-  'needs_info',
-  'approved',
-  'in_progress',
-  'implemented',
-  'review_pending',
-  'closed',
-  'denied',
-  'cancelled',
-  'failed',
-  'rolled_back',
-] as const satisfies readonly ChangeStatus[];
-
 /**
  * `?status=approved,in_progress&client=CONTOSO&limit=50`. Any tenant named in the query is ignored:
  * scope comes from the token and Cabinet's client directory alone.
@@ -44,7 +27,9 @@ const QueueQuery = z.object({
     .optional()
     .transform((v) => (v ? v.split(',').map((s) => s.trim()) : undefined))
     .pipe(
-      z.array(z.enum(STATUSES, { message: `must be one of ${STATUSES.join(', ')}` })).optional(),
+      z
+        .array(z.enum(CHANGE_STATUSES, { message: `must be one of ${CHANGE_STATUSES.join(', ')}` }))
+        .optional(),
     ),
   client: z
     .string()
