@@ -2,7 +2,8 @@ import { DomainError } from '../shared/errors';
 import { err, ok, type Result } from '../shared/result';
 import { checkFor, resolveCommand, resolveUserId, slug } from './directory-commands';
 import type { ChecklistItem, ExecutionPlan, PlanStep } from './execution-plan';
-import type { ExecutionRun } from './execution-run';
+import type { ChangeStatus } from '../change-request/change-request';
+import { isFinal, type ExecutionRun } from './execution-run';
 import { progressOf, UNDO_TITLE_PREFIX } from './execution.saga';
 
 /** Why a run cannot be rolled back. */
@@ -13,6 +14,18 @@ export const RollbackErrors = {
       `Run ${runId} is ${status.replace('_', ' ')}; only a completed run can be rolled back.`,
       { runId, status },
     ),
+  requestNotRollbackable: (status: string) =>
+    new DomainError(
+      'EXEC.NOT_ROLLBACKABLE',
+      `A request that is ${status.replace('_', ' ')} cannot be rolled back.`,
+      { status },
+    ),
+  runActive: (runId: string) =>
+    new DomainError(
+      'EXEC.RUN_ACTIVE',
+      `Run ${runId} is still under way for this request; let it finish (or tick its checklist) before starting another.`,
+      { runId },
+    ),
   nothingToUndo: (runId: string) =>
     new DomainError(
       'EXEC.NOTHING_TO_UNDO',
@@ -20,6 +33,24 @@ export const RollbackErrors = {
       { runId },
     ),
 } as const;
+
+/**
+ * Whether `target` may be rolled back now, and the plan if so: the request is implemented or
+ * failed, no run of it is under way, and `target` is a completed run with something to undo.
+ * A rollback that ended `needs_manual` does not stop another one (undoing is idempotent).
+ * @param runs every run of the request
+ */
+export function rollbackFor(
+  requestStatus: ChangeStatus,
+  target: ExecutionRun,
+  runs: readonly ExecutionRun[],
+): Result<ExecutionPlan, DomainError> {
+  if (requestStatus !== 'implemented' && requestStatus !== 'failed')
+    return err(RollbackErrors.requestNotRollbackable(requestStatus));
+  const active = runs.find((r) => !isFinal(r.status));
+  if (active) return err(RollbackErrors.runActive(active.id));
+  return planRollback(target);
+}
 
 /**
  * The plan that undoes a completed run: every done step's compensation, in the reverse order of

@@ -2,7 +2,7 @@ import type { TimelineEntry } from '../../application/use-cases/browse-requests'
 import type { DirectoryFailure, GroupRelation } from '../../domain/execution/directory';
 import { isFinal, type ExecutionRun } from '../../domain/execution/execution-run';
 import type { ExecutionPlan } from '../../domain/execution/execution-plan';
-import { planRollback } from '../../domain/execution/rollback-plan';
+import { rollbackFor } from '../../domain/execution/rollback-plan';
 import type { Identity } from '../../application/use-cases/identify';
 import type { ChangeRequest } from '../../domain/change-request/change-request';
 import { PAYLOAD_FIELDS } from '../../domain/change-request/change-request.payloads';
@@ -346,14 +346,7 @@ export function runView(
   runs: readonly ExecutionRun[],
 ): RunView {
   const plan = run.plan;
-  const rolledBackAlready = runs.some(
-    (r) => r.kind === 'rollback' && r.rollbackOf === run.id && r.status !== 'compensated',
-  );
-  const canRollBack =
-    (request.status === 'implemented' || request.status === 'failed') &&
-    !runs.some((r) => !isFinal(r.status)) &&
-    !rolledBackAlready &&
-    planRollback(run).ok;
+  const canRollBack = rollbackFor(request.status, run, runs).ok;
   const steps = (plan?.steps ?? []).map((step) => {
     const progress = run.steps.find((p) => p.id === step.id);
     const failure = progress?.compensationFailure ?? progress?.failure;

@@ -15,6 +15,7 @@ import {
   type SagaUpdate,
 } from '../../../src/domain/execution/execution.saga';
 import type { ChangeRequestId } from '../../../src/domain/shared/ids';
+import { rollbackFor } from '../../../src/domain/execution/rollback-plan';
 import { people } from '../../support/fixtures';
 
 const AT = '2026-11-23T09:00:00.000Z';
@@ -305,6 +306,53 @@ describe('Execution saga', () => {
         move.reason ?? '',
         /could not undo: Remove Sam from c \(Microsoft Graph was still busy or unavailable after 5 tries: ServiceUnavailable\)\. Undone, newest first: Remove Sam from b; Remove Sam from a\./,
       );
+    });
+  });
+
+  describe('rolling back', () => {
+    const completed = (): ExecutionRun => {
+      const run = runOf({});
+      return {
+        ...run,
+        status: 'completed',
+        steps: run.steps.map((p, i) => ({ ...p, status: 'done' as const, order: i + 1 })),
+      };
+    };
+    const rollbackRun = (status: ExecutionRun['status']): ExecutionRun => ({
+      ...runOf({}),
+      id: formatRunId(7, 2),
+      kind: 'rollback',
+      rollbackOf: formatRunId(7, 1),
+      status,
+    });
+
+    it('rolls back a completed run of an implemented or failed request, undoing in reverse', () => {
+      for (const status of ['implemented', 'failed'] as const) {
+        const plan = rollbackFor(status, completed(), [completed()]);
+        assert.ok(plan.ok, plan.ok ? '' : plan.error.message);
+        assert.deepEqual(
+          plan.value.steps.map((s) => s.forward.kind),
+          ['group.add', 'group.add'],
+        );
+      }
+    });
+
+    it('allows another rollback after one that needed a person, never beside one under way', () => {
+      const target = completed();
+      assert.ok(rollbackFor('implemented', target, [target, rollbackRun('needs_manual')]).ok);
+      const busy = rollbackFor('implemented', target, [target, rollbackRun('running')]);
+      assert.ok(!busy.ok);
+      assert.equal(busy.error.code, 'EXEC.RUN_ACTIVE');
+    });
+
+    it('refuses a request that is not implemented or failed, and a run that did not complete', () => {
+      const closed = rollbackFor('closed', completed(), [completed()]);
+      assert.ok(!closed.ok);
+      assert.equal(closed.error.code, 'EXEC.NOT_ROLLBACKABLE');
+      const unfinished = { ...completed(), status: 'needs_manual' as const };
+      const refused = rollbackFor('failed', unfinished, [unfinished]);
+      assert.ok(!refused.ok);
+      assert.equal(refused.error.code, 'EXEC.NOT_ROLLBACKABLE');
     });
   });
 });

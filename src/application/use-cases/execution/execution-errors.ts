@@ -1,14 +1,10 @@
 import { DomainError } from '../../../domain/shared/errors';
 import type { DirectoryFailure } from '../../../domain/execution/directory';
+import { RollbackErrors } from '../../../domain/execution/rollback-plan';
 
 /** Refusals the execution use cases decide (runs, checklist, passwords), with stable codes. */
 export const ExecutionAccessErrors = {
-  runActive: (runId: string) =>
-    new DomainError(
-      'EXEC.RUN_ACTIVE',
-      `Run ${runId} is still under way for this request; let it finish (or tick its checklist) before starting another.`,
-      { runId },
-    ),
+  runActive: RollbackErrors.runActive,
   runNotFound: (runId: string) =>
     new DomainError('EXEC.RUN_NOT_FOUND', `Run ${runId} was not found for this request.`, {
       runId,
@@ -23,12 +19,6 @@ export const ExecutionAccessErrors = {
     new DomainError('EXEC.CHECKLIST_ITEM_NOT_FOUND', `The run has no checklist item ${itemId}.`, {
       itemId,
     }),
-  notRollbackableRequest: (status: string) =>
-    new DomainError(
-      'EXEC.NOT_ROLLBACKABLE',
-      `A request that is ${status.replace('_', ' ')} cannot be rolled back.`,
-      { status },
-    ),
   notRequester: () =>
     new DomainError(
       'EXEC.NOT_REQUESTER',

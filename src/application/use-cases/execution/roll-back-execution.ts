@@ -2,11 +2,10 @@ import type { ChangeRequest, Person } from '../../../domain/change-request/chang
 import { initialProgress } from '../../../domain/execution/execution.saga';
 import {
   formatRunId,
-  isFinal,
   parseRunId,
   type ExecutionRun,
 } from '../../../domain/execution/execution-run';
-import { planRollback } from '../../../domain/execution/rollback-plan';
+import { rollbackFor } from '../../../domain/execution/rollback-plan';
 import type { DomainError } from '../../../domain/shared/errors';
 import { err, ok, type Result } from '../../../domain/shared/result';
 import { ConflictError } from '../../ports/errors';
@@ -41,12 +40,12 @@ export async function rollBackExecution(
     const target = runId ? await deps.runs.get(client.tenantId, runId.id) : undefined;
     if (!target || target.run.requestId !== request.id)
       return err(ExecutionAccessErrors.runNotFound(command.runId.slice(0, 24)));
-    if (request.status !== 'implemented' && request.status !== 'failed')
-      return err(ExecutionAccessErrors.notRollbackableRequest(request.status));
     const runs = await deps.runs.listForRequest(client.tenantId, request.number);
-    const active = runs.find((r) => !isFinal(r.run.status));
-    if (active) return err(ExecutionAccessErrors.runActive(active.run.id));
-    const plan = planRollback(target.run);
+    const plan = rollbackFor(
+      request.status,
+      target.run,
+      runs.map((r) => r.run),
+    );
     if (!plan.ok) return plan;
 
     const now = deps.clock.now().toISOString();
