@@ -132,6 +132,7 @@ async function openBench(azurite: RunningAzurite): Promise<Bench> {
     audit: storage.audit,
     clients: storage.clients,
     conversations: storage.conversations,
+    delegations: storage.delegations,
     clock: systemClock,
     mspTenantId: MSP.tenantId,
   };

@@ -72,6 +72,7 @@ export async function startCabinet(
     audit: storage.audit,
     clients: storage.clients,
     conversations: storage.conversations,
+    delegations: storage.delegations,
     outbox: storage.outbox,
     clock,
     mspTenantId: config.mspTenantId,

@@ -28,6 +28,8 @@ import type {
   StoredConversation,
 } from '../../src/application/ports/conversation-store';
 import type { DataKeyring } from '../../src/application/ports/data-keyring';
+import type { DelegationStore } from '../../src/application/ports/delegation-store';
+import { isInForce, type Delegation } from '../../src/domain/approval/delegation.policy';
 import { ConcurrencyError, ConflictError } from '../../src/application/ports/errors';
 import {
   isNotificationRow,
@@ -103,6 +105,8 @@ export class InMemoryPartitions {
   readonly runs = new Map<string, Map<string, StoredRun>>();
   /** Kept temporary passwords by tenant, then run id: sealed, never in clear. */
   readonly passwords = new Map<string, Map<string, KeptPassword>>();
+  /** Delegations by tenant, then id. */
+  readonly delegations = new Map<string, Map<string, Delegation>>();
   /** Set to make the next commit fail as if storage were down. */
   failNextCommit: Error | undefined;
 
@@ -609,6 +613,47 @@ export class InMemoryPasswordVault implements PasswordVault {
   }
 }
 
+export class InMemoryDelegationStore implements DelegationStore {
+  constructor(private readonly data: InMemoryPartitions) {}
+
+  list(clientTenantId: TenantId): Promise<Delegation[]> {
+    return Promise.resolve(
+      structuredClone([...(this.data.delegations.get(clientTenantId)?.values() ?? [])]),
+    );
+  }
+
+  async inForce(clientTenantId: TenantId, now: string): Promise<Delegation[]> {
+    return (await this.list(clientTenantId)).filter((d) => isInForce(d, now));
+  }
+
+  async create(delegation: Delegation, audit: readonly AuditEvent[]): Promise<Delegation> {
+    const tenantId = delegation.clientTenantId;
+    await this.data.commit(tenantId, audit, [], () => {
+      const map = this.data.delegations.get(tenantId) ?? new Map<string, Delegation>();
+      if (map.has(delegation.id))
+        throw new ConflictError(`Delegation ${delegation.id} already exists.`);
+      map.set(delegation.id, structuredClone(delegation));
+      this.data.delegations.set(tenantId, map);
+    });
+    return structuredClone(delegation);
+  }
+
+  async revoke(
+    clientTenantId: TenantId,
+    id: string,
+    at: string,
+    audit: readonly AuditEvent[],
+  ): Promise<Delegation | undefined> {
+    const current = this.data.delegations.get(clientTenantId)?.get(id);
+    if (!current) return undefined;
+    const revoked = { ...current, revokedAt: at };
+    await this.data.commit(clientTenantId, audit, [], () => {
+      this.data.delegations.get(clientTenantId)?.set(id, structuredClone(revoked));
+    });
+    return revoked;
+  }
+}
+
 /** Everything a use case needs, in memory, sharing one set of partitions. */
 export function createInMemoryStorage(clock: Clock = new FakeClock()) {
   const keyring = new InMemoryDataKeyring();
@@ -624,5 +669,6 @@ export function createInMemoryStorage(clock: Clock = new FakeClock()) {
     conversations: new InMemoryConversationStore(),
     runs: new InMemoryExecutionStore(data),
     passwords: new InMemoryPasswordVault(data),
+    delegations: new InMemoryDelegationStore(data),
   };
 }

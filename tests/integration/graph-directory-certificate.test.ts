@@ -484,6 +484,7 @@ describe('Graph app certificate credential', function () {
         audit: storage.audit,
         clients: storage.clients,
         conversations: storage.conversations,
+        delegations: storage.delegations,
         clock: { now: () => new Date() },
         mspTenantId: MSP.tenantId,
       };

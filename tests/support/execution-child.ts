@@ -55,6 +55,7 @@ function main(): void {
     audit: storage.audit,
     clients: storage.clients,
     conversations: storage.conversations,
+    delegations: storage.delegations,
     clock,
     mspTenantId: MSP_TENANT,
     // `relay` is assigned below; the worker commits only once the relay has started it.

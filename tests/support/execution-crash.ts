@@ -373,6 +373,7 @@ function executionDeps(
     audit: storage.audit,
     clients: storage.clients,
     conversations: storage.conversations,
+    delegations: storage.delegations,
     outbox: storage.outbox,
     clock: { now: () => new Date() },
     mspTenantId: MSP_TENANT,

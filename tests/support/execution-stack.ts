@@ -144,6 +144,7 @@ export function useExecutionStack(): () => ExecutionStack {
       audit: storage.audit,
       clients: storage.clients,
       conversations: storage.conversations,
+      delegations: storage.delegations,
       clock,
       mspTenantId: MSP.tenantId,
       // As main.ts wires it: a commit with outbox rows starts delivery at once.

@@ -272,6 +272,7 @@ export function createHarness(): Harness {
     audit: storage.audit,
     clients: storage.clients,
     conversations: storage.conversations,
+    delegations: storage.delegations,
     outbox: storage.outbox,
     clock,
     mspTenantId: MSP_TENANT,

@@ -22,6 +22,7 @@ export const RowKeys = {
   outboxPrefix: 'o_',
   runPrefix: 'x_',
   passwordPrefix: 'pw_',
+  delegationPrefix: 'dl_',
 } as const;
 
 const OUTBOX_ID = /^[0-9]{13}-[0-9a-f]{12}$/;
@@ -104,6 +105,12 @@ export function outboxRowKey(id: string): string {
 /** The outbox id a row key carries. */
 export function outboxIdFromRowKey(rowKey: string): string {
   return rowKey.slice(RowKeys.outboxPrefix.length);
+}
+
+/** Delegation ids are time-ordered like outbox ids, so RowKey order is creation order. */
+export function delegationRowKey(id: string): string {
+  if (!isOutboxId(id)) throw new InvalidStorageKeyError('delegation id');
+  return `${RowKeys.delegationPrefix}${id}`;
 }
 
 /** `u_` + the person's object id. */

@@ -5,6 +5,7 @@ import type { ClientDirectory } from '../../application/ports/client-directory';
 import type { Clock } from '../../application/ports/clock';
 import type { ConversationStore } from '../../application/ports/conversation-store';
 import type { DataKeyring } from '../../application/ports/data-keyring';
+import type { DelegationStore } from '../../application/ports/delegation-store';
 import type { ExecutionStore, PasswordVault } from '../../application/ports/execution-store';
 import type { OutboxStore } from '../../application/ports/outbox';
 import { TableDataKeyring } from '../crypto/table-data-keyring';
@@ -18,6 +19,7 @@ import { TableChangeRequestStore } from './table-change-request-store';
 import { TableClientDirectory } from './table-client-directory';
 import { openTable, readRow } from './table-connection';
 import { TableConversationStore } from './table-conversation-store';
+import { TableDelegationStore } from './table-delegation-store';
 import { guarded } from './table-errors';
 import { TableExecutionStore } from './table-execution-store';
 import { TableOutboxStore } from './table-outbox-store';
@@ -44,6 +46,8 @@ export interface TableStorage {
   readonly runs: ExecutionStore;
   /** New users' temporary passwords, sealed with the client's data key. */
   readonly passwords: PasswordVault;
+  /** Approval delegations beside the client's audit chain. */
+  readonly delegations: DelegationStore;
   /** Counters of the group committer (transactions, entries, head conflicts). */
   readonly commitStats: Readonly<CommitterStats>;
   /** Resolves when storage answers and the tables exist (for `/readyz`); StorageUnavailableError otherwise. */
@@ -101,6 +105,7 @@ export function createTableStorage(options: CreateTableStorageOptions): TableSto
     keyring,
     runs: new TableExecutionStore(data, committer, keyring),
     passwords: new TablePasswordVault(data, keyring),
+    delegations: new TableDelegationStore(data, committer, keyring),
     commitStats: committer.stats,
     async ping() {
       await Promise.all(tables.map((table) => readRow(table, 'ping', 'ping')));

@@ -3,6 +3,7 @@ import type { ChangeRequestStore } from '../ports/change-request-store';
 import type { ClientDirectory } from '../ports/client-directory';
 import type { Clock } from '../ports/clock';
 import type { ConversationStore } from '../ports/conversation-store';
+import type { DelegationStore } from '../ports/delegation-store';
 import type { TenantId } from '../../domain/shared/ids';
 
 /** The ports every use case may need, wired once by the composition root. */
@@ -11,6 +12,7 @@ export interface UseCaseDeps {
   readonly audit: AuditLog;
   readonly clients: ClientDirectory;
   readonly conversations: ConversationStore;
+  readonly delegations: DelegationStore;
   readonly clock: Clock;
   readonly mspTenantId: TenantId;
   /** Called after a commit that wrote outbox rows, so delivery starts without waiting for the next sweep. */
