@@ -13,7 +13,24 @@ export type NotificationTemplate =
   | 'status_update'
   | 'ready_to_execute'
   | 'request_closed'
-  | 'execution_update';
+  | 'execution_update'
+  /** Issue 4: a triaged request waits for a technician's assessment. */
+  | 'assessment_needed'
+  /** Issue 4: an approver or technician asked the requester a question; and its answer back. */
+  | 'info_requested'
+  | 'info_provided'
+  /** Issue 4: an approval step has waited past the client's reminder or escalation time. */
+  | 'approval_reminder'
+  | 'approval_escalation'
+  /** Issue 4: the client's contacts hear of an emergency change at once, of a normal one in advance. */
+  | 'emergency_notice'
+  | 'change_notice'
+  /** Issue 4: an emergency change waits for retrospective approval and its review; and when overdue. */
+  | 'retrospective_request'
+  | 'review_overdue'
+  /** Issue 4: the client's approver is asked to approve a standard-change template; a template suspended. */
+  | 'template_approval_request'
+  | 'template_suspended';
 
 /** A proactive Teams message, written to the outbox in the same transaction as the change that causes it. */
 export interface Notification {

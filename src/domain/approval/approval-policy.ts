@@ -1,5 +1,6 @@
 import { z } from 'zod';
-import type { ChangeClass, Person } from '../change-request/change-request';
+import { CHANGE_CLASSES, type ChangeClass } from '../change-request/change-class';
+import type { Person } from '../shared/person';
 import { CHANGE_TYPES, type ChangeType } from '../change-request/change-request.payloads';
 import { ValidationError } from '../shared/errors';
 import { isGuid, type ObjectId, type TenantId } from '../shared/ids';
@@ -13,12 +14,6 @@ export { RISK_LEVELS, type RiskLevel };
 export function compareRisk(a: RiskLevel, b: RiskLevel): number {
   return RISK_LEVELS.indexOf(a) - RISK_LEVELS.indexOf(b);
 }
-
-export const CHANGE_CLASSES = [
-  'standard',
-  'normal',
-  'emergency',
-] as const satisfies readonly ChangeClass[];
 
 /**
  * How a step's votes settle it.

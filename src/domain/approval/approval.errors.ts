@@ -41,6 +41,13 @@ export const ApprovalErrors = {
       `You have already ${outcome} the step "${step}"; a recorded vote cannot be changed. Ask the technician to edit the request if something changed.`,
       { step, outcome },
     ),
+  /** The same vote again (a double click or a Teams retry): nothing changes, the card shows where things stand. */
+  duplicateVote: (step: string, outcome: string) =>
+    new DomainError(
+      'APPROVAL.DUPLICATE_VOTE',
+      `Your vote (${outcome}) on the step "${step}" is already recorded.`,
+      { step, outcome },
+    ),
   oneSeatPerPerson: (step: string) =>
     new DomainError(
       'APPROVAL.ONE_SEAT_PER_PERSON',

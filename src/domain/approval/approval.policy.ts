@@ -1,6 +1,7 @@
 import { DateTime } from 'luxon';
-import type { ChangeClass, Person } from '../change-request/change-request';
-import { samePerson } from '../change-request/change-request.machine';
+import type { ChangeClass } from '../change-request/change-class';
+import type { Person } from '../shared/person';
+import { samePerson } from '../shared/person';
 import { NOTE_MAX, type ChangeType } from '../change-request/change-request.payloads';
 import type { DomainError } from '../shared/errors';
 import type { TenantId } from '../shared/ids';

@@ -1,6 +1,5 @@
 import { DateTime } from 'luxon';
-import type { Person } from '../change-request/change-request';
-import { samePerson } from '../change-request/change-request.machine';
+import { samePerson, type Person } from '../shared/person';
 import type { DomainError } from '../shared/errors';
 import type { TenantId } from '../shared/ids';
 import { err, ok, type Result } from '../shared/result';

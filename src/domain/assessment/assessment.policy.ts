@@ -1,4 +1,4 @@
-import type { ChangeClass } from '../change-request/change-request';
+import type { ChangeClass } from '../change-request/change-class';
 import type { DomainError } from '../shared/errors';
 import { err, ok, type Result } from '../shared/result';
 import { AssessmentErrors as E } from './assessment.errors';

@@ -1,5 +1,7 @@
 import { z } from 'zod';
-import type { ChangeClass } from '../change-request/change-request';
+import type { ChangeClass, ClassDefault, ClassOverrides } from '../change-request/change-class';
+
+export type { ClassDefault, ClassOverrides } from '../change-request/change-class';
 import { CHANGE_TYPES, type ChangeType } from '../change-request/change-request.payloads';
 import { isMspStaff, type ClientRole } from '../client/client';
 import type { DomainError } from '../shared/errors';
@@ -7,14 +9,6 @@ import { ValidationError, type FieldIssue } from '../shared/errors';
 import type { JsonObject } from '../shared/json';
 import { err, ok, type Result } from '../shared/result';
 import { AssessmentErrors as E, requiredReason } from './assessment.errors';
-
-/** How a change type is classified when nobody says otherwise. */
-export interface ClassDefault {
-  /** Never `standard`: a request is standard only by matching a template the client approved. */
-  readonly defaultClass: Exclude<ChangeClass, 'standard'>;
-  /** Whether a technician may reclassify this type as an emergency. */
-  readonly emergencyEligible: boolean;
-}
 
 /**
  * MSP defaults per type. Everything starts normal (client approval); types that can be urgent for
@@ -31,9 +25,6 @@ export const CLASS_DEFAULTS: { readonly [T in ChangeType]: ClassDefault } = {
   general: { defaultClass: 'normal', emergencyEligible: true },
   incident: { defaultClass: 'normal', emergencyEligible: true },
 };
-
-/** A client's overrides of `CLASS_DEFAULTS`, per type; validated by `validateClassOverrides`. */
-export type ClassOverrides = { readonly [T in ChangeType]?: Partial<ClassDefault> };
 
 /** The effective default for a type at a client: the MSP default with the client's override on top. */
 export function classDefaultFor(type: ChangeType, overrides: ClassOverrides = {}): ClassDefault {

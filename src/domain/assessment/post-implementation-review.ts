@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import type { ChangeClass, ClosureOutcome } from '../change-request/change-request';
+import type { ChangeClass, ClosureOutcome } from '../change-request/change-class';
 import { ValidationError, type FieldIssue } from '../shared/errors';
 import type { JsonObject } from '../shared/json';
 import { err, ok, type Result } from '../shared/result';

@@ -39,7 +39,33 @@ export type AuditEventType =
   | 'access.granted'
   | 'access.revoked'
   | 'checklist.ticked'
-  | 'password.revealed';
+  | 'password.revealed'
+  // Issue 4: classes, assessment, approval steps, clarification, emergency review, settings, catalogue.
+  | 'client.settings_changed'
+  | 'request.reclassified'
+  | 'request.assessed'
+  | 'risk.overridden'
+  | 'approval.pre_approved'
+  | 'approval.vote'
+  | 'approval.step_opened'
+  | 'approval.reminded'
+  | 'approval.escalated'
+  | 'approval.retrospective_requested'
+  | 'approval.retrospective_decided'
+  | 'info.requested'
+  | 'info.provided'
+  | 'review.due'
+  | 'review.filed'
+  | 'review.escalated'
+  | 'notice.sent'
+  | 'delegation.created'
+  | 'delegation.revoked'
+  | 'template.created'
+  | 'template.changed'
+  | 'template.approved'
+  | 'template.suspended'
+  | 'template.reenabled'
+  | 'template.promotion_suggested';
 
 /**
  * What a transition or use case wants recorded. `payload` is stored in clear; `personal` holds

@@ -42,6 +42,8 @@ export const ChangeRequestErrors = {
     ),
   reasonRequired: (what: string) =>
     new DomainError('CR.REASON_REQUIRED', `A reason is required to ${what}.`),
+  textRequired: (field: string, what: string) =>
+    new DomainError('CR.REASON_REQUIRED', `${field} is required to ${what}.`, { field }),
   textTooLong: (field: string, max: number) =>
     new DomainError('CR.TEXT_TOO_LONG', `${field} must be at most ${max} characters.`, {
       field,
@@ -51,5 +53,39 @@ export const ChangeRequestErrors = {
     new DomainError(
       'CR.TYPE_CHANGED',
       'An edit cannot change the type of a request; cancel it and raise a new one.',
+    ),
+  assessmentRequired: () =>
+    new DomainError(
+      'CR.ASSESSMENT_REQUIRED',
+      'Assess this change first (impact, risk, plans and window) in the tab; then send it for approval.',
+    ),
+  planMismatch: (why: string) =>
+    new DomainError(
+      'CR.APPROVAL_PLAN_MISMATCH',
+      `This approval plan does not fit the request: ${why}.`,
+    ),
+  notAsker: () =>
+    new DomainError(
+      'CR.NOT_ALLOWED',
+      'Only an approver of the open step or the MSP technicians assigned to this client can ask the requester a question.',
+    ),
+  onlyRequesterAnswers: () =>
+    new DomainError(
+      'CR.NOT_ALLOWED',
+      'Only the person who raised this request (or the person it was raised for) can answer the question.',
+    ),
+  reviewRequired: (changeClass: string) =>
+    new DomainError(
+      'CR.REVIEW_REQUIRED',
+      `A ${changeClass} change is closed by filing its post-implementation review: objective achieved, unexpected impacts, outcome and whether it should become a standard template.`,
+      { changeClass },
+    ),
+  alreadyReviewed: () =>
+    new DomainError('CR.ALREADY_REVIEWED', 'This change already has a post-implementation review.'),
+  outcomeContradicts: (status: string, outcome: string) =>
+    new DomainError(
+      'CR.OUTCOME_CONTRADICTS',
+      `The review says ${outcome.replace(/_/g, ' ')}, but the change is ${status.replace(/_/g, ' ')}; pick the outcome that happened.`,
+      { status, outcome },
     ),
 } as const;

@@ -1,34 +1,83 @@
+import {
+  openApprovals,
+  openRetrospective,
+  recordDecision,
+  type ApprovalDecisionInput,
+  type ApprovalEvent,
+  type ApprovalPlan,
+  type ApprovalState,
+} from '../approval/approval.policy';
+import { ApprovalErrors } from '../approval/approval.errors';
+import type { Delegation } from '../approval/delegation.policy';
+import type { Assessment } from '../assessment/assessment';
+import { checkReadyForApproval } from '../assessment/assessment.policy';
+import { reclassify } from '../assessment/change-class.policy';
+import {
+  reviewAuditRecord,
+  type PostImplementationReview,
+} from '../assessment/post-implementation-review';
+import { overrideRisk, type RiskSuggestion } from '../assessment/risk.policy';
 import type { AuditEvent } from '../audit/audit-event';
 import { SYSTEM_OID } from '../audit/audit-event';
 import { isMspStaff, type ClientRole } from '../client/client';
+import type { ClientRules } from '../client/client-rules';
+import { addBusinessDays } from '../schedule/business-days';
+import { checkExecutionSlot, checkScheduledSlot } from '../schedule/schedule.policy';
+import { WEEKDAYS, type Slot } from '../schedule/schedule';
 import type { DomainError } from '../shared/errors';
 import type { ChangeRequestId, ClientCode, TenantId } from '../shared/ids';
 import type { JsonObject } from '../shared/json';
+import { samePerson, type Person } from '../shared/person';
 import { err, ok, type Result } from '../shared/result';
+import type { ChangeClass } from './change-class';
 import {
   isTerminal,
-  type ApprovalRound,
+  type AssessmentRecord,
   type ChangeRequest,
   type ChangeSource,
   type ChangeStatus,
   type ClosureOutcome,
-  type Person,
 } from './change-request';
 import { ChangeRequestErrors as E } from './change-request.errors';
 import { NOTE_MAX, type ChangeInput } from './change-request.payloads';
 
+export { samePerson };
+
 /** Events the machine accepts: what happened, in the past tense (STYLE.md §3). */
 export type ChangeEvent =
   | { readonly type: 'Triaged' }
-  | { readonly type: 'ApprovalRequested'; readonly approvers: readonly Person[] }
-  | { readonly type: 'ApprovalGranted'; readonly version: number; readonly cardHash?: string }
+  /** A technician moves the request to another class; `templateId` is the active template a standard change runs under. */
   | {
-      readonly type: 'ApprovalDenied';
-      readonly version: number;
+      readonly type: 'Reclassified';
+      readonly to: ChangeClass;
       readonly reason: string;
-      readonly cardHash?: string;
+      readonly templateId?: string;
     }
+  /** A technician records (or redoes) the assessment; `suggestion` is Cabinet's risk suggestion for it. */
+  | {
+      readonly type: 'Assessed';
+      readonly assessment: Assessment;
+      readonly suggestion: RiskSuggestion;
+      readonly overrideReason?: string;
+    }
+  /** The approval plan for the current version, worked out from the client's policy by `planApprovals`. */
+  | {
+      readonly type: 'ApprovalRequested';
+      readonly plan: ApprovalPlan;
+      /** Emergency only: this one is over the client's monthly quota. */
+      readonly overEmergencyQuota?: boolean;
+    }
+  /** One approver's vote on one step (or on an emergency's retrospective approval). */
+  | {
+      readonly type: 'VoteCast';
+      readonly decision: ApprovalDecisionInput;
+      readonly delegations: readonly Delegation[];
+    }
+  | { readonly type: 'InfoRequested'; readonly question: string }
+  | { readonly type: 'InfoProvided'; readonly answer: string }
   | { readonly type: 'Edited'; readonly changes: ChangeInput }
+  /** The post-implementation review (issue 4 §6): closes a normal or emergency change. */
+  | { readonly type: 'ReviewFiled'; readonly review: PostImplementationReview }
   | { readonly type: 'WorkStarted' }
   | { readonly type: 'ImplementationCompleted'; readonly notes?: string }
   | { readonly type: 'Failed'; readonly reason: string }
@@ -49,6 +98,8 @@ export interface TransitionContext {
   /** True for Cabinet's own steps (auto-triage on submission). */
   readonly system?: boolean;
   readonly now: string;
+  /** The client's rules (windows, class overrides, review deadline), with Cabinet's defaults filled in. */
+  readonly rules: ClientRules;
 }
 
 export interface Transition {
@@ -65,6 +116,9 @@ export interface NewChangeRequest {
   readonly requester: Person;
   readonly onBehalfOf?: Person;
   readonly source: ChangeSource;
+  readonly changeClass: ChangeClass;
+  /** Set when the request fits a standard-change template active for the client. */
+  readonly templateId?: string;
   readonly now: string;
 }
 
@@ -76,7 +130,8 @@ export function createChangeRequest(input: ChangeInput, meta: NewChangeRequest):
     tenantId: meta.tenantId,
     clientCode: meta.clientCode,
     type: input.type,
-    changeClass: 'normal',
+    changeClass: meta.changeClass,
+    ...(meta.templateId ? { templateId: meta.templateId } : {}),
     title: input.title,
     description: input.description,
     payload: input.payload,
@@ -94,7 +149,8 @@ export function createChangeRequest(input: ChangeInput, meta: NewChangeRequest):
       payload: {
         status: 'submitted',
         changeType: input.type,
-        changeClass: 'normal',
+        changeClass: meta.changeClass,
+        templateId: meta.templateId ?? null,
         source: meta.source,
         version: 1,
       },
@@ -119,94 +175,93 @@ export function transition(
   ev: ChangeEvent,
   ctx: TransitionContext,
 ): Result<Transition, DomainError> {
-  if (isTerminal(cr.status)) return err(E.invalidTransition(cr.status, describe(ev)));
+  // A review may still be filed on a closed or rolled-back change: it annotates, it changes no state.
+  if (isTerminal(cr.status) && ev.type !== 'ReviewFiled')
+    return err(E.invalidTransition(cr.status, describe(ev)));
   switch (ev.type) {
     case 'Triaged':
       if (cr.status !== 'submitted') return err(E.invalidTransition(cr.status, describe(ev)));
       if (!ctx.system && !isMspStaff(ctx.roles)) return err(E.notStaff());
       return ok(step(cr, ctx, 'triaged', 'request.triaged', {}));
 
-    case 'ApprovalRequested': {
-      if (cr.status !== 'triaged') return err(E.invalidTransition(cr.status, describe(ev)));
-      if (!ctx.system && !isMspStaff(ctx.roles)) return err(E.notStaff());
-      const approvers = eligibleApprovers(cr, ev.approvers);
-      if (approvers.length === 0) return err(E.noApprovers());
-      const approval: ApprovalRound = { version: cr.version, approvers, requestedAt: ctx.now };
+    case 'Reclassified':
+      return reclassified(cr, ev, ctx);
+
+    case 'Assessed':
+      return assessed(cr, ev, ctx);
+
+    case 'ApprovalRequested':
+      return approvalRequested(cr, ev, ctx);
+
+    case 'VoteCast':
+      return voteCast(cr, ev, ctx);
+
+    case 'InfoRequested': {
+      if (cr.status !== 'triaged' && cr.status !== 'awaiting_approval')
+        return err(E.invalidTransition(cr.status, describe(ev)));
+      if (!isMspStaff(ctx.roles) && !holdsOpenSeat(cr.approval, ctx.actor))
+        return err(E.notAsker());
+      const question = requiredText(ev.question, 'ask the requester a question', 'The question');
+      if (!question.ok) return question;
       return ok(
         step(
           cr,
           ctx,
-          'awaiting_approval',
-          'approval.requested',
-          { approverOids: approvers.map((a) => a.oid) },
-          {},
-          { approval },
+          'needs_info',
+          'info.requested',
+          { returnTo: cr.status },
+          { question: question.value },
+          {
+            clarification: {
+              question: question.value,
+              askedBy: ctx.actor,
+              askedAt: ctx.now,
+              returnTo: cr.status,
+            },
+          },
         ),
       );
     }
 
-    case 'ApprovalGranted':
-    case 'ApprovalDenied': {
-      const refused = checkDecision(cr, ev.version, ctx);
-      if (refused) return err(refused);
-      if (ev.type === 'ApprovalGranted') {
-        const decision = {
-          outcome: 'approved' as const,
-          by: ctx.actor,
-          at: ctx.now,
-          ...(ev.cardHash ? { cardHash: ev.cardHash } : {}),
-        };
-        return ok(
-          step(
-            cr,
-            ctx,
-            'approved',
-            'approval.granted',
-            { approvalVersion: ev.version, cardHash: ev.cardHash ?? null },
-            {},
-            {
-              approval: { ...cr.approval!, decision },
-            },
-          ),
-        );
-      }
-      const reasonText = requiredReason(ev.reason, 'deny a request');
-      if (!reasonText.ok) return reasonText;
-      const reason = reasonText.value;
-      const decision = {
-        outcome: 'denied' as const,
-        by: ctx.actor,
-        at: ctx.now,
-        reason,
-        ...(ev.cardHash ? { cardHash: ev.cardHash } : {}),
-      };
+    case 'InfoProvided': {
+      const open = cr.clarification;
+      if (cr.status !== 'needs_info' || !open)
+        return err(E.invalidTransition(cr.status, describe(ev)));
+      if (!isRequester(cr, ctx.actor)) return err(E.onlyRequesterAnswers());
+      const answer = requiredText(ev.answer, 'answer the question', 'The answer');
+      if (!answer.ok) return answer;
+      const { clarification: _answered, ...rest } = cr;
+      const waitedSeconds = Math.max(
+        0,
+        Math.round((Date.parse(ctx.now) - Date.parse(open.askedAt)) / 1000),
+      );
       return ok(
         step(
-          cr,
+          rest,
           ctx,
-          'denied',
-          'approval.denied',
-          { approvalVersion: ev.version, cardHash: ev.cardHash ?? null },
-          { reason },
+          open.returnTo,
+          'info.provided',
+          { askedAt: open.askedAt, waitedSeconds },
+          { answer: answer.value },
           {
-            approval: { ...cr.approval!, decision },
+            clarifications: [
+              ...(cr.clarifications ?? []),
+              { ...open, answer: answer.value, answeredBy: ctx.actor, answeredAt: ctx.now },
+            ],
           },
         ),
       );
     }
 
     case 'Edited': {
-      if (!['submitted', 'triaged', 'awaiting_approval'].includes(cr.status))
+      if (!['submitted', 'triaged', 'awaiting_approval', 'needs_info'].includes(cr.status))
         return err(E.invalidTransition(cr.status, describe(ev)));
       if (!isRequester(cr, ctx.actor) && !isMspStaff(ctx.roles))
         return err(E.notRequesterOrStaff());
       if (ev.changes.type !== cr.type) return err(E.typeChanged());
       const version = cr.version + 1;
-      // Editing invalidates the pending round: a fresh round at the new version re-issues the cards.
-      const approval =
-        cr.approval && cr.status === 'awaiting_approval'
-          ? { ...cr.approval, version, requestedAt: ctx.now }
-          : cr.approval;
+      // Editing invalidates the votes cast so far: the round starts again at the new version.
+      const pending = cr.approval?.status === 'pending' && cr.approvalPlan !== undefined;
       const next: ChangeRequest = {
         ...cr,
         title: ev.changes.title,
@@ -214,7 +269,12 @@ export function transition(
         payload: ev.changes.payload,
         version,
         updatedAt: ctx.now,
-        ...(approval ? { approval } : {}),
+        ...(pending
+          ? {
+              approvalPlan: { ...cr.approvalPlan, version },
+              approval: openApprovals({ ...cr.approvalPlan, version }, ctx.now),
+            }
+          : {}),
       };
       return ok({
         next,
@@ -222,7 +282,7 @@ export function transition(
           payload: {
             status: cr.status,
             version,
-            supersededApprovalVersion: cr.status === 'awaiting_approval' ? cr.version : null,
+            supersededApprovalVersion: pending ? cr.version : null,
           },
           personal: {
             title: ev.changes.title,
@@ -238,13 +298,15 @@ export function transition(
         return err(E.invalidTransition(cr.status, describe(ev)));
       if (!isMspStaff(ctx.roles)) return err(E.notStaff());
       if (!hasCurrentApproval(cr)) return err(E.notApproved());
+      const inWindow = checkWorkWindow(cr, ctx);
+      if (!inWindow.ok) return inWindow;
       return ok(
         step(
           cr,
           ctx,
           'in_progress',
           'work.started',
-          { retry: cr.status === 'failed' },
+          { retry: cr.status === 'failed', waived: inWindow.value },
           {},
           { assignee: ctx.actor },
         ),
@@ -257,7 +319,7 @@ export function transition(
       const notesText = optionalNotes(ev.notes);
       if (!notesText.ok) return notesText;
       const notes = notesText.value;
-      return ok(step(cr, ctx, 'implemented', 'work.implemented', {}, notes ? { notes } : {}));
+      return ok(implemented(cr, ctx, {}, notes ? { notes } : {}));
     }
 
     case 'Failed': {
@@ -277,6 +339,7 @@ export function transition(
         cr.status === 'implemented' || (cr.status === 'failed' && ev.outcome === 'failed');
       if (!allowed) return err(E.invalidTransition(cr.status, describe(ev)));
       if (!isMspStaff(ctx.roles)) return err(E.notStaff());
+      if (cr.changeClass !== 'standard') return err(E.reviewRequired(cr.changeClass));
       if (
         cr.status === 'implemented' &&
         (ev.outcome === 'failed' || ev.outcome === 'rolled_back')
@@ -300,6 +363,9 @@ export function transition(
         ),
       );
     }
+
+    case 'ReviewFiled':
+      return reviewFiled(cr, ev.review, ctx);
 
     case 'ExecutionCompleted':
     case 'ExecutionFailed':
@@ -330,6 +396,375 @@ export function transition(
 }
 
 /**
+ * A technician moves a request to another class (issue 4 §1). Any round in progress is withdrawn:
+ * the class decides the approval path, so the request goes back to `triaged` at a new version.
+ */
+function reclassified(
+  cr: ChangeRequest,
+  ev: Extract<ChangeEvent, { readonly type: 'Reclassified' }>,
+  ctx: TransitionContext,
+): Result<Transition, DomainError> {
+  if (!['submitted', 'triaged', 'awaiting_approval'].includes(cr.status))
+    return err(E.invalidTransition(cr.status, describe(ev)));
+  const decided = reclassify(cr.type, cr.changeClass, ev.to, ev.reason, ctx.roles, {
+    overrides: ctx.rules.classOverrides,
+    matchesActiveTemplate: ev.templateId !== undefined,
+  });
+  if (!decided.ok) return decided;
+  const { templateId: _previous, ...withdrawn } = withdrawRound(cr);
+  const status = cr.status === 'awaiting_approval' ? 'triaged' : cr.status;
+  const next: ChangeRequest = {
+    ...withdrawn,
+    changeClass: ev.to,
+    ...(ev.to === 'standard' && ev.templateId ? { templateId: ev.templateId } : {}),
+  };
+  return ok(
+    step(
+      next,
+      ctx,
+      status,
+      'request.reclassified',
+      {
+        ...decided.value.audit.payload,
+        templateId: ev.templateId ?? null,
+        withdrawnApprovalVersion: cr.approval ? cr.version : null,
+      },
+      decided.value.audit.personal,
+      { version: cr.version + 1 },
+    ),
+  );
+}
+
+/**
+ * The technician's assessment, with the risk they settled on against Cabinet's suggestion. It
+ * changes what approvers decide on, so it bumps the version and withdraws any round in progress.
+ */
+function assessed(
+  cr: ChangeRequest,
+  ev: Extract<ChangeEvent, { readonly type: 'Assessed' }>,
+  ctx: TransitionContext,
+): Result<Transition, DomainError> {
+  if (cr.status !== 'triaged' && cr.status !== 'awaiting_approval')
+    return err(E.invalidTransition(cr.status, describe(ev)));
+  const risk = overrideRisk(ev.suggestion, ev.assessment.risk, ev.overrideReason, ctx.roles);
+  if (!risk.ok) return risk;
+  const record: AssessmentRecord = {
+    ...ev.assessment,
+    suggestedRisk: ev.suggestion.level,
+    signals: ev.suggestion.signals.map((x) => ({ code: x.code, detail: x.detail })),
+    riskOverridden: risk.value.overridden,
+    by: ctx.actor,
+    at: ctx.now,
+  };
+  const a = ev.assessment;
+  return ok(
+    step(
+      { ...withdrawRound(cr), assessment: record },
+      ctx,
+      'triaged',
+      'request.assessed',
+      {
+        impact: a.impact,
+        risk: a.risk,
+        suggestedRisk: ev.suggestion.level,
+        riskOverride: risk.value.audit?.payload ?? null,
+        affectedUsers: a.affectedUsers,
+        sensitivity: [...a.sensitivity],
+        dependencies: [...a.dependencies],
+        windowStart: a.requestedWindow?.start ?? null,
+        windowEnd: a.requestedWindow?.end ?? null,
+        withdrawnApprovalVersion: cr.approval ? cr.version : null,
+      },
+      {
+        affectedServices: [...a.affectedServices],
+        implementationPlan: a.implementationPlan,
+        testPlan: a.testPlan,
+        rollbackPlan: a.rollbackPlan ?? null,
+        ...(a.sensitivityOther ? { sensitivityOther: a.sensitivityOther } : {}),
+        ...(risk.value.audit
+          ? { overrideReason: risk.value.audit.personal['reason'] ?? null }
+          : {}),
+      },
+      { version: cr.version + 1 },
+    ),
+  );
+}
+
+/**
+ * Sends the current version for approval under `plan`. A pre-approved standard change is approved
+ * at once; others need their assessment ready (rollback plan, window) and, for normal changes, a
+ * slot inside the client's maintenance windows and outside blackout with the notice period ahead.
+ */
+function approvalRequested(
+  cr: ChangeRequest,
+  ev: Extract<ChangeEvent, { readonly type: 'ApprovalRequested' }>,
+  ctx: TransitionContext,
+): Result<Transition, DomainError> {
+  if (cr.status !== 'triaged') return err(E.invalidTransition(cr.status, describe(ev)));
+  if (!ctx.system && !isMspStaff(ctx.roles)) return err(E.notStaff());
+  const plan = ev.plan;
+  if (plan.version !== cr.version)
+    return err(E.planMismatch(`it is for version ${plan.version}, not ${cr.version}`));
+  if (plan.clientTenantId !== cr.tenantId) return err(E.planMismatch("it is another client's"));
+  const expectedMode =
+    cr.changeClass === 'emergency'
+      ? 'emergency'
+      : cr.changeClass === 'standard' && plan.templateId === cr.templateId && cr.templateId
+        ? plan.mode
+        : 'per_change';
+  if (plan.mode !== expectedMode)
+    return err(E.planMismatch(`a ${cr.changeClass} change cannot follow a ${plan.mode} plan`));
+
+  if (plan.mode !== 'pre_approved') {
+    if (!cr.assessment) return err(E.assessmentRequired());
+    const ready = checkReadyForApproval(cr.assessment, cr.changeClass);
+    if (!ready.ok) return ready;
+    if (cr.changeClass !== 'emergency' && cr.assessment.requestedWindow) {
+      const slot = checkSlotIfScheduled(cr.assessment.requestedWindow, cr.changeClass, ctx);
+      if (!slot.ok) return slot;
+    }
+  }
+  const approval = openApprovals(plan, ctx.now);
+  const overQuota = cr.changeClass === 'emergency' && ev.overEmergencyQuota === true;
+  const patch: Partial<ChangeRequest> = {
+    approvalPlan: plan,
+    approval,
+    ...(overQuota ? { overEmergencyQuota: true } : {}),
+  };
+  if (plan.mode === 'pre_approved')
+    return ok(
+      step(
+        cr,
+        ctx,
+        'approved',
+        'approval.pre_approved',
+        { templateId: plan.templateId ?? null },
+        {},
+        patch,
+      ),
+    );
+  return ok(
+    step(
+      cr,
+      ctx,
+      'awaiting_approval',
+      'approval.requested',
+      {
+        mode: plan.mode,
+        risk: plan.risk,
+        steps: plan.steps.map((s) => ({
+          id: s.id,
+          rule: s.rule.kind,
+          required: s.rule.kind === 'quorum' ? s.rule.required : null,
+          approverOids: s.approvers.map((p) => p.oid),
+        })),
+        overEmergencyQuota: overQuota,
+      },
+      {},
+      patch,
+    ),
+  );
+}
+
+/**
+ * One vote on the open step of the current round, or on an emergency's retrospective approval.
+ * @remarks Who may vote is checked before anything about the state (by `recordDecision`); the same
+ * vote twice is refused as `APPROVAL.DUPLICATE_VOTE`, which callers treat as "already recorded".
+ */
+function voteCast(
+  cr: ChangeRequest,
+  ev: Extract<ChangeEvent, { readonly type: 'VoteCast' }>,
+  ctx: TransitionContext,
+): Result<Transition, DomainError> {
+  const retrospective = cr.status === 'review_pending';
+  const round = retrospective ? cr.retrospective : cr.approval;
+  if (!round) return err(E.invalidTransition(cr.status, describe(ev)));
+  const decision = { ...ev.decision, by: ctx.actor, at: ctx.now };
+  const recorded = recordDecision(round, decision, ev.delegations, ctx.now);
+  if (!recorded.ok) return recorded;
+  const { next: settled, events } = recorded.value;
+  const counted = events.find(
+    (e): e is Extract<ApprovalEvent, { type: 'VoteCounted' }> => e.type === 'VoteCounted',
+  );
+  if (!counted) {
+    const mine = round.steps
+      .find((s) => s.id === decision.step)
+      ?.votes.find((v) => samePerson(v.by, ctx.actor));
+    return err(ApprovalErrors.duplicateVote(decision.step, mine?.outcome ?? decision.outcome));
+  }
+  if (cr.status !== 'awaiting_approval' && !retrospective)
+    return err(E.invalidTransition(cr.status, describe(ev)));
+
+  const vote = settled.steps.find((s) => s.id === decision.step)!.votes.at(-1)!;
+  const payload: JsonObject = {
+    step: decision.step,
+    outcome: vote.outcome,
+    approvalVersion: vote.version,
+    cardHash: vote.cardHash ?? null,
+    seatOid: vote.seat.oid,
+    delegationId: vote.delegationId ?? null,
+    opened: events.filter((e) => e.type === 'StepOpened').map((e) => e.step),
+    settled: settled.status,
+  };
+  const personal: JsonObject = vote.reason ? { reason: vote.reason } : {};
+
+  if (retrospective) {
+    const closes = settled.status !== 'pending' && cr.review !== undefined;
+    const type = settled.status === 'pending' ? 'approval.vote' : 'approval.retrospective_decided';
+    return ok(
+      step(cr, ctx, closes ? 'closed' : 'review_pending', type, payload, personal, {
+        retrospective: settled,
+        ...(closes ? { closure: closureFrom(cr.review, ctx) } : {}),
+      }),
+    );
+  }
+  if (settled.status === 'approved')
+    return ok(
+      step(cr, ctx, 'approved', 'approval.granted', payload, personal, { approval: settled }),
+    );
+  if (settled.status === 'denied')
+    return ok(step(cr, ctx, 'denied', 'approval.denied', payload, personal, { approval: settled }));
+  return ok(
+    step(cr, ctx, 'awaiting_approval', 'approval.vote', payload, personal, { approval: settled }),
+  );
+}
+
+/**
+ * The post-implementation review (issue 4 §6). It closes an implemented or failed change; an
+ * emergency in `review_pending` closes once its retrospective approval is settled too.
+ */
+function reviewFiled(
+  cr: ChangeRequest,
+  review: PostImplementationReview,
+  ctx: TransitionContext,
+): Result<Transition, DomainError> {
+  const allowed: readonly ChangeStatus[] = [
+    'implemented',
+    'review_pending',
+    'failed',
+    'closed',
+    'rolled_back',
+  ];
+  if (!allowed.includes(cr.status)) return err(E.invalidTransition(cr.status, 'reviewed'));
+  if (!isMspStaff(ctx.roles)) return err(E.notStaff());
+  if (cr.review) return err(E.alreadyReviewed());
+  const succeeded = review.outcome === 'successful' || review.outcome === 'successful_with_issues';
+  const fits =
+    cr.status === 'implemented' || cr.status === 'review_pending'
+      ? succeeded
+      : cr.status === 'failed'
+        ? review.outcome === 'failed'
+        : cr.status === 'rolled_back'
+          ? review.outcome === 'rolled_back'
+          : review.outcome === cr.closure?.outcome;
+  if (!fits) return err(E.outcomeContradicts(cr.status, review.outcome));
+  const filed = { ...review, by: ctx.actor, at: ctx.now };
+  const closes =
+    cr.status === 'implemented' ||
+    cr.status === 'failed' ||
+    (cr.status === 'review_pending' && cr.retrospective?.status !== 'pending');
+  const record = reviewAuditRecord(review);
+  return ok(
+    step(cr, ctx, closes ? 'closed' : cr.status, 'review.filed', record.payload, record.personal, {
+      review: filed,
+      ...(closes ? { closure: closureFrom(filed, ctx) } : {}),
+    }),
+  );
+}
+
+function closureFrom(review: PostImplementationReview, ctx: TransitionContext) {
+  return {
+    outcome: review.outcome,
+    notes: review.unexpectedImpacts ?? '',
+    by: ctx.actor,
+    at: ctx.now,
+  };
+}
+
+/**
+ * in_progress → implemented; an emergency goes to `review_pending` instead, with the client's
+ * retrospective approval opened and its review due in the client's N business days.
+ */
+function implemented(
+  cr: ChangeRequest,
+  ctx: TransitionContext,
+  payload: JsonObject,
+  personal: JsonObject,
+): Transition {
+  const retrospective =
+    cr.changeClass === 'emergency' && cr.approvalPlan
+      ? openRetrospective(cr.approvalPlan, cr.version, ctx.now)
+      : undefined;
+  if (!retrospective) return step(cr, ctx, 'implemented', 'work.implemented', payload, personal);
+  const reviewDueAt = addBusinessDays(ctx.now, ctx.rules.reviewDueBusinessDays, ctx.rules.timeZone);
+  return step(
+    cr,
+    ctx,
+    'review_pending',
+    'work.implemented',
+    {
+      ...payload,
+      reviewDueAt,
+      retrospectiveApproverOids: retrospective.steps[0]!.approvers.map((p) => p.oid),
+    },
+    personal,
+    { retrospective, reviewDueAt },
+  );
+}
+
+/**
+ * Work may start now only inside the change's window (its scheduled slot, or from now when it has
+ * none) and outside blackout, unless it is an emergency (issue 4 §5). Returns the waived refusals.
+ */
+function checkWorkWindow(cr: ChangeRequest, ctx: TransitionContext): Result<string[], DomainError> {
+  if (!ctx.rules.windowsConfigured && ctx.rules.schedule.blackouts.length === 0) return ok([]);
+  const slot: Slot = cr.assessment?.requestedWindow ?? {
+    start: ctx.now,
+    end: new Date(Date.parse(ctx.now) + 60_000).toISOString(),
+  };
+  const checked = checkExecutionSlot(scheduleFor(ctx), slot, cr.changeClass, ctx.now);
+  return checked.ok ? ok(checked.value.waived.map((w) => w.code)) : checked;
+}
+
+function checkSlotIfScheduled(
+  slot: Slot,
+  changeClass: ChangeClass,
+  ctx: TransitionContext,
+): Result<unknown, DomainError> {
+  if (!ctx.rules.windowsConfigured && ctx.rules.schedule.blackouts.length === 0) return ok(slot);
+  return checkScheduledSlot(scheduleFor(ctx), slot, changeClass, ctx.now);
+}
+
+/** With blackouts but no windows configured, the whole week is a window: only blackouts bind. */
+function scheduleFor(ctx: TransitionContext) {
+  const s = ctx.rules.schedule;
+  return ctx.rules.windowsConfigured ? s : { ...s, maintenanceWindows: ALWAYS_OPEN };
+}
+
+const ALWAYS_OPEN = [
+  {
+    kind: 'weekly' as const,
+    id: 'any-time',
+    name: 'Any time',
+    days: WEEKDAYS,
+    start: '00:00',
+    durationMinutes: 24 * 60,
+  },
+];
+
+/** Withdraws a round in progress: its votes were for content that is about to change. */
+function withdrawRound(cr: ChangeRequest): ChangeRequest {
+  if (cr.status !== 'awaiting_approval') return cr;
+  const { approval: _a, approvalPlan: _p, ...rest } = cr;
+  return rest;
+}
+
+function holdsOpenSeat(round: ApprovalState | undefined, who: Person): boolean {
+  const open = round?.steps.find((s) => s.status === 'open');
+  return open?.approvers.some((a) => samePerson(a, who)) ?? false;
+}
+
+/**
  * Transitions the execution engine makes when a run ends, on behalf of the technician who started
  * it (`ctx.system` with that technician as actor) or by staff directly.
  */
@@ -345,12 +780,12 @@ function executionTransition(
   switch (ev.type) {
     case 'ExecutionCompleted':
       if (cr.status !== 'in_progress') return err(E.invalidTransition(cr.status, describe(ev)));
-      return ok(step(cr, ctx, 'implemented', 'work.implemented', { runId: ev.runId }));
+      return ok(implemented(cr, ctx, { runId: ev.runId }, {}));
     case 'ExecutionFailed':
       if (cr.status !== 'in_progress') return err(E.invalidTransition(cr.status, describe(ev)));
       return failedStep(cr, ctx, ev.reason, { runId: ev.runId });
     case 'RollbackCompleted':
-      if (cr.status !== 'implemented' && cr.status !== 'failed')
+      if (!['implemented', 'review_pending', 'failed'].includes(cr.status))
         return err(E.invalidTransition(cr.status, describe(ev)));
       return rolledBackStep(cr, ctx, ev.notes, { runId: ev.runId });
   }
@@ -411,6 +846,13 @@ function requiredReason(raw: string, what: string): Result<string, DomainError> 
   return reason.length > NOTE_MAX ? err(E.textTooLong('The reason', NOTE_MAX)) : ok(reason);
 }
 
+/** Text a person must write (a question, an answer): trimmed, non-empty, bounded. */
+function requiredText(raw: string, what: string, field: string): Result<string, DomainError> {
+  const text = raw.trim();
+  if (text.length === 0) return err(E.textRequired(field, what));
+  return text.length > NOTE_MAX ? err(E.textTooLong(field, NOTE_MAX)) : ok(text);
+}
+
 /** Optional notes for the record: trimmed and bounded. */
 function optionalNotes(raw: string | undefined): Result<string, DomainError> {
   const notes = (raw ?? '').trim();
@@ -424,44 +866,9 @@ export function isRequester(cr: ChangeRequest, who: Person): boolean {
   );
 }
 
-export function samePerson(
-  a: { readonly tid: string; readonly oid: string },
-  b: { readonly tid: string; readonly oid: string },
-): boolean {
-  return a.tid === b.tid && a.oid === b.oid;
-}
-
-/** True when the current version carries an approval decision: the gate for any execution. */
+/** True when the current version is approved (every step settled, or pre-approved): the gate for any execution. */
 export function hasCurrentApproval(cr: ChangeRequest): boolean {
-  const decision = cr.approval?.decision;
-  return (
-    decision?.outcome === 'approved' &&
-    cr.approval?.version === cr.version &&
-    !isRequester(cr, decision.by)
-  );
-}
-
-/** Designated approvers of the client, minus anyone who raised the request (no self-approval). */
-function eligibleApprovers(cr: ChangeRequest, approvers: readonly Person[]): Person[] {
-  return approvers.filter((a) => a.tid === cr.tenantId && !isRequester(cr, a));
-}
-
-/** Why `ctx.actor` may not decide this approval round now, or undefined if they may. */
-export function checkDecision(
-  cr: ChangeRequest,
-  seenVersion: number,
-  ctx: TransitionContext,
-): DomainError | undefined {
-  // Who may decide is checked first, so nobody learns the state of a round they have no part in.
-  const round = cr.approval;
-  if (!round) return E.invalidTransition(cr.status, 'decided');
-  if (isRequester(cr, ctx.actor)) return E.selfApproval();
-  if (!round.approvers.some((a) => samePerson(a, ctx.actor))) return E.notAnApprover();
-  if (round.decision) return E.alreadyDecided(round.decision.outcome);
-  if (cr.status !== 'awaiting_approval') return E.invalidTransition(cr.status, 'decided');
-  if (seenVersion !== cr.version || round.version !== cr.version)
-    return E.staleVersion(seenVersion, cr.version);
-  return undefined;
+  return cr.approval?.status === 'approved' && cr.approval.version === cr.version;
 }
 
 function step(
@@ -473,7 +880,7 @@ function step(
   personal: JsonObject = {},
   patch: Partial<ChangeRequest> = {},
 ): Transition {
-  const next: ChangeRequest = { ...cr, ...patch, status, version: cr.version, updatedAt: ctx.now };
+  const next: ChangeRequest = { ...cr, ...patch, status, updatedAt: ctx.now };
   return {
     next,
     audit: event(type, auditActor(ctx), next, {
@@ -501,12 +908,20 @@ function describe(ev: ChangeEvent): string {
   switch (ev.type) {
     case 'Triaged':
       return 'triaged';
+    case 'Reclassified':
+      return 'reclassified';
+    case 'Assessed':
+      return 'assessed';
     case 'ApprovalRequested':
       return 'sent for approval';
-    case 'ApprovalGranted':
-      return 'approved';
-    case 'ApprovalDenied':
-      return 'denied';
+    case 'VoteCast':
+      return 'decided';
+    case 'InfoRequested':
+      return 'asked for more information';
+    case 'InfoProvided':
+      return 'answered';
+    case 'ReviewFiled':
+      return 'reviewed';
     case 'Edited':
       return 'edited';
     case 'WorkStarted':

@@ -1,5 +1,14 @@
-import type { ChangeRequestId, ClientCode, ObjectId, TenantId } from '../shared/ids';
+import type { ApprovalPlan, ApprovalState } from '../approval/approval.policy';
+import type { Assessment, RiskLevel } from '../assessment/assessment';
+import type { PostImplementationReview } from '../assessment/post-implementation-review';
+import type { RiskSignalCode } from '../assessment/risk.policy';
+import type { ChangeRequestId, ClientCode, TenantId } from '../shared/ids';
+import type { Person } from '../shared/person';
+import type { ChangeClass, ClosureOutcome } from './change-class';
 import type { ChangePayload, ChangeType } from './change-request.payloads';
+
+export type { ChangeClass, ClosureOutcome } from './change-class';
+export type { Person } from '../shared/person';
 
 /** The state names are fixed by DESIGN.md §2: later work adds transitions, never renames. */
 export const CHANGE_STATUSES = [
@@ -27,32 +36,36 @@ export const TERMINAL_STATUSES: ReadonlySet<ChangeStatus> = new Set([
   'rolled_back',
 ]);
 
-export type ChangeClass = 'standard' | 'normal' | 'emergency';
 export type ChangeSource = 'teams' | 'msp' | 'webhook' | 'psa';
-export type ClosureOutcome = 'successful' | 'successful_with_issues' | 'failed' | 'rolled_back';
 
-/** A person as Entra knows them: identity is tenant + object id; the name is for display only. */
-export interface Person {
-  readonly tid: TenantId;
-  readonly oid: ObjectId;
-  readonly name: string;
-}
-
-/** One approval round, bound to the request version its approvers were shown. */
-export interface ApprovalRound {
-  readonly version: number;
-  readonly approvers: readonly Person[];
-  readonly requestedAt: string;
-  readonly decision?: ApprovalDecision;
-}
-
-export interface ApprovalDecision {
-  readonly outcome: 'approved' | 'denied';
+/** The assessment as recorded: what the technician set, what Cabinet suggested, and who assessed. */
+export interface AssessmentRecord extends Assessment {
+  readonly suggestedRisk: RiskLevel;
+  /** The signals that drove the suggestion, for the approval card. */
+  readonly signals: readonly { readonly code: RiskSignalCode; readonly detail: string }[];
+  readonly riskOverridden: boolean;
   readonly by: Person;
   readonly at: string;
-  readonly reason?: string;
-  /** SHA-256 of the exact card the approver decided on ("what you saw is what you approved"). */
-  readonly cardHash?: string;
+}
+
+/** A question put to the requester (`needs_info`); the request returns to `returnTo` when answered. */
+export interface OpenQuestion {
+  readonly question: string;
+  readonly askedBy: Person;
+  readonly askedAt: string;
+  readonly returnTo: 'triaged' | 'awaiting_approval';
+}
+
+/** A question and its answer; `askedAt`→`answeredAt` is time spent waiting on the client (SLA pauses). */
+export interface AnsweredQuestion extends OpenQuestion {
+  readonly answer: string;
+  readonly answeredBy: Person;
+  readonly answeredAt: string;
+}
+
+export interface FiledReview extends PostImplementationReview {
+  readonly by: Person;
+  readonly at: string;
 }
 
 export interface Closure {
@@ -78,7 +91,24 @@ export interface ChangeRequest {
   readonly source: ChangeSource;
   readonly status: ChangeStatus;
   readonly version: number;
-  readonly approval?: ApprovalRound;
+  /** The technician's assessment of the current version; required before approval (issue 4 §2). */
+  readonly assessment?: AssessmentRecord;
+  /** The approval the current round follows: per-change steps, pre-approved by template, or emergency. */
+  readonly approvalPlan?: ApprovalPlan;
+  /** The current approval round: ordered steps, each with its votes, bound to one version. */
+  readonly approval?: ApprovalState;
+  /** An emergency change's retrospective client approval, opened when it is implemented. */
+  readonly retrospective?: ApprovalState;
+  /** The standard-change template this request runs under (class `standard`). */
+  readonly templateId?: string;
+  /** The open question while `needs_info`; earlier rounds are in `clarifications`. */
+  readonly clarification?: OpenQuestion;
+  readonly clarifications?: readonly AnsweredQuestion[];
+  /** Emergency only: raised over the client's monthly quota (flags the request and the month's report). */
+  readonly overEmergencyQuota?: boolean;
+  /** Emergency only: when the post-implementation review falls due (N business days after implementation). */
+  readonly reviewDueAt?: string;
+  readonly review?: FiledReview;
   readonly assignee?: Person;
   readonly closure?: Closure;
   readonly cancellation?: { readonly reason: string; readonly by: Person; readonly at: string };

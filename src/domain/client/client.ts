@@ -1,10 +1,23 @@
-import type { Person } from '../change-request/change-request';
+import type { ClientApprovalPolicy } from '../approval/approval-policy';
+import type { ClassOverrides } from '../change-request/change-class';
+import type { ScheduleSettings } from '../schedule/schedule';
 import type { ClientCode, ObjectId, TenantId } from '../shared/ids';
+import type { Person } from '../shared/person';
 
-/** Per-client settings; later issues add SLA overrides, windows and PSA mapping here. */
+/** Per-client settings (read through `rulesFor`, which fills in Cabinet's defaults). */
 export interface ClientSettings {
   /** IANA zone the client's dates are read in (form dates, "today"). */
   readonly timeZone: string;
+  /** Approval steps (issue 4 §3); absent: any one of the client's approvers approves. */
+  readonly approvalPolicy?: ClientApprovalPolicy;
+  /** Maintenance windows, blackouts and notice (issue 4 §5); absent: no windows, 48 h notice. */
+  readonly schedule?: ScheduleSettings;
+  /** The client's changes to the MSP's class defaults per change type. */
+  readonly classOverrides?: ClassOverrides;
+  /** Emergency changes a month before the next one is flagged (default 2). */
+  readonly emergencyQuotaPerMonth?: number;
+  /** Business days after implementation an emergency change's review is due (default 5). */
+  readonly reviewDueBusinessDays?: number;
 }
 
 /**

@@ -1,6 +1,6 @@
 import type { ChangeRequestId, TenantId } from '../shared/ids';
 import type { JsonObject } from '../shared/json';
-import type { Person } from '../change-request/change-request';
+import type { Person } from '../shared/person';
 import type { DirectoryFailure } from './directory';
 import type { ExecutionPlan } from './execution-plan';
 

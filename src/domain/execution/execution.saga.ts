@@ -12,7 +12,7 @@
  */
 
 import { SYSTEM_OID, type AuditEvent, type AuditEventType } from '../audit/audit-event';
-import type { Person } from '../change-request/change-request';
+import type { Person } from '../shared/person';
 import { NOTE_MAX } from '../change-request/change-request.payloads';
 import type { JsonObject } from '../shared/json';
 import { CREATED_USER, type CommandOutcome, type DirectoryFailure } from './directory';

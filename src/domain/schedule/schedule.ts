@@ -1,4 +1,4 @@
-import type { ChangeClass } from '../change-request/change-request';
+import type { ChangeClass } from '../change-request/change-class';
 import type { ChangeRequestId, ObjectId, TenantId } from '../shared/ids';
 
 /**

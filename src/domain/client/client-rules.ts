@@ -1,0 +1,58 @@
+import type { ClientApprovalPolicy } from '../approval/approval-policy';
+import type { ClassOverrides } from '../change-request/change-class';
+import type { ScheduleSettings } from '../schedule/schedule';
+import { NOTICE_HOURS_DEFAULT } from '../schedule/schedule';
+import type { ClientProfile } from './client';
+
+export const DEFAULT_EMERGENCY_QUOTA_PER_MONTH = 2;
+export const DEFAULT_REVIEW_DUE_BUSINESS_DAYS = 5;
+export const DEFAULT_APPROVAL_TIMING = { remindAfterHours: 24, escalateAfterHours: 48 } as const;
+
+/**
+ * The rules a client's requests follow, with Cabinet's defaults where the client has set nothing.
+ * @remarks Without a configured policy any one of the client's approvers approves (the walking
+ * skeleton's behaviour); without schedule settings there are no windows or blackouts to honour.
+ */
+export interface ClientRules {
+  readonly approvalPolicy: ClientApprovalPolicy;
+  readonly schedule: ScheduleSettings;
+  /** False when the client has configured no maintenance windows: any slot is inside "the window". */
+  readonly windowsConfigured: boolean;
+  readonly classOverrides: ClassOverrides;
+  readonly emergencyQuotaPerMonth: number;
+  readonly reviewDueBusinessDays: number;
+  readonly timeZone: string;
+}
+
+export function rulesFor(client: ClientProfile): ClientRules {
+  const s = client.settings;
+  const schedule: ScheduleSettings = s.schedule ?? {
+    timeZone: s.timeZone,
+    maintenanceWindows: [],
+    blackouts: [],
+    noticeHours: NOTICE_HOURS_DEFAULT,
+    emergencyExempt: true,
+  };
+  return {
+    approvalPolicy: s.approvalPolicy ?? {
+      steps: [
+        {
+          id: 'client',
+          name: 'Client approval',
+          side: 'client',
+          approvers: client.approvers,
+          rule: { kind: 'any_of' },
+        },
+      ],
+      mspGate: false,
+      sensitiveApprovers: [],
+      timing: DEFAULT_APPROVAL_TIMING,
+    },
+    schedule,
+    windowsConfigured: schedule.maintenanceWindows.length > 0,
+    classOverrides: s.classOverrides ?? {},
+    emergencyQuotaPerMonth: s.emergencyQuotaPerMonth ?? DEFAULT_EMERGENCY_QUOTA_PER_MONTH,
+    reviewDueBusinessDays: s.reviewDueBusinessDays ?? DEFAULT_REVIEW_DUE_BUSINESS_DAYS,
+    timeZone: schedule.timeZone,
+  };
+}
