@@ -46,6 +46,11 @@ export interface Notification {
   readonly cardKey?: string;
   /** The execution run the card reports on (`execution_update`). */
   readonly runId?: string;
+  /**
+   * The standard-change template the card is about (`template_*`); such cards have no request, so
+   * `requestId` repeats the template id for logs and `version` is the template's.
+   */
+  readonly templateId?: string;
 }
 
 /** A proactive Teams message to one person. */

@@ -62,7 +62,9 @@ export type AuditEventType =
   | 'delegation.revoked'
   | 'template.created'
   | 'template.changed'
+  | 'template.proposed'
   | 'template.approved'
+  | 'template.declined'
   | 'template.suspended'
   | 'template.reenabled'
   | 'template.promotion_suggested';
