@@ -1,8 +1,12 @@
+import { readFile } from 'node:fs/promises';
 import { parseArgs } from 'node:util';
 import type { AuditActor } from '../domain/audit/audit-event';
 import type { ClientProfile } from '../domain/client/client';
+import { rulesFor } from '../domain/client/client-rules';
+import { ValidationError } from '../domain/shared/errors';
 import { asClientCode, asTenantId, type TenantId } from '../domain/shared/ids';
 import type { ClientDirectory } from '../application/ports/client-directory';
+import { configureClientSettings } from '../application/use-cases/client-settings';
 import {
   onboardClient,
   setClientRole,
@@ -26,6 +30,10 @@ export const CLIENTS_USAGE = `cabinet clients <command>
   set-approvers --tenant <guid> [--approver <oid>:<name>]…
   set-techs     --tenant <guid> [--tech <oid>:<name>]…
   set-leads     --tenant <guid> [--lead <oid>:<name>]…
+  settings <CODE> --file <settings.json>   set any of approvalPolicy, schedule, classOverrides,
+                                           emergencyQuotaPerMonth, reviewDueBusinessDays, timeZone
+                                           (each part replaces the stored one; null resets it)
+  settings <CODE> --show                   print the rules in force, defaults filled in
 Admins and approvers are people in the client's tenant; techs and leads are in the MSP's tenant.
 Every change is recorded in that client's audit chain.`;
 
@@ -51,6 +59,7 @@ export async function runClientsCommand(
   deps: ClientsCommandDeps,
 ): Promise<number> {
   const [command, ...rest] = args;
+  if (command === 'settings') return runSettings(rest, deps);
   const { values } = parseArgs({
     args: rest,
     options: {
@@ -122,6 +131,50 @@ export async function runClientsCommand(
     return 0;
   }
   return fail(deps, CLIENTS_USAGE);
+}
+
+/** `clients settings <CODE> (--file <path> | --show)`: acts as the system, like every CLI command. */
+async function runSettings(args: readonly string[], deps: ClientsCommandDeps): Promise<number> {
+  const { values, positionals } = parseArgs({
+    args: [...args],
+    options: { file: { type: 'string' }, show: { type: 'boolean' } },
+    allowPositionals: true,
+  });
+  const [code] = positionals;
+  if (!code || positionals.length > 1 || Boolean(values.file) === Boolean(values.show))
+    return fail(deps, 'clients settings needs a client code and either --file <path> or --show.');
+  if (values.show) {
+    const client = asClientCode(code.toUpperCase());
+    const stored = client ? await deps.clients.getByCode(client) : undefined;
+    if (!stored) return fail(deps, `No client ${code}; see clients list.`);
+    deps.out(`${stored.profile.code} — rules in force (defaults filled in):`);
+    deps.out(JSON.stringify(rulesFor(stored.profile), null, 2));
+    return 0;
+  }
+  let settings: unknown;
+  try {
+    settings = JSON.parse(await readFile(values.file!, 'utf8'));
+  } catch (error: unknown) {
+    const why = error instanceof Error ? error.message : String(error);
+    return fail(deps, `Could not read ${values.file} as JSON: ${why}`);
+  }
+  const result = await configureClientSettings(deps, {
+    actor: { kind: 'operator', operator: deps.operator },
+    code,
+    settings,
+  });
+  if (!result.ok) {
+    if (!(result.error instanceof ValidationError)) return fail(deps, result.error.message);
+    deps.out(`${values.file} was not saved; fix:`);
+    for (const issue of result.error.issues) deps.out(`  ${issue.field}: ${issue.message}`);
+    return 2;
+  }
+  deps.out(
+    result.value.changed.length === 0
+      ? `${result.value.profile.code}: nothing changed.`
+      : `${result.value.profile.code}: saved ${result.value.changed.join(', ')}.`,
+  );
+  return 0;
 }
 
 function parsePerson(value: string): PersonInput {
