@@ -1,14 +1,66 @@
 import type { AuditActor } from '../domain/audit/audit-event';
+import type { Person } from '../domain/shared/person';
+import { configureClientSettings } from '../application/use-cases/client-settings';
 import type { UseCaseDeps } from '../application/use-cases/context';
 import { onboardClient } from '../application/use-cases/manage-clients';
-import { CONTOSO, FABRIKAM, MSP } from './sandbox-tenants';
+import { CONTOSO, FABRIKAM, MSP, type SandboxPerson } from './sandbox-tenants';
 
 /** The sandbox's own operator identity in the audit chain. */
 const SANDBOX_OPERATOR: AuditActor = { tid: MSP.tenantId, oid: 'cabinet-sandbox-seed' };
 
+const seat = (p: SandboxPerson): Person => ({ tid: p.tid, oid: p.oid, name: p.name });
+
+/**
+ * Contoso's configured rules, so the sandbox exercises the approval engine and the schedule: any
+ * one client approver, then for normal changes at high risk or above a CAB of two MSP staff and a
+ * client approver voting 2 of 3; changes go in on Tuesday and Thursday evenings in London, never
+ * in the last two business days of a month, with 48 h notice.
+ */
+export const CONTOSO_SANDBOX_SETTINGS = {
+  approvalPolicy: {
+    steps: [
+      {
+        id: 'client',
+        name: 'Client approval',
+        side: 'client',
+        approvers: [seat(CONTOSO.andy), seat(CONTOSO.avery)],
+        rule: { kind: 'any_of' },
+      },
+      {
+        id: 'cab',
+        name: 'Change advisory board',
+        side: 'cab',
+        approvers: [seat(MSP.lena), seat(MSP.theo), seat(CONTOSO.avery)],
+        rule: { kind: 'quorum', required: 2 },
+        when: { minRisk: 'high', classes: ['normal'] },
+      },
+    ],
+    mspGate: false,
+    sensitiveApprovers: [],
+    timing: { remindAfterHours: 24, escalateAfterHours: 48 },
+  },
+  schedule: {
+    timeZone: 'Europe/London',
+    maintenanceWindows: [
+      {
+        kind: 'weekly',
+        id: 'tue-thu-evening',
+        name: 'Tuesday and Thursday evenings',
+        days: ['tue', 'thu'],
+        start: '18:00',
+        durationMinutes: 300,
+      },
+    ],
+    blackouts: [{ kind: 'month_end', id: 'month-end', name: 'Month-end close', businessDays: 2 }],
+    noticeHours: 48,
+    emergencyExempt: true,
+  },
+} as const;
+
 /**
  * Onboards the two sandbox clients through the same use case as `cabinet clients add`, if storage
- * has no clients yet. Returns how many were added.
+ * has no clients yet, and configures Contoso's rules as `cabinet clients settings` would (Fabrikam
+ * keeps Cabinet's defaults). Returns how many were added.
  */
 export async function seedSandbox(
   deps: Pick<UseCaseDeps, 'clients' | 'mspTenantId'>,
@@ -41,5 +93,14 @@ export async function seedSandbox(
   for (const result of results)
     if (!result.ok)
       throw new Error(`Sandbox seeding failed: ${result.error.message}`, { cause: result.error });
+  const configured = await configureClientSettings(deps, {
+    actor: { kind: 'operator', operator: SANDBOX_OPERATOR },
+    clientTenantId: CONTOSO.tenantId,
+    settings: CONTOSO_SANDBOX_SETTINGS,
+  });
+  if (!configured.ok)
+    throw new Error(`Sandbox seeding failed: ${configured.error.message}`, {
+      cause: configured.error,
+    });
   return results.length;
 }
