@@ -7,6 +7,7 @@ import {
   sandboxSession,
   teamsSession,
 } from './auth.js';
+import { renderCalendar } from './calendar.js';
 import { renderDetail } from './detail.js';
 import { h, replace } from './dom.js';
 import { renderQueue } from './queue.js';
@@ -138,21 +139,37 @@ function route(api) {
     route(api);
   };
   replace(main, h('p', { class: 'muted', role: 'status' }, 'Loading…'));
-  const render = requestId
-    ? renderDetail(main, api, requestId, { openQueue: () => go(location.pathname), isCurrent })
-    : renderQueue(
-        main,
-        api,
-        { filter: params.get('show') ?? 'open', client: params.get('client') ?? '' },
-        {
-          openRequest: (id) => go(`?request=${encodeURIComponent(id)}`),
-          setQueueState: (state) =>
-            go(
-              `?show=${encodeURIComponent(state.filter)}${state.client ? `&client=${encodeURIComponent(state.client)}` : ''}`,
-            ),
-          isCurrent,
-        },
-      );
+  const render =
+    params.get('page') === 'calendar'
+      ? renderCalendar(
+          main,
+          api,
+          {
+            view: params.get('view') ?? '',
+            date: params.get('date') ?? '',
+            client: params.get('client') ?? '',
+          },
+          {
+            setState: (state) =>
+              go(`?${new URLSearchParams({ page: 'calendar', ...state }).toString()}`),
+            isCurrent,
+          },
+        )
+      : requestId
+        ? renderDetail(main, api, requestId, { openQueue: () => go(location.pathname), isCurrent })
+        : renderQueue(
+            main,
+            api,
+            { filter: params.get('show') ?? 'open', client: params.get('client') ?? '' },
+            {
+              openRequest: (id) => go(`?request=${encodeURIComponent(id)}`),
+              setQueueState: (state) =>
+                go(
+                  `?show=${encodeURIComponent(state.filter)}${state.client ? `&client=${encodeURIComponent(state.client)}` : ''}`,
+                ),
+              isCurrent,
+            },
+          );
   render.then(
     () => {
       if (isCurrent() && generation > 1)
