@@ -133,6 +133,7 @@ async function openBench(azurite: RunningAzurite): Promise<Bench> {
     clients: storage.clients,
     conversations: storage.conversations,
     delegations: storage.delegations,
+    templates: storage.catalogue(MSP.tenantId),
     clock: systemClock,
     mspTenantId: MSP.tenantId,
   };

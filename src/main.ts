@@ -73,6 +73,7 @@ export async function startCabinet(
     clients: storage.clients,
     conversations: storage.conversations,
     delegations: storage.delegations,
+    templates: storage.catalogue(config.mspTenantId),
     outbox: storage.outbox,
     clock,
     mspTenantId: config.mspTenantId,

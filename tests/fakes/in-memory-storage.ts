@@ -56,6 +56,10 @@ import {
   sealPassword,
   type SealedPassword,
 } from '../../src/adapters/crypto/password-seal';
+import {
+  InMemoryTemplateCatalogue,
+  InMemoryTemplateCatalogueRows,
+} from './in-memory-template-catalogue';
 import { assertExecutionWrite, encodeRun } from '../../src/adapters/storage/run-record';
 
 /** A clock that only moves when told to. */
@@ -658,6 +662,7 @@ export class InMemoryDelegationStore implements DelegationStore {
 export function createInMemoryStorage(clock: Clock = new FakeClock()) {
   const keyring = new InMemoryDataKeyring();
   const data = new InMemoryPartitions(keyring, clock);
+  const catalogueRows = new InMemoryTemplateCatalogueRows();
   return {
     clock,
     keyring,
@@ -670,5 +675,7 @@ export function createInMemoryStorage(clock: Clock = new FakeClock()) {
     runs: new InMemoryExecutionStore(data),
     passwords: new InMemoryPasswordVault(data),
     delegations: new InMemoryDelegationStore(data),
+    catalogue: (mspTenantId: TenantId) =>
+      new InMemoryTemplateCatalogue(data, catalogueRows, mspTenantId),
   };
 }

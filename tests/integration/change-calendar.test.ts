@@ -33,6 +33,7 @@ describe('changeCalendar', function () {
       clients: storage.clients,
       conversations: storage.conversations,
       delegations: storage.delegations,
+      templates: storage.catalogue(MSP_TENANT),
       clock: new FakeClock(),
       mspTenantId: MSP_TENANT,
     };

@@ -485,6 +485,7 @@ describe('Graph app certificate credential', function () {
         clients: storage.clients,
         conversations: storage.conversations,
         delegations: storage.delegations,
+        templates: storage.catalogue(MSP.tenantId),
         clock: { now: () => new Date() },
         mspTenantId: MSP.tenantId,
       };

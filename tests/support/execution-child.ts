@@ -56,6 +56,7 @@ function main(): void {
     clients: storage.clients,
     conversations: storage.conversations,
     delegations: storage.delegations,
+    templates: storage.catalogue(MSP_TENANT),
     clock,
     mspTenantId: MSP_TENANT,
     // `relay` is assigned below; the worker commits only once the relay has started it.

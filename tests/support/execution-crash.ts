@@ -374,6 +374,7 @@ function executionDeps(
     clients: storage.clients,
     conversations: storage.conversations,
     delegations: storage.delegations,
+    templates: storage.catalogue(MSP_TENANT),
     outbox: storage.outbox,
     clock: { now: () => new Date() },
     mspTenantId: MSP_TENANT,

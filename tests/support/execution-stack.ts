@@ -145,6 +145,7 @@ export function useExecutionStack(): () => ExecutionStack {
       clients: storage.clients,
       conversations: storage.conversations,
       delegations: storage.delegations,
+      templates: storage.catalogue(MSP.tenantId),
       clock,
       mspTenantId: MSP.tenantId,
       // As main.ts wires it: a commit with outbox rows starts delivery at once.

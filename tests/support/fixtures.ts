@@ -273,6 +273,7 @@ export function createHarness(): Harness {
     clients: storage.clients,
     conversations: storage.conversations,
     delegations: storage.delegations,
+    templates: storage.catalogue(MSP_TENANT),
     outbox: storage.outbox,
     clock,
     mspTenantId: MSP_TENANT,

@@ -1,4 +1,5 @@
 import { createHash } from 'node:crypto';
+import { asTemplateId } from '../../domain/catalogue/template';
 import { asClientCode, asObjectId, asTenantId } from '../../domain/shared/ids';
 
 /**
@@ -23,6 +24,9 @@ export const RowKeys = {
   runPrefix: 'x_',
   passwordPrefix: 'pw_',
   delegationPrefix: 'dl_',
+  templatePrefix: 'tp_',
+  activationPrefix: 'ta_',
+  suggestionPrefix: 'ts_',
 } as const;
 
 const OUTBOX_ID = /^[0-9]{13}-[0-9a-f]{12}$/;
@@ -127,4 +131,20 @@ export function cardRowKey(oid: string, cardKey: string): string {
 export function prefixRange(prefix: string): { readonly from: string; readonly to: string } {
   const last = prefix.charCodeAt(prefix.length - 1);
   return { from: prefix, to: `${prefix.slice(0, -1)}${String.fromCharCode(last + 1)}` };
+}
+
+/** `tp_` + the template's slug: a template in the MSP's partition (global) or its client's. */
+export function templateRowKey(id: string): string {
+  if (asTemplateId(id) !== id) throw new InvalidStorageKeyError('template id');
+  return `${RowKeys.templatePrefix}${id}`;
+}
+
+/** `ta_` + the template's slug: a client's activation of that template, in the client's partition. */
+export function activationRowKey(templateId: string): string {
+  return `${RowKeys.activationPrefix}${templateRowKey(templateId).slice(RowKeys.templatePrefix.length)}`;
+}
+
+/** `ts_` + the hash of a promotion suggestion's key (which holds SKU and group names). */
+export function suggestionRowKey(key: string): string {
+  return `${RowKeys.suggestionPrefix}${createHash('sha256').update(key, 'utf8').digest('hex')}`;
 }

@@ -6,6 +6,8 @@ import type { Clock } from '../../application/ports/clock';
 import type { ConversationStore } from '../../application/ports/conversation-store';
 import type { DataKeyring } from '../../application/ports/data-keyring';
 import type { DelegationStore } from '../../application/ports/delegation-store';
+import type { TemplateCatalogue } from '../../application/ports/template-catalogue';
+import type { TenantId } from '../../domain/shared/ids';
 import type { ExecutionStore, PasswordVault } from '../../application/ports/execution-store';
 import type { OutboxStore } from '../../application/ports/outbox';
 import { TableDataKeyring } from '../crypto/table-data-keyring';
@@ -20,6 +22,7 @@ import { TableClientDirectory } from './table-client-directory';
 import { openTable, readRow } from './table-connection';
 import { TableConversationStore } from './table-conversation-store';
 import { TableDelegationStore } from './table-delegation-store';
+import { TableTemplateCatalogue } from './table-template-catalogue';
 import { guarded } from './table-errors';
 import { TableExecutionStore } from './table-execution-store';
 import { TableOutboxStore } from './table-outbox-store';
@@ -48,6 +51,8 @@ export interface TableStorage {
   readonly passwords: PasswordVault;
   /** Approval delegations beside the client's audit chain. */
   readonly delegations: DelegationStore;
+  /** The standard-change catalogue; global templates live in the MSP tenant's partition. */
+  readonly catalogue: (mspTenantId: TenantId) => TemplateCatalogue;
   /** Counters of the group committer (transactions, entries, head conflicts). */
   readonly commitStats: Readonly<CommitterStats>;
   /** Resolves when storage answers and the tables exist (for `/readyz`); StorageUnavailableError otherwise. */
@@ -106,6 +111,7 @@ export function createTableStorage(options: CreateTableStorageOptions): TableSto
     runs: new TableExecutionStore(data, committer, keyring),
     passwords: new TablePasswordVault(data, keyring),
     delegations: new TableDelegationStore(data, committer, keyring),
+    catalogue: (mspTenantId) => new TableTemplateCatalogue(data, committer, keyring, mspTenantId),
     commitStats: committer.stats,
     async ping() {
       await Promise.all(tables.map((table) => readRow(table, 'ping', 'ping')));

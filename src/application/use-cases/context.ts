@@ -4,6 +4,7 @@ import type { ClientDirectory } from '../ports/client-directory';
 import type { Clock } from '../ports/clock';
 import type { ConversationStore } from '../ports/conversation-store';
 import type { DelegationStore } from '../ports/delegation-store';
+import type { TemplateCatalogue } from '../ports/template-catalogue';
 import type { TenantId } from '../../domain/shared/ids';
 
 /** The ports every use case may need, wired once by the composition root. */
@@ -13,6 +14,8 @@ export interface UseCaseDeps {
   readonly clients: ClientDirectory;
   readonly conversations: ConversationStore;
   readonly delegations: DelegationStore;
+  /** Standard-change templates and each client's activation of them. */
+  readonly templates: TemplateCatalogue;
   readonly clock: Clock;
   readonly mspTenantId: TenantId;
   /** Called after a commit that wrote outbox rows, so delivery starts without waiting for the next sweep. */
