@@ -2,13 +2,21 @@ import type { AuditEvent } from '../../domain/audit/audit-event';
 import type { ChangeRequest, Person } from '../../domain/change-request/change-request';
 import { samePerson, transition } from '../../domain/change-request/change-request.machine';
 import { rolesFor, type ClientProfile } from '../../domain/client/client';
+import { rulesFor } from '../../domain/client/client-rules';
 import type { DomainError } from '../../domain/shared/errors';
 import { parseRequestId } from '../../domain/shared/ids';
 import { ConcurrencyError } from '../ports/errors';
 import type { OutboxMessage } from '../ports/outbox';
 import type { UseCaseDeps } from './context';
 import { AccessErrors } from './errors';
-import { approvalCardKey, notify } from './notifications';
+import {
+  approvalCardKey,
+  approversOf,
+  awaitedApprovers,
+  clientContacts,
+  currentRound,
+  notify,
+} from './notifications';
 
 export interface DecideApprovalCommand {
   /** From the authenticated activity: `from.aadObjectId` and the channel's tenant. */
@@ -16,6 +24,8 @@ export interface DecideApprovalCommand {
   /** From card data, untrusted: only used to look the request up. */
   readonly requestId: string;
   readonly version: number;
+  /** The step the card was for; absent: the step open now. */
+  readonly step?: string;
   readonly decision: 'approve' | 'deny';
   readonly reason?: string;
   /** Hash of the card the approver saw for this request and version, recorded with the decision. */
@@ -23,9 +33,9 @@ export interface DecideApprovalCommand {
 }
 
 export type DecisionOutcome =
-  /** This click recorded the decision. */
+  /** This click recorded the vote (and maybe settled its step or the request). */
   | { readonly kind: 'decided'; readonly request: ChangeRequest; readonly client: ClientProfile }
-  /** The request was already decided (a double click, a Teams retry, or another approver first). */
+  /** This vote was already recorded, or the request already settled (a double click, a Teams retry). */
   | {
       readonly kind: 'already_decided';
       readonly request: ChangeRequest;
@@ -42,10 +52,13 @@ export type DecisionOutcome =
 const MAX_ATTEMPTS = 4;
 /** Input mistakes the approver can fix on the card; not refusals worth an audit entry. */
 const CORRECTABLE = new Set(['CR.REASON_REQUIRED', 'CR.TEXT_TOO_LONG']);
+/** The vote is already in, or the request settled: show where things stand rather than an error. */
+const ALREADY = new Set(['APPROVAL.DUPLICATE_VOTE', 'CR.ALREADY_DECIDED']);
 
 /**
- * Records an approver's decision. Authorised from the authenticated identity against the stored
- * approvers of the request's current version; idempotent under double clicks and redelivery.
+ * Records an approver's vote on a step (or a delegate's, in the seat a delegation in force lets
+ * them fill). Authorised from the authenticated identity against the stored seats of the request's
+ * current version; idempotent under double clicks and redelivery.
  * @remarks Every refused click is audited in the client's chain (wrong tenant, not an approver,
  * self-approval, stale card), and nothing else changes.
  */
@@ -63,47 +76,51 @@ export async function decideApproval(
   for (let attempt = 1; ; attempt += 1) {
     const stored = await deps.requests.get(client.tenantId, parsed.id);
     if (!stored) return { kind: 'refused', error: AccessErrors.requestNotFound(parsed.id) };
-    if (!sameTenant && roles.size === 0) {
+    if (!sameTenant && roles.size === 0 && !seatedAnywhere(stored.request, command.actor)) {
       await deps.audit.append(client.tenantId, [refusal(command, 'ACCESS.WRONG_TENANT')]);
       return { kind: 'refused', error: AccessErrors.requestNotFound(parsed.id) };
     }
     const current = stored.request;
-    // A designated approver clicking again (double click, Teams retry, or after another approver) sees the outcome.
-    const designated =
-      current.approval?.approvers.some((a) => samePerson(a, command.actor)) ?? false;
-    if (current.approval?.decision && designated)
-      return { kind: 'already_decided', request: current, client };
-
     const now = deps.clock.now().toISOString();
+    const round = currentRound(current);
+    const step = command.step ?? round?.steps.find((s) => s.status === 'open')?.id ?? '';
     const cardHash = command.cardHash?.(current, client);
-    const event =
-      command.decision === 'approve'
-        ? {
-            type: 'ApprovalGranted' as const,
-            version: command.version,
-            ...(cardHash ? { cardHash } : {}),
-          }
-        : {
-            type: 'ApprovalDenied' as const,
-            version: command.version,
-            reason: command.reason ?? '',
-            ...(cardHash ? { cardHash } : {}),
-          };
-    const result = transition(current, event, { actor: command.actor, roles, now });
+    const delegations = await deps.delegations.inForce(client.tenantId, now);
+    const result = transition(
+      current,
+      {
+        type: 'VoteCast',
+        decision: {
+          by: command.actor,
+          step,
+          version: command.version,
+          outcome: command.decision === 'approve' ? 'approved' : 'denied',
+          ...(command.reason !== undefined ? { reason: command.reason } : {}),
+          at: now,
+          ...(cardHash ? { cardHash } : {}),
+        },
+        delegations,
+      },
+      { actor: command.actor, roles, now, rules: rulesFor(client) },
+    );
     if (!result.ok) {
+      if (ALREADY.has(result.error.code))
+        return { kind: 'already_decided', request: current, client };
       if (!CORRECTABLE.has(result.error.code))
         await deps.audit.append(client.tenantId, [refusal(command, result.error.code)]);
       return {
         kind: 'refused',
         error: result.error,
-        ...(roles.size > 0 ? { visible: { request: current, client } } : {}),
+        ...(roles.size > 0 || seatedAnywhere(current, command.actor)
+          ? { visible: { request: current, client } }
+          : {}),
       };
     }
     try {
       const saved = await deps.requests.update(client.tenantId, stored.etag, {
         request: result.value.next,
         audit: [result.value.audit],
-        outbox: decisionNotifications(result.value.next, client, command.actor),
+        outbox: decisionNotifications(result.value.next, current, client, command.actor),
       });
       deps.outboxWritten?.(client.tenantId);
       return { kind: 'decided', request: saved.request, client };
@@ -113,21 +130,44 @@ export async function decideApproval(
   }
 }
 
-/** Requester told; the other approvers' cards updated in place; on approval, the client's technicians get a ready card. */
+/** CAB members may sit on the MSP side of a client they have no other part in. */
+function seatedAnywhere(request: ChangeRequest, who: Person): boolean {
+  return approversOf(request).some((p) => samePerson(p, who));
+}
+
+/**
+ * Everyone's approval card is updated in place with the votes so far; a step that just opened sends
+ * its approvers a card; a settled request tells the requester, and an approved one the technicians
+ * (and, for a scheduled normal change, the client's contacts get their advance notice).
+ */
 function decisionNotifications(
   request: ChangeRequest,
+  before: ChangeRequest,
   client: ClientProfile,
   decider: Person,
 ): OutboxMessage[] {
-  const messages = [request.requester, ...(request.onBehalfOf ? [request.onBehalfOf] : [])].map(
-    (p) => notify(p, request, 'approval_decided'),
+  const messages: OutboxMessage[] = [];
+  const carded = approversOf(before).filter((p) => !samePerson(p, decider));
+  const fresh = awaitedApprovers(request).filter(
+    (p) => !awaitedApprovers(before).some((q) => samePerson(q, p)),
   );
-  for (const approver of request.approval?.approvers ?? []) {
-    if (!samePerson(approver, decider))
-      messages.push(notify(approver, request, 'approval_decided', approvalCardKey(request.id)));
-  }
-  if (request.status === 'approved')
+  for (const p of carded)
+    if (!fresh.some((q) => samePerson(q, p)))
+      messages.push(notify(p, request, 'approval_decided', approvalCardKey(request.id)));
+  messages.push(
+    ...fresh.map((p) => notify(p, request, 'approval_request', approvalCardKey(request.id))),
+  );
+  if (request.status === before.status) return messages;
+  messages.push(
+    ...[request.requester, ...(request.onBehalfOf ? [request.onBehalfOf] : [])].map((p) =>
+      notify(p, request, request.status === 'closed' ? 'request_closed' : 'approval_decided'),
+    ),
+  );
+  if (request.status === 'approved') {
     messages.push(...client.techs.map((tech) => notify(tech, request, 'ready_to_execute')));
+    if (request.changeClass === 'normal' && request.assessment?.requestedWindow)
+      messages.push(...clientContacts(client).map((p) => notify(p, request, 'change_notice')));
+  }
   return messages;
 }
 

@@ -8,6 +8,7 @@ import { ConcurrencyError } from '../ports/errors';
 import type { UseCaseDeps } from './context';
 import { resolveRequest } from './resolve-request';
 import { approvalCards } from './notifications';
+import { rulesFor } from '../../domain/client/client-rules';
 
 export interface EditChangeCommand {
   readonly actor: Person;
@@ -39,7 +40,7 @@ export async function editChange(
   const result = transition(
     current,
     { type: 'Edited', changes: input.value },
-    { actor: command.actor, roles, now: deps.clock.now().toISOString() },
+    { actor: command.actor, roles, now: deps.clock.now().toISOString(), rules: rulesFor(client) },
   );
   if (!result.ok) return result;
   const next = result.value.next;

@@ -1,21 +1,24 @@
 import type { ChangeRequest, Person } from '../../domain/change-request/change-request';
 import {
   createChangeRequest,
-  samePerson,
   transition,
   type Transition,
   type TransitionContext,
 } from '../../domain/change-request/change-request.machine';
 import { validateChangeInput } from '../../domain/change-request/change-request.payloads';
-import { ChangeRequestErrors } from '../../domain/change-request/change-request.errors';
+import { planApprovals } from '../../domain/approval/approval.policy';
+import { classDefaultFor, reclassify } from '../../domain/assessment/change-class.policy';
+import { matchActiveTemplate } from '../../domain/catalogue/template-match.policy';
+import { approvalFacts } from '../../domain/change-request/approval-facts';
 import { mayRaise } from '../../domain/client/client';
+import { rulesFor } from '../../domain/client/client-rules';
 import type { DomainError } from '../../domain/shared/errors';
 import { formatRequestId } from '../../domain/shared/ids';
 import { err, ok, type Result } from '../../domain/shared/result';
 import type { UseCaseDeps } from './context';
 import { AccessErrors } from './errors';
 import { identify, membershipFor } from './identify';
-import { approvalCards } from './notifications';
+import { notify } from './notifications';
 
 export interface SubmitChangeCommand {
   /** From the authenticated activity or token, never from form data. */
@@ -27,14 +30,15 @@ export interface SubmitChangeCommand {
 }
 
 export interface SubmittedChange {
+  /** Triaged and waiting for the MSP's assessment, or approved at once under a standard-change template. */
   readonly request: ChangeRequest;
-  /** Approvers with no conversation with Cabinet yet: their cards wait until they open it. */
-  readonly unreachedApprovers: readonly Person[];
 }
 
 /**
- * Raises a change request: validates the form, creates the request with the client's next number,
- * triages it and sends it for approval — one transaction with its audit entries and approval cards.
+ * Raises a change request: validates the form, creates the request with the client's next number
+ * and class, and triages it — one transaction with its audit entries and notifications. A request
+ * that fits a standard-change template the client approved is approved at once; others wait for the
+ * MSP's assessment (issue 4: no approval without a rollback plan).
  */
 export async function submitChange(
   deps: UseCaseDeps,
@@ -61,11 +65,30 @@ export async function submitChange(
   });
   if (!input.ok) return input;
 
-  const draftApprovers = client.approvers.filter((a) => a.tid === client.tenantId);
-  if (draftApprovers.every((a) => samePerson(a, command.actor)))
-    return err(ChangeRequestErrors.noApprovers());
-
+  const rules = rulesFor(client);
   const at = now.toISOString();
+  const template = matchActiveTemplate(await deps.templates.activeFor(client.tenantId), {
+    type: input.value.type,
+    payload: input.value.payload,
+  }).template;
+  const changeClass = template
+    ? 'standard'
+    : classDefaultFor(input.value.type, rules.classOverrides).defaultClass;
+  const emergency =
+    command.fields['changeClass'] === 'emergency' && changeClass !== 'emergency'
+      ? reclassify(
+          input.value.type,
+          changeClass,
+          'emergency',
+          typeof command.fields['emergencyReason'] === 'string'
+            ? command.fields['emergencyReason']
+            : '',
+          membership.roles,
+          { overrides: rules.classOverrides },
+        )
+      : undefined;
+  if (emergency && !emergency.ok) return emergency;
+
   const stored = await deps.requests.create(client.tenantId, (number) => {
     const created = createChangeRequest(input.value, {
       id: formatRequestId(client.code, number),
@@ -74,6 +97,8 @@ export async function submitChange(
       clientCode: client.code,
       requester: command.actor,
       source: isMsp ? 'msp' : 'teams',
+      changeClass,
+      ...(template ? { templateId: template.template.id } : {}),
       now: at,
     });
     const system: TransitionContext = {
@@ -81,26 +106,45 @@ export async function submitChange(
       roles: new Set(),
       system: true,
       now: at,
+      rules,
     };
-    const triaged = mustTransition(transition(created.next, { type: 'Triaged' }, system));
-    const sent = mustTransition(
-      transition(triaged.next, { type: 'ApprovalRequested', approvers: draftApprovers }, system),
-    );
-    const request = sent.next;
+    const steps = [created, mustTransition(transition(created.next, { type: 'Triaged' }, system))];
+    if (emergency)
+      steps.push(
+        mustTransition(
+          transition(
+            steps.at(-1)!.next,
+            { type: 'Reclassified', to: 'emergency', reason: emergency.value.reason },
+            { ...system, system: false, roles: membership.roles },
+          ),
+        ),
+      );
+    if (template) {
+      const triaged = steps.at(-1)!.next;
+      const plan = planApprovals(
+        rules.approvalPolicy,
+        approvalFacts(triaged, deps.mspTenantId),
+        client.leads,
+      );
+      if (plan.ok && plan.value.mode === 'pre_approved')
+        steps.push(
+          mustTransition(
+            transition(triaged, { type: 'ApprovalRequested', plan: plan.value }, system),
+          ),
+        );
+    }
+    const request = steps.at(-1)!.next;
     return {
       request,
-      audit: [created.audit, triaged.audit, sent.audit],
-      outbox: approvalCards(request),
+      audit: steps.map((t) => t.audit),
+      outbox:
+        request.status === 'approved'
+          ? client.techs.map((t) => notify(t, request, 'ready_to_execute'))
+          : client.techs.map((t) => notify(t, request, 'assessment_needed')),
     };
   });
   deps.outboxWritten?.(client.tenantId);
-
-  const approvers = stored.request.approval?.approvers ?? [];
-  const reachable = await deps.conversations.reachable(approvers);
-  return ok({
-    request: stored.request,
-    unreachedApprovers: approvers.filter((a) => !reachable.has(`${a.tid}|${a.oid}`)),
-  });
+  return ok({ request: stored.request });
 }
 
 /** Transitions inside a create are pre-checked; a refusal there is a broken invariant, not a user error. */

@@ -56,3 +56,17 @@ export function rulesFor(client: ClientProfile): ClientRules {
     timeZone: schedule.timeZone,
   };
 }
+
+/** Rules with nothing configured: for dry runs that only ask "may this person do this in principle". */
+export function unconfiguredRules(timeZone: string): ClientRules {
+  return rulesFor({
+    tenantId: '' as ClientProfile['tenantId'],
+    code: '' as ClientProfile['code'],
+    name: '',
+    admins: [],
+    approvers: [],
+    techs: [],
+    leads: [],
+    settings: { timeZone },
+  });
+}

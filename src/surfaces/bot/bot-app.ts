@@ -1,6 +1,7 @@
 import { Application, type AdaptiveCard, type TurnState } from '@microsoft/teams-ai';
 import { ActivityTypes, CardFactory, MessageFactory, TurnContext, type Activity } from 'botbuilder';
 import { randomUUID } from 'node:crypto';
+import { awaitedApprovers } from '../../application/use-cases/notifications';
 import type { z } from 'zod';
 import type { TeamsAdapter } from '@microsoft/teams-ai';
 import type { Person } from '../../domain/change-request/change-request';
@@ -17,10 +18,7 @@ import { identify, withDisplayName, type Identity } from '../../application/use-
 import { openConversation } from '../../application/use-cases/open-conversation';
 import { listVisibleRequests, resolveRequest } from '../../application/use-cases/resolve-request';
 import { submitChange } from '../../application/use-cases/submit-change';
-import {
-  revealTemporaryPassword,
-  type ExecutionDeps,
-} from '../../application/use-cases/execution';
+import { revealTemporaryPassword, type ExecutionDeps } from '../../application/use-cases/execution';
 import { actorOf } from './activity-identity';
 import {
   ActionData,
@@ -36,7 +34,6 @@ import { messageCard } from './cards/message.view';
 import {
   approvalCard,
   cardHash,
-  listNames,
   requestStatusCard,
   type Banner,
 } from './cards/request.view';
@@ -178,23 +175,14 @@ export function createBotApplication(deps: BotDeps): Application<TurnState> {
       }
       return errorCard(result.error);
     }
-    const { request, unreachedApprovers } = result.value;
-    const reached = (request.approval?.approvers ?? []).filter(
-      (a) => !unreachedApprovers.some((u) => u.oid === a.oid && u.tid === a.tid),
-    );
-    const text = [
-      `Submitted as ${request.id}.`,
-      reached.length > 0 ? `Sent to ${listNames(reached)} for approval.` : '',
-      unreachedApprovers.length > 0
-        ? `Not reached yet: ${listNames(unreachedApprovers)} (${unreachedApprovers.length === 1 ? 'has' : 'have'} not opened Cabinet; the card is delivered when they do).`
-        : '',
-    ]
-      .filter(Boolean)
-      .join(' ');
+    const { request } = result.value;
     const viewer = { person: actor, roles: rolesOf(identity, request.tenantId) };
     return requestStatusCard(request, viewer, clientNameOf(identity, request.tenantId), {
-      text,
-      style: unreachedApprovers.length > 0 ? 'warning' : 'good',
+      text:
+        request.status === 'approved'
+          ? `Submitted as ${request.id} and pre-approved: it fits a standard-change template your organisation approved.`
+          : `Submitted as ${request.id}. Your MSP will assess it (risk, plans, window) and send it for approval.`,
+      style: 'good',
     });
   });
 
@@ -400,9 +388,9 @@ async function statusFor(
   const { client, roles, stored } = visible.value;
   const viewer = { person: actor, roles };
   const request = stored.request;
-  const pendingForViewer =
-    request.status === 'awaiting_approval' &&
-    (request.approval?.approvers ?? []).some((a) => a.oid === actor.oid && a.tid === actor.tid);
+  const pendingForViewer = awaitedApprovers(request).some(
+    (a) => a.oid === actor.oid && a.tid === actor.tid,
+  );
   return pendingForViewer
     ? approvalCard(request, viewer, client.name, banner)
     : requestStatusCard(request, viewer, client.name, banner);

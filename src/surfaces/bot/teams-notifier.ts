@@ -1,3 +1,4 @@
+import { decidedBy, settledDecision } from '../../domain/change-request/approval-summary';
 import type { TeamsAdapter } from '@microsoft/teams-ai';
 import { CardFactory, MessageFactory, type ConversationReference } from 'botbuilder';
 import { rolesFor } from '../../domain/client/client';
@@ -125,17 +126,22 @@ function render(
         ? approvalCard(request, viewer, clientName, banner)
         : requestStatusCard(request, viewer, clientName, banner);
     case 'ready_to_execute':
-      return requestStatusCard(
-        request,
-        viewer,
-        clientName,
-        banner ?? readyBanner(request),
-        extras,
-      );
+      return requestStatusCard(request, viewer, clientName, banner ?? readyBanner(request), extras);
     case 'execution_update':
       return requestStatusCard(request, viewer, clientName, banner, extras);
     case 'status_update':
     case 'request_closed':
+    case 'assessment_needed':
+    case 'info_requested':
+    case 'info_provided':
+    case 'approval_reminder':
+    case 'approval_escalation':
+    case 'emergency_notice':
+    case 'change_notice':
+    case 'retrospective_request':
+    case 'review_overdue':
+    case 'template_approval_request':
+    case 'template_suspended':
       return requestStatusCard(request, viewer, clientName, banner, {
         ...(extras.wizardUrl ? { wizardUrl: extras.wizardUrl } : {}),
       });
@@ -143,10 +149,10 @@ function render(
 }
 
 function readyBanner(request: ChangeRequest): Banner | undefined {
-  const decision = request.approval?.decision;
+  const decision = settledDecision(request.approval);
   return request.status === 'approved' && decision
     ? {
-        text: `Approved by ${decision.by.name} — ready to execute. Open the wizard to preview and run it, or start work by hand.`,
+        text: `${decision.preApproved ? 'Pre-approved (standard change)' : `Approved by ${decidedBy(decision)}`} — ready to execute. Open the wizard to preview and run it, or start work by hand.`,
         style: 'good',
       }
     : undefined;

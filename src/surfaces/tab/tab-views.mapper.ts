@@ -1,3 +1,4 @@
+import { decidedBy, settledDecision } from '../../domain/change-request/approval-summary';
 import type { TimelineEntry } from '../../application/use-cases/browse-requests';
 import type { DirectoryFailure, GroupRelation } from '../../domain/execution/directory';
 import { isFinal, type ExecutionRun } from '../../domain/execution/execution-run';
@@ -103,7 +104,7 @@ export function requestDetailView(
   request: ChangeRequest,
 ): RequestDetailView {
   const payload = request.payload as unknown as JsonObject;
-  const decision = request.approval?.decision;
+  const decision = settledDecision(request.approval);
   return {
     ...requestSummaryView(client, request),
     description: request.description,
@@ -115,7 +116,7 @@ export function requestDetailView(
       ? {
           approval: {
             outcome: decision.outcome,
-            by: decision.by.name,
+            by: decidedBy(decision),
             at: decision.at,
             ...(decision.reason ? { reason: decision.reason } : {}),
           },

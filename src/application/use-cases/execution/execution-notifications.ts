@@ -2,6 +2,7 @@ import type { ChangeRequest, Person } from '../../../domain/change-request/chang
 import { finishedHeadline } from '../../../domain/execution/execution.saga';
 import type { ExecutionRun } from '../../../domain/execution/execution-run';
 import type { OutboxMessage } from '../../ports/outbox';
+import { approversOf } from '../notifications';
 
 /** A card banner is a line or two in Teams; the full story is the run's reason, in the tab. */
 const NOTE_MAX = 300;
@@ -32,7 +33,7 @@ export function followers(request: ChangeRequest, technician: Person): Person[] 
   const people = [
     request.requester,
     ...(request.onBehalfOf ? [request.onBehalfOf] : []),
-    ...(request.approval?.approvers ?? []),
+    ...approversOf(request),
     technician,
   ];
   const seen = new Set<string>();

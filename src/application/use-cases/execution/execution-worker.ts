@@ -50,6 +50,7 @@ import { DEFAULT_LEASE_MS, PASSWORD_TTL_MS, type ExecutionDeps } from './executi
 import { executionUpdate, finishedNote, followers } from './execution-notifications';
 import { readSnapshot } from './read-snapshot';
 import { generateTemporaryPassword } from './temporary-password';
+import { rulesFor } from '../../../domain/client/client-rules';
 
 /** Another worker holds the run (its ETag moved under us): leave it to them. */
 class LeaseLost extends Error {}
@@ -427,11 +428,13 @@ class RunSession {
     const event = requestEvent(run);
     if (!event) return undefined;
     const client = (await this.deps.clients.get(this.tenantId))?.profile;
+    if (!client) return undefined;
     const result = transition(request, event, {
       actor: run.startedBy,
-      roles: client ? rolesFor(client, run.startedBy) : new Set(),
+      roles: rolesFor(client, run.startedBy),
       system: true,
       now: this.now(),
+      rules: rulesFor(client),
     });
     // A request cancelled or closed meanwhile stays as it is; the run's own record says what happened.
     return result.ok ? result.value : undefined;

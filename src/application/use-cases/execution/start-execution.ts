@@ -18,6 +18,7 @@ import { notify } from '../notifications';
 import { checkReady, resolveForStaff } from './execution-access';
 import type { ExecutionDeps } from './execution-deps';
 import { ExecutionAccessErrors } from './execution-errors';
+import { rulesFor } from '../../../domain/client/client-rules';
 
 export interface StartExecutionCommand {
   readonly actor: Person;
@@ -65,7 +66,7 @@ export async function startExecution(
       const started = transition(
         current,
         { type: 'WorkStarted' },
-        { actor: command.actor, roles, now },
+        { actor: command.actor, roles, now, rules: rulesFor(client) },
       );
       if (!started.ok) return started;
       request = started.value.next;

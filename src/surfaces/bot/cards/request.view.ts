@@ -1,4 +1,7 @@
 import { createHash } from 'node:crypto';
+import { awaitedApprovers, currentRound } from '../../../application/use-cases/notifications';
+import { decidedBy, settledDecision } from '../../../domain/change-request/approval-summary';
+import { unconfiguredRules } from '../../../domain/client/client-rules';
 import type { ChangeRequest, Person } from '../../../domain/change-request/change-request';
 import {
   isRequester,
@@ -116,7 +119,24 @@ export function approvalCard(
   clientName: string,
   banner?: Banner,
 ): AdaptiveCardJson {
-  const canDecide = permits(request, viewer)({ type: 'ApprovalGranted', version: request.version });
+  const round = currentRound(request);
+  const open = round?.steps.find((st) => st.status === 'open');
+  const canDecide =
+    open !== undefined &&
+    permits(
+      request,
+      viewer,
+    )({
+      type: 'VoteCast',
+      decision: {
+        by: viewer.person,
+        step: open.id,
+        version: round?.version ?? request.version,
+        outcome: 'approved',
+        at: request.updatedAt,
+      },
+      delegations: [],
+    });
   return bindTemplate('approval-request', {
     ...commonData(request, clientName, banner ?? defaultBanner(request)),
     canDecide,
@@ -128,7 +148,12 @@ const PROBE = 'probe';
 
 /** Whether the domain would accept `event` from this viewer now (a dry run of the transition). */
 function permits(request: ChangeRequest, viewer: Viewer): (event: ChangeEvent) => boolean {
-  const context = { actor: viewer.person, roles: viewer.roles, now: request.updatedAt };
+  const context = {
+    actor: viewer.person,
+    roles: viewer.roles,
+    now: request.updatedAt,
+    rules: unconfiguredRules('UTC'),
+  };
   return (event) => transition(request, event, context).ok;
 }
 
@@ -145,20 +170,27 @@ export interface Banner {
 }
 
 function defaultBanner(request: ChangeRequest): Banner | undefined {
-  const decision = request.approval?.decision;
+  const decision = settledDecision(request.approval);
   switch (request.status) {
-    case 'awaiting_approval':
+    case 'awaiting_approval': {
+      const open = request.approval?.steps.find((st) => st.status === 'open');
       return {
-        text: `Waiting for ${listNames(request.approval?.approvers ?? [])} (any one of them decides).`,
+        text: `Waiting for ${listNames(awaitedApprovers(request))}${open ? ` (${open.name})` : ''}.`,
         style: 'warning',
       };
+    }
     case 'approved':
+      if (decision?.preApproved)
+        return {
+          text: 'Pre-approved under a standard-change template the client approved. Your MSP will carry it out.',
+          style: 'good',
+        };
       return decision
-        ? { text: `Approved by ${decision.by.name}. Your MSP will carry it out.`, style: 'good' }
+        ? { text: `Approved by ${decidedBy(decision)}. Your MSP will carry it out.`, style: 'good' }
         : undefined;
     case 'denied':
       return decision
-        ? { text: `Denied by ${decision.by.name}: ${decision.reason ?? ''}`, style: 'attention' }
+        ? { text: `Denied by ${decidedBy(decision)}: ${decision.reason ?? ''}`, style: 'attention' }
         : undefined;
     case 'in_progress':
       return {
