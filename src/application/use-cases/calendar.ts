@@ -28,7 +28,7 @@ import {
   wallAt,
 } from '../../domain/schedule/schedule.time';
 import { DomainError, ValidationError, type FieldIssue } from '../../domain/shared/errors';
-import type { ChangeRequestId, ClientCode, TenantId } from '../../domain/shared/ids';
+import type { ChangeRequestId, ClientCode, ObjectId, TenantId } from '../../domain/shared/ids';
 import { err, ok, type Result } from '../../domain/shared/result';
 import type { UseCaseDeps } from './context';
 import { AccessErrors } from './errors';
@@ -261,7 +261,7 @@ export async function conflictsForRequest(
 
 async function conflictsOf(
   deps: UseCaseDeps,
-  book: (client: ClientProfile) => Promise<readonly Booking[]>,
+  book: BookingsLoader,
   booking: Booking,
   visibleTenants: ReadonlySet<string>,
 ): Promise<Result<CalendarConflict[], DomainError>> {
@@ -269,7 +269,7 @@ async function conflictsOf(
   for (const b of await book(booking.client)) pool.set(b.request.id, b);
   const tech = booking.slot.technician;
   if (tech && tech.tid === deps.mspTenantId)
-    for (const client of await deps.clients.forStaff(deps.mspTenantId, tech.oid))
+    for (const client of await book.staffClients(tech.oid))
       for (const b of await book(client)) pool.set(b.request.id, b);
   const schedule = rulesFor(booking.client).schedule;
   const found = findConflicts(
@@ -303,24 +303,38 @@ function viewConflict(
   return { kind: conflict.kind, message: 'This change clashes with another client’s change.' };
 }
 
-/** Loads each client's open bookings once per call. */
-function bookingsLoader(deps: UseCaseDeps): (client: ClientProfile) => Promise<readonly Booking[]> {
-  const cache = new Map<string, Promise<readonly Booking[]>>();
-  return (client) => {
-    let loaded = cache.get(client.tenantId);
-    if (!loaded) {
-      loaded = deps.requests
-        .list(client.tenantId, { statuses: OPEN_STATUSES, limit: BOOKINGS_LIMIT })
-        .then((requests) =>
-          requests.flatMap((request) => {
-            const slot = slotOf(request);
-            return slot ? [{ request, client, slot }] : [];
-          }),
-        );
-      cache.set(client.tenantId, loaded);
-    }
+/** Each client's open bookings, and each technician's clients, read once per call. */
+interface BookingsLoader {
+  (client: ClientProfile): Promise<readonly Booking[]>;
+  staffClients(oid: ObjectId): Promise<ClientProfile[]>;
+}
+
+function bookingsLoader(deps: UseCaseDeps): BookingsLoader {
+  const bookings = new Map<string, Promise<readonly Booking[]>>();
+  const staff = new Map<string, Promise<ClientProfile[]>>();
+  const memo = <T>(cache: Map<string, Promise<T>>, key: string, load: () => Promise<T>) => {
+    const found = cache.get(key);
+    if (found) return found;
+    const loaded = load();
+    cache.set(key, loaded);
     return loaded;
   };
+  const book = (client: ClientProfile) =>
+    memo(bookings, client.tenantId, async () =>
+      (
+        await deps.requests.list(client.tenantId, {
+          statuses: OPEN_STATUSES,
+          limit: BOOKINGS_LIMIT,
+        })
+      ).flatMap((request) => {
+        const slot = slotOf(request);
+        return slot ? [{ request, client, slot }] : [];
+      }),
+    );
+  return Object.assign(book, {
+    staffClients: (oid: ObjectId) =>
+      memo(staff, oid, () => deps.clients.forStaff(deps.mspTenantId, oid)),
+  });
 }
 
 function technicianOf(request: ChangeRequest): Person | undefined {
