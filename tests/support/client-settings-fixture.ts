@@ -11,7 +11,7 @@ export const asPerson = (p: SandboxPerson): Person => ({ tid: p.tid, oid: p.oid,
 export const as = (p: SandboxPerson): SettingsActor => ({ kind: 'person', person: asPerson(p) });
 
 /** Contoso and Fabrikam onboarded through the real use case, as `cabinet clients add` does. */
-export async function onboardSandboxClients(storage: TableStorage): Promise<void> {
+export async function onboardSandboxClients(storage: Pick<TableStorage, 'clients'>): Promise<void> {
   const deps = { clients: storage.clients, mspTenantId: MSP.tenantId };
   const operator = { tid: MSP.tenantId, oid: 'cabinet-test' };
   const contoso = await onboardClient(deps, {

@@ -57,6 +57,8 @@ export interface DelegationView {
   readonly clientCode: string;
   readonly clientName: string;
   readonly inForce: boolean;
+  /** Revoked or past its end: it will never count again, so there is nothing left to revoke. */
+  readonly ended: boolean;
 }
 
 export interface CreateDelegationCommand {
@@ -265,6 +267,9 @@ function view(client: ClientProfile, delegation: Delegation, now: string): Deleg
     clientCode: client.code,
     clientName: client.name,
     inForce: isInForce(delegation, now),
+    ended:
+      delegation.revokedAt !== undefined ||
+      (instantMillis(delegation.validUntil) ?? 0) <= (instantMillis(now) ?? 0),
   };
 }
 

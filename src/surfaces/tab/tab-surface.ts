@@ -5,6 +5,7 @@ import type { ExecutionDeps } from '../../application/use-cases/execution';
 import type { TenantId } from '../../domain/shared/ids';
 import { TabTokenValidator, type TabTokenValidatorOptions } from './sso-token';
 import { mountTabReadApi } from './tab-api.route';
+import { mountTabDelegationsApi } from './tab-delegations.route';
 import { mountTabCalendarApi } from './tab-calendar.route';
 import { mountTabExecutionApi } from './tab-execution.route';
 import { openRoute, parseInput, TabHttpError, type Authenticate } from './tab-http';
@@ -62,6 +63,7 @@ export function createTabSurface(deps: TabSurfaceDeps): (server: Server) => void
     const execution = deps.execution ? { execution: deps.execution } : {};
     mountTabReadApi(server, { useCases, authenticate, log: deps.log, ...execution });
     mountTabExecutionApi(server, { authenticate, log: deps.log, ...execution });
+    mountTabDelegationsApi(server, { useCases, authenticate, log: deps.log });
     mountTabCalendarApi(server, { useCases, authenticate, log: deps.log });
     const signIn = deps.sandboxSignIn;
     if (!signIn) return;
