@@ -8,6 +8,7 @@ import {
   teamsSession,
 } from './auth.js';
 import { renderCalendar } from './calendar.js';
+import { renderDelegations } from './delegations.js';
 import { renderDetail } from './detail.js';
 import { h, replace } from './dom.js';
 import { renderQueue } from './queue.js';
@@ -139,6 +140,12 @@ function route(api) {
     route(api);
   };
   replace(main, h('p', { class: 'muted', role: 'status' }, 'Loading…'));
+  if (params.get('page') === 'delegations') {
+    renderDelegations(main, api, { isCurrent }).catch((/** @type {unknown} */ error) => {
+      if (isCurrent()) replace(main, ...errorView(error));
+    });
+    return;
+  }
   const render =
     params.get('page') === 'calendar'
       ? renderCalendar(
