@@ -8,6 +8,7 @@ import { ConcurrencyError } from '../ports/errors';
 import type { OutboxMessage } from '../ports/outbox';
 import type { UseCaseDeps } from './context';
 import { resolveRequest, type VisibleRequest } from './resolve-request';
+import { recordTemplateRun } from './template-outcomes';
 
 export interface ChangeCommand {
   /** From the authenticated activity or token, never from form data. */
@@ -88,6 +89,7 @@ export async function applyChange(
         outbox: recipe.notifications(result.value.next, current, visible.value),
       });
       deps.outboxWritten?.(client.tenantId);
+      await recordTemplateRun(deps, current, saved.request);
       return { kind: 'done', request: saved.request };
     } catch (error: unknown) {
       if (!(error instanceof ConcurrencyError) || attempt >= MAX_ATTEMPTS) throw error;

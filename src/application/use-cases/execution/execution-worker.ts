@@ -51,6 +51,7 @@ import { executionUpdate, finishedNote, followers } from './execution-notificati
 import { readSnapshot } from './read-snapshot';
 import { generateTemporaryPassword } from './temporary-password';
 import { rulesFor } from '../../../domain/client/client-rules';
+import { recordTemplateRun } from '../template-outcomes';
 
 /** Another worker holds the run (its ETag moved under us): leave it to them. */
 class LeaseLost extends Error {}
@@ -397,6 +398,7 @@ class RunSession {
             ...(moved && stored ? { request: { next: moved.next, etag: stored.etag } } : {}),
           },
         );
+        if (moved && stored) await recordTemplateRun(this.deps, stored.request, moved.next);
         break;
       } catch (error: unknown) {
         // The request changed under us (an edit, a card click): move it on from its new state.
