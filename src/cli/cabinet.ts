@@ -8,6 +8,7 @@ import { AUDIT_USAGE, runAuditCommand } from './audit.command';
 import { CliStorageError, openCliStorage } from './cli-storage';
 import { CLIENTS_USAGE, runClientsCommand } from './clients.command';
 import { OUTBOX_USAGE, runOutboxCommand } from './outbox.command';
+import { runTemplatesCommand, TEMPLATES_USAGE } from './templates.command';
 
 /** What every command group gets: configuration, storage on first use, and an output line sink. */
 interface CliContext {
@@ -39,6 +40,21 @@ const GROUPS: Readonly<Record<string, CommandGroup>> = {
     usage: AUDIT_USAGE,
     run: async (args, context) =>
       runAuditCommand(args, { audit: (await context.storage()).audit, out: context.out }),
+  },
+  templates: {
+    usage: TEMPLATES_USAGE,
+    run: async (args, context) => {
+      const storage = await context.storage();
+      return runTemplatesCommand(args, {
+        templates: storage.catalogue(context.config.mspTenantId),
+        clients: storage.clients,
+        audit: storage.audit,
+        requests: storage.requests,
+        clock: { now: () => new Date() },
+        mspTenantId: context.config.mspTenantId,
+        out: context.out,
+      });
+    },
   },
   outbox: {
     usage: OUTBOX_USAGE,
