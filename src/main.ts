@@ -1,5 +1,6 @@
 import { loadConfig, ConfigError, type Config } from './config';
 import type { Clock } from './application/ports/clock';
+import { FollowUpSweeper } from './application/use-cases/follow-ups';
 import { OutboxRelay } from './application/use-cases/relay-outbox';
 import type { UseCaseDeps } from './application/use-cases/context';
 import { ExecutionWorker, type ExecutionDeps } from './application/use-cases/execution';
@@ -30,6 +31,7 @@ export interface StartCabinetOptions {
   readonly sandbox?: SandboxServices;
 }
 
+const FOLLOW_UP_INTERVAL_MS = 60_000;
 /**
  * The composition root: builds the storage adapters, use cases, bot, HTTP server and background
  * relay from a validated config, and starts them.
@@ -103,6 +105,8 @@ export async function startCabinet(
         { log },
       )
     : undefined;
+  // Reminders and escalations fall due in hours; a minute's granularity is plenty.
+  const followUps = config.relay.enabled ? new FollowUpSweeper(useCases, log) : undefined;
   if (config.mode === 'sandbox') await seedSandbox(useCases);
 
   const bot = createBotApplication({
@@ -125,10 +129,12 @@ export async function startCabinet(
   );
   serverUrl = http.url;
   relay?.start(config.relay.intervalMs);
+  followUps?.start(FOLLOW_UP_INTERVAL_MS);
   return {
     url: http.url,
     stop: async () => {
       await http.close();
+      await followUps?.stop();
       await relay?.stop();
       await directory?.close();
     },

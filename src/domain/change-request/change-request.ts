@@ -109,6 +109,8 @@ export interface ChangeRequest {
   /** Emergency only: when the post-implementation review falls due (N business days after implementation). */
   readonly reviewDueAt?: string;
   readonly review?: FiledReview;
+  /** Reminder and escalation keys already sent (see `dueFollowUps`), so each goes out once. */
+  readonly followUpsSent?: readonly string[];
   readonly assignee?: Person;
   readonly closure?: Closure;
   readonly cancellation?: { readonly reason: string; readonly by: Person; readonly at: string };
