@@ -62,7 +62,7 @@ function delegationTable(api, rows, reload, empty) {
       h(
         'tr',
         {},
-        ['Client', 'From', 'To', 'Up to risk', 'From', 'Until', 'Status', ''].map((t) =>
+        ['Client', 'From', 'To', 'Up to risk', 'Starts', 'Ends', 'Status', ''].map((t) =>
           h('th', { scope: 'col' }, t),
         ),
       ),
