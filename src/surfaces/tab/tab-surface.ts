@@ -8,6 +8,7 @@ import { mountTabReadApi } from './tab-api.route';
 import { mountTabDelegationsApi } from './tab-delegations.route';
 import { mountTabCalendarApi } from './tab-calendar.route';
 import { mountTabExecutionApi } from './tab-execution.route';
+import { mountTabItilApi } from './tab-itil.route';
 import { openRoute, parseInput, TabHttpError, type Authenticate } from './tab-http';
 import { mountTabStatic } from './tab-static.route';
 
@@ -65,6 +66,7 @@ export function createTabSurface(deps: TabSurfaceDeps): (server: Server) => void
     mountTabExecutionApi(server, { authenticate, log: deps.log, ...execution });
     mountTabDelegationsApi(server, { useCases, authenticate, log: deps.log });
     mountTabCalendarApi(server, { useCases, authenticate, log: deps.log });
+    mountTabItilApi(server, { useCases, authenticate, log: deps.log });
     const signIn = deps.sandboxSignIn;
     if (!signIn) return;
     server.get(

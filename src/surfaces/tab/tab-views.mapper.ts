@@ -1,5 +1,7 @@
 import { decidedBy, settledDecision } from '../../domain/change-request/approval-summary';
 import type { TimelineEntry } from '../../application/use-cases/browse-requests';
+import type { ApprovalState } from '../../domain/approval/approval.policy';
+import { samePerson } from '../../domain/shared/person';
 import type { DirectoryFailure, GroupRelation } from '../../domain/execution/directory';
 import { isFinal, type ExecutionRun } from '../../domain/execution/execution-run';
 import type { ExecutionPlan } from '../../domain/execution/execution-plan';
@@ -97,6 +99,64 @@ export interface RequestDetailView extends RequestSummaryView {
   readonly assignee?: string;
   readonly failure?: { readonly reason: string; readonly by: string; readonly at: string };
   readonly closure?: { readonly outcome: string; readonly notes: string; readonly by: string };
+  readonly changeClass: string;
+  readonly assessment?: AssessmentView;
+  readonly approvalSteps?: readonly ApprovalStepView[];
+  readonly retrospectiveSteps?: readonly ApprovalStepView[];
+  readonly question?: { readonly text: string; readonly by: string; readonly at: string };
+  readonly clarifications?: readonly {
+    readonly question: string;
+    readonly by: string;
+    readonly answer: string;
+    readonly answeredBy: string;
+    readonly at: string;
+  }[];
+  readonly review?: {
+    readonly objectiveAchieved: string;
+    readonly outcome: string;
+    readonly unexpectedImpacts?: string;
+    readonly becomeStandard: boolean;
+    readonly becomeStandardNote?: string;
+    readonly by: string;
+    readonly at: string;
+  };
+  readonly reviewDueAt?: string;
+  readonly overEmergencyQuota?: boolean;
+}
+
+export interface AssessmentView {
+  readonly impact: string;
+  readonly risk: string;
+  readonly suggestedRisk: string;
+  readonly riskOverridden: boolean;
+  readonly signals: readonly { readonly code: string; readonly detail: string }[];
+  readonly affectedUsers: number;
+  readonly affectedServices: readonly string[];
+  readonly implementationPlan: string;
+  readonly testPlan: string;
+  readonly rollbackPlan?: string;
+  readonly dependencies: readonly string[];
+  readonly window?: { readonly start: string; readonly end: string };
+  readonly sensitivity: readonly string[];
+  readonly sensitivityOther?: string;
+  readonly by: string;
+  readonly at: string;
+}
+
+export interface ApprovalStepView {
+  readonly name: string;
+  /** "any one of", "all of", "2 of 3". */
+  readonly rule: string;
+  readonly status: string;
+  readonly approvers: readonly string[];
+  readonly votes: readonly {
+    readonly by: string;
+    /** The seat's holder when a delegate voted for them. */
+    readonly for?: string;
+    readonly outcome: string;
+    readonly reason?: string;
+    readonly at: string;
+  }[];
 }
 
 export function requestDetailView(
@@ -141,7 +201,92 @@ export function requestDetailView(
           },
         }
       : {}),
+    ...itilView(request),
   };
+}
+
+/** Issue 4's part of the detail: class, assessment, approval steps, questions, review. */
+function itilView(request: ChangeRequest) {
+  const a = request.assessment;
+  const q = request.clarification;
+  const review = request.review;
+  return {
+    changeClass: request.changeClass,
+    ...(a
+      ? {
+          assessment: {
+            impact: a.impact,
+            risk: a.risk,
+            suggestedRisk: a.suggestedRisk,
+            riskOverridden: a.riskOverridden,
+            signals: a.signals.map((x) => ({ code: x.code, detail: x.detail })),
+            affectedUsers: a.affectedUsers,
+            affectedServices: [...a.affectedServices],
+            implementationPlan: a.implementationPlan,
+            testPlan: a.testPlan,
+            ...(a.rollbackPlan !== undefined ? { rollbackPlan: a.rollbackPlan } : {}),
+            dependencies: [...a.dependencies],
+            ...(a.requestedWindow ? { window: { ...a.requestedWindow } } : {}),
+            sensitivity: [...a.sensitivity],
+            ...(a.sensitivityOther ? { sensitivityOther: a.sensitivityOther } : {}),
+            by: a.by.name,
+            at: a.at,
+          },
+        }
+      : {}),
+    ...(request.approval ? { approvalSteps: stepViews(request.approval) } : {}),
+    ...(request.retrospective ? { retrospectiveSteps: stepViews(request.retrospective) } : {}),
+    ...(q ? { question: { text: q.question, by: q.askedBy.name, at: q.askedAt } } : {}),
+    ...(request.clarifications?.length
+      ? {
+          clarifications: request.clarifications.map((c) => ({
+            question: c.question,
+            by: c.askedBy.name,
+            answer: c.answer,
+            answeredBy: c.answeredBy.name,
+            at: c.answeredAt,
+          })),
+        }
+      : {}),
+    ...(review
+      ? {
+          review: {
+            objectiveAchieved: review.objectiveAchieved,
+            outcome: review.outcome,
+            ...(review.unexpectedImpacts ? { unexpectedImpacts: review.unexpectedImpacts } : {}),
+            becomeStandard: review.becomeStandard,
+            ...(review.becomeStandardNote
+              ? { becomeStandardNote: review.becomeStandardNote }
+              : {}),
+            by: review.by.name,
+            at: review.at,
+          },
+        }
+      : {}),
+    ...(request.reviewDueAt ? { reviewDueAt: request.reviewDueAt } : {}),
+    ...(request.overEmergencyQuota ? { overEmergencyQuota: true } : {}),
+  };
+}
+
+function stepViews(state: ApprovalState): ApprovalStepView[] {
+  return state.steps.map((step) => ({
+    name: step.name,
+    rule:
+      step.rule.kind === 'any_of'
+        ? 'any one of'
+        : step.rule.kind === 'all_of'
+          ? 'all of'
+          : `${step.rule.required} of ${step.approvers.length}`,
+    status: step.status,
+    approvers: step.approvers.map((p) => p.name),
+    votes: step.votes.map((v) => ({
+      by: v.by.name,
+      ...(samePerson(v.by, v.seat) ? {} : { for: v.seat.name }),
+      outcome: v.outcome,
+      ...(v.reason ? { reason: v.reason } : {}),
+      at: v.at,
+    })),
+  }));
 }
 
 export interface ViewerView {
