@@ -34,6 +34,7 @@ import {
   type RunningMicrosoftCloud,
 } from '../../src/sandbox/microsoft-cloud';
 import { CONTOSO, FABRIKAM, MSP } from '../../src/sandbox/sandbox-tenants';
+import { sendToApprovers, takeChangesAnyTime } from '../support/approval-flow';
 import { uniquePrefix, useAzurite } from '../support/azurite-fixture';
 import { asPerson } from '../support/fixtures';
 import { startTestCloud } from '../support/microsoft-cloud-fixture';
@@ -507,10 +508,14 @@ describe('Graph app certificate credential', function () {
         },
       });
       assert.ok(submitted.ok, submitted.ok ? '' : submitted.error.message);
+      await takeChangesAnyTime(deps, CONTOSO_ID);
+      const sent = await sendToApprovers(deps, submitted.value.request, {
+        technician: asPerson(MSP.tina),
+      });
       const decided = await decideApproval(deps, {
         actor: asPerson(CONTOSO.andy),
-        requestId: submitted.value.request.id,
-        version: submitted.value.request.version,
+        requestId: sent.id,
+        version: sent.version,
         decision: 'approve',
       });
       assert.equal(decided.kind, 'decided');

@@ -34,6 +34,7 @@ import {
   type SandboxTenant,
 } from '../../src/sandbox/microsoft-cloud';
 import { MSP_TENANT } from '../../src/sandbox/sandbox-tenants';
+import { sendToApprovers } from './approval-flow';
 import type { AzuriteFixture } from './azurite-fixture';
 import type { ExecutionChildArgs } from './execution-child';
 import { CONTOSO_TENANT_ID, contosoProfile, people, validFields } from './fixtures';
@@ -401,7 +402,7 @@ async function onboardContoso(deps: ExecutionDeps): Promise<void> {
   assert.ok(result.ok, result.ok ? '' : result.error.message);
 }
 
-/** Carla raises it, Andy approves it. */
+/** Carla raises it, Tina assesses it and sends it for approval, Andy approves it. */
 async function approved(deps: ExecutionDeps, type: CrashCase['type']): Promise<ChangeRequest> {
   const fields =
     type === 'offboard'
@@ -421,14 +422,15 @@ async function approved(deps: ExecutionDeps, type: CrashCase['type']): Promise<C
         });
   const submitted = await submitChange(deps, { actor: people.carla, type, fields });
   assert.ok(submitted.ok, submitted.ok ? '' : submitted.error.message);
+  const sent = await sendToApprovers(deps, submitted.value.request, { technician: people.tina });
   const decided = await decideApproval(deps, {
     actor: people.andy,
-    requestId: submitted.value.request.id,
-    version: submitted.value.request.version,
+    requestId: sent.id,
+    version: sent.version,
     decision: 'approve',
   });
   assert.equal(decided.kind, 'decided');
-  return decided.kind === 'decided' ? decided.request : submitted.value.request;
+  return decided.kind === 'decided' ? decided.request : sent;
 }
 
 /**

@@ -40,6 +40,7 @@ import type {
 } from '../../src/sandbox/microsoft-cloud';
 import { CONTOSO, FABRIKAM, MSP, type SandboxPerson } from '../../src/sandbox/sandbox-tenants';
 import { FakeClock } from '../fakes/in-memory-storage';
+import { sendToApprovers } from './approval-flow';
 import { useAzurite } from './azurite-fixture';
 import { asPerson, RecordingNotifier } from './fixtures';
 import { startTestCloud } from './microsoft-cloud-fixture';
@@ -232,7 +233,10 @@ const FORM_DEFAULTS: Readonly<Partial<Record<ChangeType, Record<string, unknown>
   access_change: {},
 };
 
-/** Raises a request as the client's admin and has its approver approve it, through the real use cases. */
+/**
+ * Raises a request as the client's admin, has its technician assess it and send it for approval,
+ * and its approver approve it, through the real use cases.
+ */
 export async function approvedRequest(
   stack: ExecutionStack,
   tenantId: TenantId,
@@ -251,10 +255,11 @@ export async function approvedRequest(
     },
   });
   assert.ok(submitted.ok, submitted.ok ? '' : submitted.error.message);
+  const sent = await sendToApprovers(stack.deps, submitted.value.request, { technician: who.tech });
   const decided = await decideApproval(stack.deps, {
     actor: who.approver,
-    requestId: submitted.value.request.id,
-    version: submitted.value.request.version,
+    requestId: sent.id,
+    version: sent.version,
     decision: 'approve',
   });
   assert.equal(decided.kind, 'decided', `approval was ${decided.kind}`);
