@@ -18,6 +18,12 @@ import {
   type ChangeType,
 } from '../../src/domain/change-request/change-request.payloads';
 import { rolesFor, type ClientProfile } from '../../src/domain/client/client';
+import { rulesFor } from '../../src/domain/client/client-rules';
+import { planApprovals, type ApprovalPlan } from '../../src/domain/approval/approval.policy';
+import type { Assessment } from '../../src/domain/assessment/assessment';
+import type { PostImplementationReview } from '../../src/domain/assessment/post-implementation-review';
+import { suggestRisk } from '../../src/domain/assessment/risk.policy';
+import { approvalFacts, riskSignals } from '../../src/domain/change-request/approval-facts';
 import { formatRequestId, type ObjectId, type TenantId } from '../../src/domain/shared/ids';
 import type { UseCaseDeps } from '../../src/application/use-cases/context';
 import type { DeliveryResult, Notifier } from '../../src/application/ports/notifier';
@@ -159,13 +165,88 @@ export function contextFor(
     readonly now?: string;
   } = {},
 ): TransitionContext {
+  const profile = options.profile ?? contosoProfile();
   return {
     actor,
-    roles: rolesFor(options.profile ?? contosoProfile(), actor),
+    roles: rolesFor(profile, actor),
     now: options.now ?? NOW,
+    rules: rulesFor(profile),
     ...(options.system ? { system: true } : {}),
   };
 }
+
+/** An assessment that passes every readiness rule: a real rollback plan and a window two days out. */
+export function validAssessment(overrides: Partial<Assessment> = {}): Assessment {
+  return {
+    impact: 'minor',
+    risk: 'low',
+    affectedUsers: 1,
+    affectedServices: ['Microsoft 365'],
+    implementationPlan: 'Apply the change in the admin centre and confirm it in the audit log.',
+    testPlan: 'Sign in as the user and check the change is visible.',
+    rollbackPlan:
+      'If the user cannot sign in within 15 minutes, the technician restores the previous settings from the change record and verifies sign-in with the user; takes about 10 minutes.',
+    dependencies: [],
+    requestedWindow: { start: '2026-11-25T18:00:00.000Z', end: '2026-11-25T20:00:00.000Z' },
+    sensitivity: [],
+    ...overrides,
+  };
+}
+
+/** The `Assessed` event for `assessment`, keeping Cabinet's suggestion as the chosen risk. */
+export function assessedEvent(
+  request: ChangeRequest,
+  assessment: Assessment = validAssessment(),
+  profile: ClientProfile = contosoProfile(),
+): ChangeEvent {
+  const suggestion = suggestRisk(riskSignals(request, assessment, rulesFor(profile), NOW, 0));
+  return { type: 'Assessed', assessment: { ...assessment, risk: suggestion.level }, suggestion };
+}
+
+/** The approval plan Contoso's (or `profile`'s) policy gives the request's current version. */
+export function planFor(
+  request: ChangeRequest,
+  profile: ClientProfile = contosoProfile(),
+): ApprovalPlan {
+  const plan = planApprovals(
+    rulesFor(profile).approvalPolicy,
+    approvalFacts(request, MSP_TENANT),
+    profile.leads,
+  );
+  if (!plan.ok) throw new Error(`No approval plan: ${plan.error.code}`);
+  return plan.value;
+}
+
+/** A vote on the step open now, by `who`. */
+export function voteEvent(
+  request: ChangeRequest,
+  who: Person,
+  outcome: 'approved' | 'denied' = 'approved',
+  options: { readonly reason?: string; readonly version?: number; readonly cardHash?: string } = {},
+): ChangeEvent {
+  const round = request.status === 'review_pending' ? request.retrospective : request.approval;
+  const open = round?.steps.find((st) => st.status === 'open');
+  return {
+    type: 'VoteCast',
+    decision: {
+      by: who,
+      step: open?.id ?? 'client',
+      version: options.version ?? round?.version ?? request.version,
+      outcome,
+      ...(options.reason !== undefined ? { reason: options.reason } : {}),
+      at: NOW,
+      ...(options.cardHash ? { cardHash: options.cardHash } : {}),
+    },
+    delegations: [],
+  };
+}
+
+/** A review that closes a change that went as planned. */
+export const SUCCESSFUL_REVIEW: PostImplementationReview = {
+  objectiveAchieved: 'yes',
+  outcome: 'successful',
+  becomeStandard: false,
+};
 
 export interface NewRequestOptions {
   readonly type?: ChangeType;
@@ -190,6 +271,7 @@ export function submitted(options: NewRequestOptions = {}): {
     requester: options.requester ?? people.carla,
     ...(options.onBehalfOf ? { onBehalfOf: options.onBehalfOf } : {}),
     source: options.source ?? 'teams',
+    changeClass: 'normal',
     now: NOW,
   });
   return { request: created.next, audit: created.audit };
@@ -229,29 +311,30 @@ export function requestAt(status: PathStatus, options: NewRequestOptions = {}): 
   const { request } = submitted(options);
   const system = contextFor(request.requester, { system: true });
   const tech = contextFor(people.tina);
-  const path: [PathStatus, ChangeEvent, TransitionContext][] = [
-    ['triaged', { type: 'Triaged' }, system],
-    [
-      'awaiting_approval',
-      { type: 'ApprovalRequested', approvers: [people.andy, people.avery] },
-      system,
-    ],
-    ['approved', { type: 'ApprovalGranted', version: request.version }, contextFor(people.andy)],
-    ['in_progress', { type: 'WorkStarted' }, tech],
+  // Each step is built from the request as it stands, since assessing bumps the version.
+  const path: [PathStatus, (cr: ChangeRequest) => ChangeEvent, TransitionContext][] = [
+    ['triaged', () => ({ type: 'Triaged' }), system],
+    ['awaiting_approval', (cr) => assessedEvent(cr), tech],
+    ['awaiting_approval', (cr) => ({ type: 'ApprovalRequested', plan: planFor(cr) }), system],
+    ['approved', (cr) => voteEvent(cr, people.andy), contextFor(people.andy)],
+    ['in_progress', () => ({ type: 'WorkStarted' }), tech],
   ];
-  const tail: [PathStatus, ChangeEvent, TransitionContext][] =
+  const tail: [PathStatus, (cr: ChangeRequest) => ChangeEvent, TransitionContext][] =
     status === 'failed'
-      ? [['failed', { type: 'Failed', reason: 'Graph said no' }, tech]]
+      ? [['failed', () => ({ type: 'Failed', reason: 'Graph said no' }), tech]]
       : [
-          ['implemented', { type: 'ImplementationCompleted', notes: 'done' }, tech],
-          ['closed', { type: 'Closed', outcome: 'successful', notes: 'all good' }, tech],
+          ['implemented', () => ({ type: 'ImplementationCompleted', notes: 'done' }), tech],
+          ['closed', () => ({ type: 'ReviewFiled', review: SUCCESSFUL_REVIEW }), tech],
         ];
   const steps = [...path, ...tail];
-  const upTo = status === 'submitted' ? 0 : steps.findIndex(([s]) => s === status) + 1;
-  return applyAll(
-    request,
-    steps.slice(0, upTo).map(([, event, ctx]) => [event, ctx] as const),
-  ).request;
+  const upTo =
+    status === 'submitted'
+      ? 0
+      : steps.length - [...steps].reverse().findIndex(([s]) => s === status);
+  let current = request;
+  for (const [, build, ctx] of steps.slice(0, upTo))
+    current = applyAll(current, [[build(current), ctx]]).request;
+  return current;
 }
 
 /** Use-case dependencies over the in-memory fakes, plus the fakes themselves for assertions. */
