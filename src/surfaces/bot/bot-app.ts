@@ -7,6 +7,7 @@ import type { TeamsAdapter } from '@microsoft/teams-ai';
 import type { Person } from '../../domain/change-request/change-request';
 import { isChangeType } from '../../domain/change-request/change-request.payloads';
 import { isMspStaff, mayRaise, rolesFor, type ClientProfile } from '../../domain/client/client';
+import { rulesFor } from '../../domain/client/client-rules';
 import { DomainError, ValidationError } from '../../domain/shared/errors';
 import type { UseCaseDeps } from '../../application/use-cases/context';
 import type { OutboxStore } from '../../application/ports/outbox';
@@ -18,27 +19,29 @@ import { identify, withDisplayName, type Identity } from '../../application/use-
 import { openConversation } from '../../application/use-cases/open-conversation';
 import { listVisibleRequests, resolveRequest } from '../../application/use-cases/resolve-request';
 import { submitChange } from '../../application/use-cases/submit-change';
+import { answerQuestion, askQuestion } from '../../application/use-cases/clarify-change';
+import { fileReview } from '../../application/use-cases/review-change';
+import type { ActionOutcome } from '../../application/use-cases/apply-change';
 import { revealTemporaryPassword, type ExecutionDeps } from '../../application/use-cases/execution';
 import { actorOf } from './activity-identity';
 import {
   ActionData,
+  AnswerData,
   DecisionData,
   FormData,
   MAX_CARD_DATA_BYTES,
+  QuestionData,
   RequestRef,
   RevealPasswordData,
+  ReviewData,
 } from './card-data';
 import { ALL_CARD_VERBS, CardVerbs } from './card-verbs';
 import { formCard, typePickerCard, type ClientChoices } from './cards/forms.view';
 import { messageCard } from './cards/message.view';
-import {
-  approvalCard,
-  cardHash,
-  requestStatusCard,
-  type Banner,
-} from './cards/request.view';
+import { approvalCard, cardHash, requestStatusCard, type Banner } from './cards/request.view';
 import type { AdaptiveCardJson } from './cards/template';
 import { requestListCard, welcomeCard } from './cards/welcome.view';
+import { templateDecisionCard } from './routes/template.route';
 
 export interface BotDeps {
   readonly useCases: UseCaseDeps & { readonly outbox: OutboxStore };
@@ -177,17 +180,32 @@ export function createBotApplication(deps: BotDeps): Application<TurnState> {
     }
     const { request } = result.value;
     const viewer = { person: actor, roles: rolesOf(identity, request.tenantId) };
-    return requestStatusCard(request, viewer, clientNameOf(identity, request.tenantId), {
-      text:
-        request.status === 'approved'
-          ? `Submitted as ${request.id} and pre-approved: it fits a standard-change template your organisation approved.`
-          : `Submitted as ${request.id}. Your MSP will assess it (risk, plans, window) and send it for approval.`,
-      style: 'good',
-    });
+    const client = clientOf(identity, request.tenantId);
+    return requestStatusCard(
+      request,
+      viewer,
+      client?.name ?? '',
+      {
+        text:
+          request.status === 'approved'
+            ? `Submitted as ${request.id} and pre-approved: it fits a standard-change template your organisation approved.`
+            : request.changeClass === 'emergency'
+              ? `Raised as emergency ${request.id}. Assess it in the tab and send it for approval: an MSP lead approves it, and the client's contacts hear of it at once.`
+              : `Submitted as ${request.id}. Your MSP will assess it (risk, plans, window) and send it for approval.`,
+        style: 'good',
+      },
+      client ? { timeZone: zoneOf(client) } : {},
+    );
   });
 
   execute(CardVerbs.Approve, (actor, data) => decide(uc, actor, data, 'approve'));
   execute(CardVerbs.Deny, (actor, data) => decide(uc, actor, data, 'deny'));
+  execute(CardVerbs.ApproveTemplate, (actor, data) =>
+    templateDecisionCard(uc, actor, data, 'approve'),
+  );
+  execute(CardVerbs.DeclineTemplate, (actor, data) =>
+    templateDecisionCard(uc, actor, data, 'decline'),
+  );
 
   execute(CardVerbs.Status, async (actor, data) => {
     const ref = RequestRef.safeParse(data);
@@ -302,6 +320,57 @@ export function createBotApplication(deps: BotDeps): Application<TurnState> {
   act(CardVerbs.CloseFailed, (d) => ({ type: 'Closed', outcome: 'failed', notes: d.notes ?? '' }));
   act(CardVerbs.Cancel, (d) => ({ type: 'Cancelled', reason: d.reason ?? '' }));
 
+  // Asking, answering and reviewing each call their own use case; the outcome renders like `act`.
+  const change = (
+    verb: string,
+    run: (actor: Person, data: Record<string, unknown>) => Promise<ActionOutcome> | undefined,
+    done: (id: string) => string,
+  ) =>
+    execute(verb, async (actor, data) => {
+      const pending = run(actor, data);
+      if (!pending) return invalidCardData();
+      const outcome = await pending;
+      if (outcome.kind === 'refused') {
+        return outcome.request
+          ? statusFor(uc, actor, outcome.request.id, refusalBanner(outcome.error))
+          : errorCard(outcome.error);
+      }
+      return statusFor(uc, actor, outcome.request.id, {
+        text: done(outcome.request.id),
+        style: 'good',
+      });
+    });
+  change(
+    CardVerbs.Ask,
+    (actor, data) => {
+      const parsed = QuestionData.safeParse(data);
+      return parsed.success
+        ? askQuestion(uc, { actor, ...ref(parsed.data), question: parsed.data.question })
+        : undefined;
+    },
+    (id) => `Question sent: ${id} waits for the requester's answer.`,
+  );
+  change(
+    CardVerbs.Answer,
+    (actor, data) => {
+      const parsed = AnswerData.safeParse(data);
+      return parsed.success
+        ? answerQuestion(uc, { actor, ...ref(parsed.data), answer: parsed.data.answer })
+        : undefined;
+    },
+    (id) => `Answer sent: ${id} carries on where it was.`,
+  );
+  change(
+    CardVerbs.Review,
+    (actor, data) => {
+      const parsed = ReviewData.safeParse(data);
+      if (!parsed.success) return undefined;
+      const { requestId: _id, version: _version, ...fields } = parsed.data;
+      return fileReview(uc, { actor, ...ref(parsed.data), fields });
+    },
+    (id) => `Review filed for ${id}.`,
+  );
+
   // Registered last: any verb not handled above still gets a card saying what happened.
   app.adaptiveCards.actionExecute(
     (context) =>
@@ -392,8 +461,8 @@ async function statusFor(
     (a) => a.oid === actor.oid && a.tid === actor.tid,
   );
   return pendingForViewer
-    ? approvalCard(request, viewer, client.name, banner)
-    : requestStatusCard(request, viewer, client.name, banner);
+    ? approvalCard(request, viewer, client.name, banner, { timeZone: zoneOf(client) })
+    : requestStatusCard(request, viewer, client.name, banner, { timeZone: zoneOf(client) });
 }
 
 async function decide(
@@ -409,14 +478,22 @@ async function decide(
     actor,
     requestId: parsed.data.requestId,
     version: parsed.data.version,
+    ...(parsed.data.step !== undefined ? { step: parsed.data.step } : {}),
     decision,
     ...(parsed.data.reason !== undefined ? { reason: parsed.data.reason } : {}),
-    cardHash: (request, client) => cardHash(approvalCard(request, viewer(client), client.name)),
+    cardHash: (request, client) =>
+      cardHash(
+        approvalCard(request, viewer(client), client.name, undefined, {
+          timeZone: zoneOf(client),
+        }),
+      ),
   });
   switch (outcome.kind) {
     case 'decided':
     case 'already_decided':
-      return approvalCard(outcome.request, viewer(outcome.client), outcome.client.name);
+      return approvalCard(outcome.request, viewer(outcome.client), outcome.client.name, undefined, {
+        timeZone: zoneOf(outcome.client),
+      });
     case 'refused': {
       const { visible } = outcome;
       return visible
@@ -425,6 +502,7 @@ async function decide(
             viewer(visible.client),
             visible.client.name,
             refusalBanner(outcome.error),
+            { timeZone: zoneOf(visible.client) },
           )
         : errorCard(outcome.error);
     }
@@ -448,8 +526,21 @@ function rolesOf(identity: Identity, tenantId: string) {
   return identity.memberships.find((m) => m.client.tenantId === tenantId)?.roles ?? new Set();
 }
 
-function clientNameOf(identity: Identity, tenantId: string): string {
-  return identity.memberships.find((m) => m.client.tenantId === tenantId)?.client.name ?? '';
+function clientOf(identity: Identity, tenantId: string): ClientProfile | undefined {
+  return identity.memberships.find((m) => m.client.tenantId === tenantId)?.client;
+}
+
+/** The client's zone for dates on cards, through the rules so a configured schedule's zone wins. */
+function zoneOf(client: ClientProfile): string {
+  return rulesFor(client).timeZone;
+}
+
+/** The request a card names and the version it showed, as a use case's command expects them. */
+function ref(data: { readonly requestId: string; readonly version?: number | undefined }) {
+  return {
+    requestId: data.requestId,
+    ...(data.version !== undefined ? { version: data.version } : {}),
+  };
 }
 
 function errorCard(error: DomainError): CardResult {

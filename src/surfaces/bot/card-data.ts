@@ -6,7 +6,24 @@ export const RequestRef = z.object({
   version: z.coerce.number().int().min(0).max(1_000_000).optional(),
 });
 
-export const DecisionData = RequestRef.extend({ reason: z.string().max(4000).optional() });
+/** A vote names the step the card showed, so a click never counts on a step that opened later. */
+export const DecisionData = RequestRef.extend({
+  reason: z.string().max(4000).optional(),
+  step: z.string().trim().min(1).max(60).optional(),
+});
+
+export const QuestionData = RequestRef.extend({ question: z.string().max(4000).default('') });
+
+export const AnswerData = RequestRef.extend({ answer: z.string().max(4000).default('') });
+
+/** The review form's fields as the card sends them; the domain validates their meaning. */
+export const ReviewData = RequestRef.extend({
+  objectiveAchieved: z.string().max(40).default(''),
+  outcome: z.string().max(40).default(''),
+  unexpectedImpacts: z.string().max(4000).default(''),
+  becomeStandard: z.union([z.string().max(10), z.boolean()]).default('false'),
+  becomeStandardNote: z.string().max(4000).default(''),
+});
 
 export const ActionData = RequestRef.extend({
   reason: z.string().max(4000).optional(),

@@ -21,6 +21,11 @@ export const CardVerbs = {
   List: 'cr.list',
   Dismiss: 'cr.dismiss',
   RevealPassword: 'cr.revealPassword',
+  ApproveTemplate: 'cat.approveTemplate',
+  DeclineTemplate: 'cat.declineTemplate',
+  Ask: 'cr.ask',
+  Answer: 'cr.answer',
+  Review: 'cr.review',
 } as const;
 
 export type CardVerb = (typeof CardVerbs)[keyof typeof CardVerbs];

@@ -2,6 +2,9 @@ import { decidedBy, settledDecision } from '../../domain/change-request/approval
 import type { TeamsAdapter } from '@microsoft/teams-ai';
 import { CardFactory, MessageFactory, type ConversationReference } from 'botbuilder';
 import { rolesFor } from '../../domain/client/client';
+import { rulesFor } from '../../domain/client/client-rules';
+import { samePerson } from '../../domain/shared/person';
+import { awaitedApprovers, currentRound } from '../../application/use-cases/notifications';
 import type { ChangeRequest } from '../../domain/change-request/change-request';
 import type { ChangeRequestId, TenantId } from '../../domain/shared/ids';
 import type { ChangeRequestStore } from '../../application/ports/change-request-store';
@@ -16,7 +19,12 @@ import {
   type RequestCardExtras,
   type Viewer,
 } from './cards/request.view';
+import { formatInstant, formatWindow } from './cards/itil.view';
+import { RISK_LABELS, IMPACT_LABELS } from './cards/labels';
 import type { AdaptiveCardJson } from './cards/template';
+import { templateApprovalCard } from './cards/template.view';
+import { asTemplateId } from '../../domain/catalogue/template';
+import type { TemplateCatalogue } from '../../application/ports/template-catalogue';
 
 export interface TeamsNotifierDeps {
   readonly adapter: TeamsAdapter;
@@ -27,6 +35,8 @@ export interface TeamsNotifierDeps {
   readonly clients: ClientDirectory;
   /** Builds the tab link behind a card's Open wizard button; absent when the tab is not available. */
   readonly wizardLink?: (requestId: string) => string;
+  /** The standard-change catalogue, for template cards. */
+  readonly templates?: TemplateCatalogue;
 }
 
 /**
@@ -43,21 +53,10 @@ export class TeamsNotifier implements Notifier {
   ): Promise<DeliveryResult> {
     const conversation = await this.deps.conversations.get(recipient.tid, recipient.oid);
     if (!conversation || conversation.stale) return { status: 'no_conversation' };
-    const stored = await this.deps.requests.get(
-      tenantId,
-      notification.requestId as ChangeRequestId,
-    );
-    const client = await this.deps.clients.get(tenantId);
-    if (!stored || !client)
-      throw new Error(`Request ${notification.requestId} for the notification no longer exists.`);
-    const person = { ...recipient, name: '' };
-    const viewer: Viewer = { person, roles: rolesFor(client.profile, person) };
-    const card = render(stored.request, viewer, client.profile.name, notification, {
-      ...(this.deps.wizardLink ? { wizardUrl: this.deps.wizardLink(stored.request.id) } : {}),
-      ...(notification.template === 'execution_update' && notification.runId
-        ? { revealPasswordRunId: notification.runId }
-        : {}),
-    });
+    const card =
+      notification.templateId !== undefined
+        ? await this.templateCard(tenantId, recipient, notification.templateId)
+        : await this.requestCard(tenantId, recipient, notification);
     const existingActivity = notification.cardKey
       ? await this.deps.conversations.getCardActivity(
           recipient.tid,
@@ -84,6 +83,50 @@ export class TeamsNotifier implements Notifier {
       }
       throw error;
     }
+  }
+
+  private async requestCard(
+    tenantId: TenantId,
+    recipient: Recipient,
+    notification: Notification,
+  ): Promise<AdaptiveCardJson> {
+    const stored = await this.deps.requests.get(
+      tenantId,
+      notification.requestId as ChangeRequestId,
+    );
+    const client = await this.deps.clients.get(tenantId);
+    if (!stored || !client)
+      throw new Error(`Request ${notification.requestId} for the notification no longer exists.`);
+    const person = { ...recipient, name: '' };
+    const viewer: Viewer = { person, roles: rolesFor(client.profile, person) };
+    return render(stored.request, viewer, client.profile.name, notification, {
+      timeZone: rulesFor(client.profile).timeZone,
+      ...(this.deps.wizardLink ? { wizardUrl: this.deps.wizardLink(stored.request.id) } : {}),
+      ...(notification.template === 'execution_update' && notification.runId
+        ? { revealPasswordRunId: notification.runId }
+        : {}),
+    });
+  }
+
+  /** A standard-change template card (approval request, suspension), from the catalogue's current state. */
+  private async templateCard(
+    tenantId: TenantId,
+    recipient: Recipient,
+    templateId: string,
+  ): Promise<AdaptiveCardJson> {
+    const id = asTemplateId(templateId);
+    const client = await this.deps.clients.get(tenantId);
+    const template = id
+      ? ((await this.deps.templates?.getTemplate(tenantId, id)) ??
+        (await this.deps.templates?.getTemplate('global', id)))
+      : undefined;
+    if (!id || !client || !template)
+      throw new Error(`Template ${templateId} for the notification no longer exists.`);
+    const activation = await this.deps.templates?.getActivation(tenantId, id);
+    return templateApprovalCard(template.template, activation?.activation, client.profile, {
+      ...recipient,
+      name: '',
+    });
   }
 
   private async send(
@@ -118,34 +161,129 @@ function render(
   const banner: Banner | undefined = notification.note
     ? { text: notification.note, style: 'accent' }
     : undefined;
+  const zone = { timeZone: extras.timeZone };
+  const status = (b: Banner | undefined, more: RequestCardExtras = {}) =>
+    requestStatusCard(request, viewer, clientName, b, { ...zone, ...more });
+  // The approver whose vote is awaited gets the live approval card; anyone else where it stands.
+  const approvalOrStatus = (b: Banner | undefined) =>
+    awaitedApprovers(request).some((p) => samePerson(p, viewer.person))
+      ? approvalCard(request, viewer, clientName, b, zone)
+      : status(b);
+  const links = extras.wizardUrl ? { wizardUrl: extras.wizardUrl } : {};
   switch (notification.template) {
     case 'approval_request':
-      return approvalCard(request, viewer, clientName, banner);
+      return approvalCard(request, viewer, clientName, banner, zone);
     case 'approval_decided':
       return notification.cardKey
-        ? approvalCard(request, viewer, clientName, banner)
-        : requestStatusCard(request, viewer, clientName, banner);
+        ? approvalCard(request, viewer, clientName, banner, zone)
+        : status(banner);
     case 'ready_to_execute':
-      return requestStatusCard(request, viewer, clientName, banner ?? readyBanner(request), extras);
+      return status(banner ?? readyBanner(request), extras);
     case 'execution_update':
-      return requestStatusCard(request, viewer, clientName, banner, extras);
+      return status(banner, extras);
     case 'status_update':
     case 'request_closed':
+      return status(banner, links);
     case 'assessment_needed':
+      return status(banner ?? assessmentBanner(request, extras.wizardUrl !== undefined), links);
     case 'info_requested':
+      // The card's own banner carries the question and the answer field sits below it.
+      return status(banner);
     case 'info_provided':
+      return approvalOrStatus(banner ?? answeredBanner(request));
     case 'approval_reminder':
+      return approvalOrStatus(banner ?? waitingBanner(request, 'Reminder', extras.timeZone));
     case 'approval_escalation':
+      return approvalOrStatus(banner ?? waitingBanner(request, 'Escalated', extras.timeZone));
     case 'emergency_notice':
+      return status(banner ?? emergencyBanner(request));
     case 'change_notice':
+      return status(banner ?? noticeBanner(request, extras.timeZone));
     case 'retrospective_request':
+      return approvalCard(
+        request,
+        viewer,
+        clientName,
+        banner ?? retrospectiveBanner(request),
+        zone,
+      );
     case 'review_overdue':
+      return status(banner ?? overdueBanner(request, extras.timeZone), links);
     case 'template_approval_request':
     case 'template_suspended':
-      return requestStatusCard(request, viewer, clientName, banner, {
-        ...(extras.wizardUrl ? { wizardUrl: extras.wizardUrl } : {}),
-      });
+      return status(banner, links);
   }
+}
+
+function assessmentBanner(request: ChangeRequest, hasLink: boolean): Banner {
+  return {
+    text: `${request.id} from ${request.requester.name} needs your assessment: set its impact, risk, rollback plan and window, then send it for approval. Assess it in the Cabinet tab${hasLink ? ' (button below)' : ''}.`,
+    style: 'warning',
+  };
+}
+
+function answeredBanner(request: ChangeRequest): Banner | undefined {
+  const last = request.clarifications?.at(-1);
+  return last
+    ? {
+        text: `${last.answeredBy.name} answered your question "${last.question}": ${last.answer}`,
+        style: 'good',
+      }
+    : undefined;
+}
+
+/** A reminder to the awaited approvers, or an escalation to a lead: which step, since when, who. */
+function waitingBanner(
+  request: ChangeRequest,
+  kind: 'Reminder' | 'Escalated',
+  timeZone: string | undefined,
+): Banner | undefined {
+  const open = currentRound(request)?.steps.find((st) => st.status === 'open');
+  if (!open || request.status !== 'awaiting_approval') return undefined;
+  const since = open.openedAt ? ` since ${formatInstant(open.openedAt, timeZone)}` : '';
+  const who = awaitedApprovers(request)
+    .map((p) => p.name)
+    .join(', ');
+  return kind === 'Reminder'
+    ? {
+        text: `Reminder: ${open.name} of ${request.id} has waited for your decision${since}. Approve, deny, or ask the requester a question.`,
+        style: 'warning',
+      }
+    : {
+        text: `Escalated: ${open.name} of ${request.id} has waited${since} for ${who || 'its approvers'}. Chase them, or have a delegate decide.`,
+        style: 'attention',
+      };
+}
+
+function emergencyBanner(request: ChangeRequest): Banner {
+  const assessed = request.assessment;
+  return {
+    text: `Emergency change raised by ${request.requester.name}${assessed ? `, assessed by ${assessed.by.name} at ${RISK_LABELS[assessed.risk].toLowerCase()} risk` : ''}: ${request.description} An MSP lead approves it now; you will be asked to approve it retrospectively once it is done. Nothing to do yet.`,
+    style: 'attention',
+  };
+}
+
+function noticeBanner(request: ChangeRequest, timeZone: string | undefined): Banner | undefined {
+  const a = request.assessment;
+  if (!a?.requestedWindow) return undefined;
+  return {
+    text: `Scheduled: ${request.title} will be carried out ${formatWindow(a.requestedWindow, timeZone)}. Expected impact: ${IMPACT_LABELS[a.impact].toLowerCase()}. Nothing to do; tell your MSP if that time does not suit.`,
+    style: 'accent',
+  };
+}
+
+function retrospectiveBanner(request: ChangeRequest): Banner {
+  return {
+    text: `${request.id} was carried out as an emergency, approved by an MSP lead. Please approve it retrospectively, or deny with a reason if it should not have been done.`,
+    style: 'warning',
+  };
+}
+
+function overdueBanner(request: ChangeRequest, timeZone: string | undefined): Banner {
+  return {
+    text: `The post-implementation review of ${request.id} is overdue${request.reviewDueAt ? ` (due ${formatInstant(request.reviewDueAt, timeZone)})` : ''}. File it below to close the change.`,
+    style: 'attention',
+  };
 }
 
 function readyBanner(request: ChangeRequest): Banner | undefined {

@@ -6,7 +6,6 @@ import type {
   ChangeStatus,
 } from '../../../src/domain/change-request/change-request';
 import { CHANGE_TYPES } from '../../../src/domain/change-request/change-request.payloads';
-import type { ChangeRequestId, ClientCode } from '../../../src/domain/shared/ids';
 import { ALL_CARD_VERBS } from '../../../src/surfaces/bot/card-verbs';
 import { formCard, typePickerCard } from '../../../src/surfaces/bot/cards/forms.view';
 import { messageCard } from '../../../src/surfaces/bot/cards/message.view';
@@ -19,6 +18,7 @@ import {
 import type { AdaptiveCardJson } from '../../../src/surfaces/bot/cards/template';
 import { requestListCard, welcomeCard } from '../../../src/surfaces/bot/cards/welcome.view';
 import { CONTOSO, MSP } from '../../../src/sandbox/sandbox-tenants';
+import { requestAt, type PathStatus } from '../../support/fixtures';
 
 // The npm main of adaptivecards is ESM without extensions; its UMD bundle parses cards in Node.
 // eslint-disable-next-line @typescript-eslint/no-require-imports
@@ -48,39 +48,25 @@ function assertRenderable(card: AdaptiveCardJson): void {
 
 const carla = CONTOSO.carla;
 const andy = CONTOSO.andy;
+/** Where each status is reached on the normal path; the others are set on top of the nearest. */
+const PATH: { readonly [S in ChangeStatus]?: PathStatus } = {
+  submitted: 'submitted',
+  triaged: 'triaged',
+  awaiting_approval: 'awaiting_approval',
+  approved: 'approved',
+  in_progress: 'in_progress',
+  implemented: 'implemented',
+  closed: 'closed',
+  failed: 'failed',
+  denied: 'awaiting_approval',
+  cancelled: 'triaged',
+  rolled_back: 'failed',
+  needs_info: 'awaiting_approval',
+  review_pending: 'implemented',
+};
 const request = (status: ChangeStatus, overrides: Partial<ChangeRequest> = {}): ChangeRequest => ({
-  id: 'CONTOSO-7' as ChangeRequestId,
-  number: 7,
-  tenantId: CONTOSO.tenantId,
-  clientCode: 'CONTOSO' as ClientCode,
-  type: 'new_user',
-  changeClass: 'normal',
-  title: 'New starter: Jane Doe',
-  description: 'Jane joins Sales.',
-  payload: {
-    givenName: 'Jane',
-    surname: 'Doe',
-    displayName: 'Jane Doe',
-    userPrincipalName: 'jane@contoso.example',
-    usageLocation: 'GB',
-    startDate: '2030-01-01',
-    licenceSkus: ['SPB'],
-    groups: [],
-  },
-  requester: carla,
-  source: 'teams',
+  ...requestAt(PATH[status] ?? 'submitted', { type: 'new_user', number: 7 }),
   status,
-  version: 2,
-  approval: {
-    version: 2,
-    approvers: [andy, CONTOSO.avery],
-    requestedAt: '2026-11-23T09:00:00Z',
-    ...(['submitted', 'triaged', 'awaiting_approval'].includes(status)
-      ? {}
-      : { decision: { outcome: 'approved' as const, by: andy, at: '2026-11-23T10:00:00Z' } }),
-  },
-  createdAt: '2026-11-23T09:00:00Z',
-  updatedAt: '2026-11-23T09:00:00Z',
   ...overrides,
 });
 const viewers: Record<string, Viewer> = {
@@ -100,6 +86,8 @@ const STATUSES: ChangeStatus[] = [
   'cancelled',
   'failed',
   'rolled_back',
+  'needs_info',
+  'review_pending',
 ];
 
 describe('Adaptive Card views', () => {
@@ -141,14 +129,16 @@ describe('Adaptive Card views', () => {
       ((card['actions'] as { title: string }[]) ?? []).map((a) => a.title);
     assert.deepEqual(
       titles(approvalCard(request('awaiting_approval'), viewers['approver']!, 'Contoso Ltd')),
-      ['Approve', 'Deny', 'Refresh'],
+      ['Approve', 'Deny', 'Ask a question', 'Refresh'],
     );
     assert.deepEqual(
       titles(approvalCard(request('awaiting_approval'), viewers['tech']!, 'Contoso Ltd')),
-      ['Refresh'],
+      ['Ask a question', 'Refresh'],
     );
-    const stale = request('awaiting_approval', { version: 3 });
-    assert.deepEqual(titles(approvalCard(stale, viewers['approver']!, 'Contoso Ltd')), ['Refresh']);
+    const decided = request('approved');
+    assert.deepEqual(titles(approvalCard(decided, viewers['approver']!, 'Contoso Ltd')), [
+      'Refresh',
+    ]);
   });
 
   it('gives technicians the next step of the work and requesters only cancel or edit', () => {
@@ -168,16 +158,15 @@ describe('Adaptive Card views', () => {
       'Mark failed',
       'Refresh',
     ]);
-    assert.deepEqual(titles('implemented', viewers['tech']!), ['Close', 'Refresh']);
+    // A normal change closes by its review; the requester waits on the MSP's question.
+    assert.deepEqual(titles('implemented', viewers['tech']!), ['Refresh', 'File the review']);
     assert.deepEqual(titles('awaiting_approval', viewers['requester']!), [
       'Cancel request',
       'Edit',
       'Refresh',
     ]);
     assert.deepEqual(titles('closed', viewers['requester']!), ['Refresh']);
-    const unapproved = request('approved', {
-      approval: { version: 2, approvers: [andy], requestedAt: '2026-11-23T09:00:00Z' },
-    });
+    const unapproved = request('approved', { approval: request('awaiting_approval').approval });
     const buttons = (
       requestStatusCard(unapproved, viewers['tech']!, 'Contoso Ltd')['actions'] as {
         title: string;

@@ -54,6 +54,15 @@ export function formCard(type: ChangeType, options: FormCardOptions = {}): Adapt
     clientChoices: choicesOf(clients),
     clientTenantId: options.clientTenantId ?? (clients.length === 1 ? clients[0]!.tenantId : ''),
     values: formValues(type, options.values ?? {}),
+    // Only MSP staff raise emergencies (issue 4 §4); they are the ones offered a client to pick.
+    showEmergency: clients.length > 0,
+    emergency: {
+      value: options.values?.['changeClass'] === 'emergency' ? 'emergency' : 'normal',
+      reason:
+        typeof options.values?.['emergencyReason'] === 'string'
+          ? options.values['emergencyReason']
+          : '',
+    },
     submitTitle: options.edit ? 'Save changes' : 'Submit request',
     verb: options.edit ? CardVerbs.SaveEdit : CardVerbs.Submit,
     requestId: options.edit?.requestId ?? '',

@@ -1,4 +1,10 @@
-import type { ChangeStatus } from '../../../domain/change-request/change-request';
+import type { Impact, RiskLevel, SensitivityFlag } from '../../../domain/assessment/assessment';
+import type { ObjectiveAchieved } from '../../../domain/assessment/post-implementation-review';
+import type {
+  ChangeClass,
+  ChangeStatus,
+  ClosureOutcome,
+} from '../../../domain/change-request/change-request';
 import type { ChangeType } from '../../../domain/change-request/change-request.payloads';
 
 export const TYPE_LABELS: { readonly [T in ChangeType]: string } = {
@@ -88,4 +94,46 @@ export const FIELD_LABELS: Readonly<Record<string, string>> = {
   affectedService: 'Affected service',
   affectedUsers: 'Users affected',
   startedAt: 'Started',
+};
+
+export const CLASS_LABELS: { readonly [C in ChangeClass]: string } = {
+  standard: 'Standard change',
+  normal: 'Normal change',
+  emergency: 'Emergency change',
+};
+
+export const RISK_LABELS: { readonly [R in RiskLevel]: string } = {
+  low: 'Low',
+  medium: 'Medium',
+  high: 'High',
+  critical: 'Critical',
+};
+
+export const IMPACT_LABELS: { readonly [I in Impact]: string } = {
+  none: 'None',
+  minor: 'Minor',
+  service_affecting: 'Service-affecting',
+};
+
+export const SENSITIVITY_LABELS: { readonly [F in SensitivityFlag]: string } = {
+  executive_mailbox: 'Executive mailbox',
+  admin_roles: 'Admin roles',
+  finance_data: 'Finance data',
+  hr_data: 'HR data',
+  legal_hold: 'Legal hold',
+  security_controls: 'Security controls',
+  external_sharing: 'External sharing',
+};
+
+export const OUTCOME_LABELS: { readonly [O in ClosureOutcome]: string } = {
+  successful: 'Successful',
+  successful_with_issues: 'Successful with issues',
+  failed: 'Failed',
+  rolled_back: 'Rolled back',
+};
+
+export const OBJECTIVE_LABELS: { readonly [O in ObjectiveAchieved]: string } = {
+  yes: 'Yes',
+  partly: 'Partly',
+  no: 'No',
 };

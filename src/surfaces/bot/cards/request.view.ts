@@ -9,11 +9,31 @@ import {
   type ChangeEvent,
 } from '../../../domain/change-request/change-request.machine';
 import { isExecutableType } from '../../../domain/execution/execution-plan';
+import {
+  PIR_OUTCOMES,
+  reviewRequiredFor,
+} from '../../../domain/assessment/post-implementation-review';
 import { canonicalize } from '../../../domain/audit/audit-chain';
 import { isMspStaff, type ClientRole } from '../../../domain/client/client';
 import type { JsonValue } from '../../../domain/shared/json';
 import { CardVerbs } from '../card-verbs';
-import { FIELD_LABELS, STATUS_COLORS, STATUS_LABELS, TYPE_LABELS } from './labels';
+import {
+  assessmentFacts,
+  classNotices,
+  questionLines,
+  ruleText,
+  stepLines,
+  viewerStep,
+} from './itil.view';
+import {
+  CLASS_LABELS,
+  FIELD_LABELS,
+  OBJECTIVE_LABELS,
+  OUTCOME_LABELS,
+  STATUS_COLORS,
+  STATUS_LABELS,
+  TYPE_LABELS,
+} from './labels';
 import { bindTemplate, type AdaptiveCardJson } from './template';
 
 /** Who is looking at a card decides which buttons it has; the server still authorises every click. */
@@ -35,6 +55,8 @@ export interface RequestCardExtras {
   readonly wizardUrl?: string;
   /** The run whose new user's temporary password the requester may reveal, once. */
   readonly revealPasswordRunId?: string;
+  /** The client's IANA time zone, for windows; UTC (labelled) when absent. */
+  readonly timeZone?: string;
 }
 
 const WIZARD_STATUSES: ReadonlySet<ChangeRequest['status']> = new Set([
@@ -64,6 +86,17 @@ export function requestStatusCard(
   // Work under way is ended with Mark failed, so nobody cancels a half-applied change by accident.
   const canCancel =
     can({ type: 'Cancelled', reason: PROBE }) && s !== 'in_progress' && s !== 'implemented';
+  const canAsk = can({ type: 'InfoRequested', question: PROBE });
+  const canAnswer = can({ type: 'InfoProvided', answer: PROBE });
+  // Normal and emergency changes close by their review (the PIR); standard changes keep Close.
+  const reviewOutcomes = reviewRequiredFor(request.changeClass)
+    ? PIR_OUTCOMES.filter((outcome) =>
+        can({
+          type: 'ReviewFiled',
+          review: { objectiveAchieved: 'partly', outcome, becomeStandard: false },
+        }),
+      )
+    : [];
   const canEdit = can({
     type: 'Edited',
     changes: {
@@ -83,6 +116,7 @@ export function requestStatusCard(
   if (canClose) actions.push(action('Close', CardVerbs.Close, 'positive'));
   if (canCloseFailed) actions.push(action('Close as failed', CardVerbs.CloseFailed, 'default'));
   if (canRollBack) actions.push(action('Rolled back', CardVerbs.RolledBack, 'default'));
+  if (canAnswer) actions.push(action('Send answer', CardVerbs.Answer, 'positive'));
   if (canCancel) actions.push(action('Cancel request', CardVerbs.Cancel, 'destructive'));
   if (canEdit) actions.push(action('Edit', CardVerbs.Edit, 'default', 'none'));
   actions.push(action('Refresh', CardVerbs.Status, 'default', 'none'));
@@ -91,12 +125,14 @@ export function requestStatusCard(
     isExecutableType(request.type) &&
     WIZARD_STATUSES.has(s) &&
     isMspStaff(viewer.roles);
+  // A triaged request waits for the technician's assessment, which is made in the tab.
+  const showAssess = extras.wizardUrl !== undefined && s === 'triaged' && isMspStaff(viewer.roles);
   const showReveal =
     extras.revealPasswordRunId !== undefined &&
     request.type === 'new_user' &&
     isRequester(request, viewer.person);
   return bindTemplate('request-status', {
-    ...commonData(request, clientName, banner ?? defaultBanner(request)),
+    ...commonData(request, clientName, banner ?? defaultBanner(request, viewer), extras.timeZone),
     requestId: request.id,
     showClose: canClose,
     showNotes: canImplement || canClose || canRollBack || canCloseFailed,
@@ -106,6 +142,14 @@ export function requestStatusCard(
     actions,
     wizardUrl: showWizard ? extras.wizardUrl : '',
     revealRunId: showReveal ? extras.revealPasswordRunId : '',
+    assessUrl: showAssess ? extras.wizardUrl : '',
+    canAsk,
+    canAnswer,
+    question: request.clarification?.question ?? '',
+    canReview: reviewOutcomes.length > 0,
+    reviewOutcomes: reviewOutcomes.map((o) => ({ title: OUTCOME_LABELS[o], value: o })),
+    reviewOutcome: reviewOutcomes[0] ?? '',
+    objectiveChoices: Object.entries(OBJECTIVE_LABELS).map(([value, title]) => ({ title, value })),
   });
 }
 
@@ -118,15 +162,14 @@ export function approvalCard(
   viewer: Viewer,
   clientName: string,
   banner?: Banner,
+  extras: Pick<RequestCardExtras, 'timeZone'> = {},
 ): AdaptiveCardJson {
   const round = currentRound(request);
   const open = round?.steps.find((st) => st.status === 'open');
+  const can = permits(request, viewer);
   const canDecide =
     open !== undefined &&
-    permits(
-      request,
-      viewer,
-    )({
+    can({
       type: 'VoteCast',
       decision: {
         by: viewer.person,
@@ -137,9 +180,16 @@ export function approvalCard(
       },
       delegations: [],
     });
+  const mine = viewerStep(round, viewer.person);
   return bindTemplate('approval-request', {
-    ...commonData(request, clientName, banner ?? defaultBanner(request)),
+    ...commonData(request, clientName, banner ?? defaultBanner(request, viewer), extras.timeZone),
     canDecide,
+    step: open?.id ?? '',
+    stepNote:
+      canDecide && mine
+        ? `You are voting on step ${mine.position} of ${mine.of}, ${mine.step.name}: ${ruleText(mine.step.rule, mine.step.approvers.length)} must approve.`
+        : '',
+    canAsk: can({ type: 'InfoRequested', question: PROBE }),
   });
 }
 
@@ -169,7 +219,7 @@ export interface Banner {
   readonly style: 'default' | 'good' | 'warning' | 'attention' | 'accent';
 }
 
-function defaultBanner(request: ChangeRequest): Banner | undefined {
+function defaultBanner(request: ChangeRequest, viewer: Viewer): Banner | undefined {
   const decision = settledDecision(request.approval);
   switch (request.status) {
     case 'awaiting_approval': {
@@ -198,7 +248,12 @@ function defaultBanner(request: ChangeRequest): Banner | undefined {
         style: 'accent',
       };
     case 'implemented':
-      return { text: 'Implemented; waiting to be closed.', style: 'good' };
+      return {
+        text: reviewRequiredFor(request.changeClass)
+          ? 'Implemented; the technician files the post-implementation review to close it.'
+          : 'Implemented; waiting to be closed.',
+        style: 'good',
+      };
     case 'failed':
       return { text: `Failed: ${request.failure?.reason ?? ''}`, style: 'attention' };
     case 'closed':
@@ -216,16 +271,42 @@ function defaultBanner(request: ChangeRequest): Banner | undefined {
             style: 'default',
           }
         : undefined;
+    case 'needs_info': {
+      const open = request.clarification;
+      if (!open) return undefined;
+      return isRequester(request, viewer.person)
+        ? {
+            text: `${open.askedBy.name} asks: ${open.question} Answer below; the request waits until you do.`,
+            style: 'warning',
+          }
+        : {
+            text: `${open.askedBy.name} asked: ${open.question} Waiting for ${request.requester.name} to answer.`,
+            style: 'warning',
+          };
+    }
+    case 'review_pending':
+      return {
+        text: `Implemented as an emergency. Waiting for the client's retrospective approval${request.review ? '' : ' and the post-implementation review'}.`,
+        style: 'warning',
+      };
+    case 'triaged':
+      return {
+        text: 'Waiting for the MSP to assess it (risk, plans, window) and send it for approval.',
+        style: 'accent',
+      };
     case 'draft':
     case 'submitted':
-    case 'triaged':
-    case 'needs_info':
-    case 'review_pending':
       return undefined;
   }
 }
 
-function commonData(request: ChangeRequest, clientName: string, banner: Banner | undefined) {
+function commonData(
+  request: ChangeRequest,
+  clientName: string,
+  banner: Banner | undefined,
+  timeZone: string | undefined,
+) {
+  const round = currentRound(request);
   return {
     id: request.id,
     version: request.version,
@@ -239,6 +320,14 @@ function commonData(request: ChangeRequest, clientName: string, banner: Banner |
     banner: banner?.text ?? '',
     bannerStyle: banner?.style ?? 'default',
     facts: payloadFacts(request),
+    classLabel: CLASS_LABELS[request.changeClass],
+    notices: classNotices(request),
+    itilFacts: assessmentFacts(request, timeZone),
+    rollbackPlan: request.assessment?.rollbackPlan ?? '',
+    signals: (request.assessment?.signals ?? []).map((x) => ({ text: x.detail })),
+    roundTitle: request.status === 'review_pending' ? 'Retrospective approval' : 'Approval steps',
+    steps: stepLines(round),
+    questions: questionLines(request),
   };
 }
 
