@@ -67,6 +67,7 @@ export async function startCabinet(
     requests: storage.requests,
     clients: storage.clients,
     ...(wizardLink ? { wizardLink } : {}),
+    templates: storage.catalogue(config.mspTenantId),
   });
   const directory = config.graph ? graphDirectory(config, log) : undefined;
   const useCases: UseCaseDeps & { readonly outbox: typeof storage.outbox } = {
