@@ -256,12 +256,20 @@ const step: fc.Arbitrary<Step> = fc.oneof(
   },
 );
 
-const vote = (actor: ActorKey, cardHash = true): Step => ({
+const vote = (
+  actor: ActorKey,
+  cardHash = true,
+  overrides: {
+    readonly outcome?: 'approved' | 'denied';
+    readonly reason?: string;
+    readonly versionDelta?: number;
+  } = {},
+): Step => ({
   kind: 'VoteCast',
   actor,
-  outcome: 'approved',
-  versionDelta: 0,
-  reason: '',
+  outcome: overrides.outcome ?? 'approved',
+  versionDelta: overrides.versionDelta ?? 0,
+  reason: overrides.reason ?? '',
   cardHash,
 });
 
@@ -598,7 +606,7 @@ describe(`${transition.name} (property)`, () => {
             { kind: 'ApprovalRequested', actor: 'lena', plan: 'current' },
             { kind: 'Edited', actor: 'requester', sameType: false },
             { kind: 'Edited', actor: 'requester', sameType: true },
-            { ...vote('andy'), versionDelta: -1 },
+            vote('andy', true, { versionDelta: -1 }),
             { kind: 'WorkStarted', actor: 'tina' },
             vote('andy', false),
             vote('andy', false),
@@ -628,8 +636,8 @@ describe(`${transition.name} (property)`, () => {
             { kind: 'InfoRequested', actor: 'avery', question: `${MARK}which one?` },
             { kind: 'InfoProvided', actor: 'andy', answer: `${MARK}this one` },
             { kind: 'InfoProvided', actor: 'requester', answer: `${MARK}this one` },
-            { ...vote('avery'), outcome: 'denied', reason: '  ' },
-            { ...vote('avery'), outcome: 'denied', reason: `${MARK}no` },
+            vote('avery', true, { outcome: 'denied', reason: '  ' }),
+            vote('avery', true, { outcome: 'denied', reason: `${MARK}no` }),
             vote('andy'),
           ],
         },
