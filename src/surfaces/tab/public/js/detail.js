@@ -3,6 +3,8 @@ import { segment } from './api.js';
 import { display, h, replace, when } from './dom.js';
 import { ROLE, TIMELINE, tone } from './labels.js';
 import { renderRunPanel, renderWizard, runsList } from './wizard.js';
+import { itilSections } from './assessment.js';
+import { reviewSection } from './review.js';
 
 /**
  * @typedef {import('./types.js').Detail} Detail
@@ -75,6 +77,8 @@ export async function renderDetail(root, api, id, nav) {
       h('span', {}, `version ${r.version}`),
     ),
     summary(r, detail.viewer.roles),
+    itilSections(/** @type {import('./assessment.js').Detail} */ (detail), ctx),
+    reviewSection(/** @type {import('./assessment.js').Detail} */ (detail), ctx),
     activeRun
       ? h(
           'p',
