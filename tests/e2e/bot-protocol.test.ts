@@ -5,10 +5,12 @@ import { startCabinet } from '../../src/main';
 import type { RunningCabinet } from '../../src/sandbox/launcher';
 import { startAzurite, type RunningAzurite } from '../../src/sandbox/azurite';
 import { CONTOSO, FABRIKAM, MSP } from '../../src/sandbox/sandbox-tenants';
-import { createTableStorage } from '../../src/adapters/storage/table-storage';
+import { createTableStorage, type TableStorage } from '../../src/adapters/storage/table-storage';
+import type { UseCaseDeps } from '../../src/application/use-cases/context';
 import { verifyChain } from '../../src/domain/audit/audit-chain';
 import { CardVerbs } from '../../src/surfaces/bot/card-verbs';
-import { BotClient, cardActions, cardText } from '../support/bot-client';
+import { MovableClock, sendToApprovers, useCasesOn } from '../support/approval-flow';
+import { BotClient, cardActions, cardText, shownCardActions } from '../support/bot-client';
 import { startLoopbackConnector, type LoopbackConnector } from '../support/loopback-connector';
 
 function includes(haystack: string | readonly string[], needle: string): void {
@@ -48,6 +50,11 @@ describe('Cabinet over the Bot Framework protocol', function () {
   let cabinet: RunningCabinet;
   let bot: BotClient;
   let config: Config;
+  let storage: TableStorage;
+  let useCases: UseCaseDeps;
+  // Real time until a test moves it into a change's window: Contoso's sandbox rules allow work on
+  // Tuesday and Thursday evenings, booked 48 h ahead.
+  const clock = new MovableClock();
   const { carla, andy, avery } = CONTOSO;
   const { tina, theo } = MSP;
   const { frank } = FABRIKAM;
@@ -62,8 +69,14 @@ describe('Cabinet over the Bot Framework protocol', function () {
       CABINET_TABLE_PREFIX: `e2e${randomUUID().slice(0, 8)}`,
       CABINET_RELAY_INTERVAL_MS: '100',
     });
-    cabinet = await startCabinet(config, { log: () => undefined });
+    cabinet = await startCabinet(config, { log: () => undefined, clock });
     bot = new BotClient(cabinet.url, connector.url);
+    storage = createTableStorage({
+      connectionString: azurite.connectionString,
+      tablePrefix: config.storage.tablePrefix,
+      clock,
+    });
+    useCases = useCasesOn(storage, clock, MSP.tenantId);
   });
 
   after(async () => {
@@ -73,6 +86,12 @@ describe('Cabinet over the Bot Framework protocol', function () {
   });
 
   const conv = (user: { oid: string }) => `personal-${user.oid}`;
+  /**
+   * Tina assesses the request and sends it for approval through the use cases, on Cabinet's own
+   * tables: the assessment's surfaces are not what this suite drives.
+   */
+  const assessAndSend = (requestId: string) =>
+    sendToApprovers(useCases, { id: requestId, tenantId: CONTOSO.tenantId }, { technician: tina });
   const lastCardIn = (user: { oid: string }) => connector.cardsIn(conv(user)).at(-1);
   const waitForCard = async (user: { oid: string }, text: string) => {
     await connector.waitFor(() =>
@@ -121,8 +140,22 @@ describe('Cabinet over the Bot Framework protocol', function () {
     const submitted = await bot.invoke(carla, CardVerbs.Submit, NEW_USER);
     const text = cardText(submitted.card);
     includes(text, 'CONTOSO-1');
-    includes(text, 'Awaiting approval');
-    includes(text, 'Not reached yet: Avery Approver');
+    includes(text, 'Triaged');
+    includes(text, 'Your MSP will assess it');
+    excludes(text, 'Awaiting approval');
+  });
+
+  it('asks the technicians to assess it, and tells the requester whom it waits for once sent', async () => {
+    includes(cardText(await waitForCard(tina, 'needs your assessment')), 'CONTOSO-1');
+    assert.equal(
+      connector.cardsIn(conv(andy)).filter((c) => cardText(c).includes('Jane Doe')).length,
+      0,
+    );
+    const sent = await assessAndSend('CONTOSO-1');
+    assert.equal(sent.version, 2);
+    const waiting = await waitForCard(carla, 'Awaiting approval');
+    includes(cardText(waiting), 'CONTOSO-1');
+    includes(cardText(waiting), 'Avery Approver');
   });
 
   it('delivers the approval card to the reachable approver', async () => {
@@ -133,67 +166,59 @@ describe('Cabinet over the Bot Framework protocol', function () {
     );
     assert.deepEqual(cardActions(card).find((a) => a.title === 'Approve')!.data, {
       requestId: 'CONTOSO-1',
-      version: 1,
+      version: 2,
+      step: 'client',
     });
   });
 
   it('refuses clicks by anyone but a designated approver, with a card that says why', async () => {
     const byTech = await bot.invoke(tina, CardVerbs.Approve, {
       requestId: 'CONTOSO-1',
-      version: 1,
+      version: 2,
     });
     includes(cardText(byTech.card), 'You are not a designated approver');
     const bySelf = await bot.invoke(carla, CardVerbs.Approve, {
       requestId: 'CONTOSO-1',
-      version: 1,
+      version: 2,
     });
     includes(cardText(bySelf.card), 'You cannot decide on a request you raised');
     const byOtherTenant = await bot.invoke(frank, CardVerbs.Approve, {
       requestId: 'CONTOSO-1',
-      version: 1,
+      version: 2,
     });
     includes(cardText(byOtherTenant.card), 'was not found');
     excludes(cardText(byOtherTenant.card), 'New starter');
     const spoofedTenant = await bot.invoke(
       andy,
       CardVerbs.Approve,
-      { requestId: 'CONTOSO-1', version: 1 },
+      { requestId: 'CONTOSO-1', version: 2 },
       {
         overrides: { channelData: { tenant: { id: FABRIKAM.tenantId } } },
       },
     );
     includes(cardText(spoofedTenant.card), 'could not tell who you are');
-    const stale = await bot.invoke(andy, CardVerbs.Approve, { requestId: 'CONTOSO-1', version: 0 });
-    includes(cardText(stale.card), 'now at version 1');
+    // The version Carla submitted: the assessment changed what Andy decides on.
+    const stale = await bot.invoke(andy, CardVerbs.Approve, { requestId: 'CONTOSO-1', version: 1 });
+    includes(cardText(stale.card), 'now at version 2');
     const denyWithoutReason = await bot.invoke(andy, CardVerbs.Deny, {
       requestId: 'CONTOSO-1',
-      version: 1,
+      version: 2,
       reason: '  ',
     });
     includes(cardText(denyWithoutReason.card), 'A reason is required');
   });
 
   it('records one decision however often the approval arrives', async () => {
+    // Every click carries what Andy's card carries: the request, its version and the step.
+    const card = await waitForCard(andy, 'New starter: Jane Doe');
+    const approve = cardActions(card).find((a) => a.title === 'Approve')!;
+    const deny = cardActions(card).find((a) => a.title === 'Deny')!;
     const clickId = randomUUID();
-    const first = await bot.invoke(
-      andy,
-      CardVerbs.Approve,
-      { requestId: 'CONTOSO-1', version: 1 },
-      { id: clickId },
-    );
-    const replayed = await bot.invoke(
-      andy,
-      CardVerbs.Approve,
-      { requestId: 'CONTOSO-1', version: 1 },
-      { id: clickId },
-    );
-    const retried = await bot.invoke(andy, CardVerbs.Approve, {
-      requestId: 'CONTOSO-1',
-      version: 1,
-    });
-    const lateDeny = await bot.invoke(andy, CardVerbs.Deny, {
-      requestId: 'CONTOSO-1',
-      version: 1,
+    const first = await bot.invoke(andy, approve.verb, approve.data, { id: clickId });
+    const replayed = await bot.invoke(andy, approve.verb, approve.data, { id: clickId });
+    const retried = await bot.invoke(andy, approve.verb, approve.data);
+    const lateDeny = await bot.invoke(andy, deny.verb, {
+      ...deny.data,
       reason: 'changed my mind',
     });
     assert.equal(first.type, 'application/vnd.microsoft.card.adaptive');
@@ -229,10 +254,14 @@ describe('Cabinet over the Bot Framework protocol', function () {
     );
   });
 
-  it('lets a technician start, implement and close, and tells the requester the notes', async () => {
+  it('lets a technician start in the window, implement and file the review, and tells the requester the notes', async () => {
+    // Thursday evening comes: work may start inside the slot the assessment booked.
+    const booked = (await storage.requests.get(CONTOSO.tenantId, 'CONTOSO-1'))!.request;
+    const window = booked.assessment!.requestedWindow!;
+    clock.moveTo(new Date(Date.parse(window.start) + 60_000).toISOString());
     const byClient = await bot.invoke(carla, CardVerbs.Start, {
       requestId: 'CONTOSO-1',
-      version: 1,
+      version: 2,
     });
     includes(cardText(byClient.card), 'Only the MSP technicians');
     // Each step clicks the button the previous card rendered, with the data that card carries.
@@ -251,11 +280,21 @@ describe('Cabinet over the Bot Framework protocol', function () {
       notes: 'Account created',
     });
     includes(cardText(implemented.card), 'Implemented');
-    const close = button(implemented.card, 'Close');
-    const closed = await bot.invoke(tina, close.verb, {
-      ...close.data,
-      outcome: 'successful',
-      notes: 'Jane can sign in from Monday.',
+    // A normal change closes by its post-implementation review, filed from the form behind the button.
+    excludes(
+      cardActions(implemented.card).map((a) => a.title),
+      'Close',
+    );
+    const review = shownCardActions(implemented.card, 'File the review').find(
+      (a) => a.title === 'File review and close',
+    );
+    assert.ok(review, 'no File review and close button');
+    const closed = await bot.invoke(tina, review.verb, {
+      ...review.data,
+      objectiveAchieved: 'yes',
+      outcome: 'successful_with_issues',
+      unexpectedImpacts: 'The mailbox took an hour to appear. Jane can sign in from Monday.',
+      becomeStandard: 'false',
     });
     includes(cardText(closed.card), 'Closed');
     const told = await waitForCard(carla, 'Jane can sign in from Monday.');
@@ -270,10 +309,11 @@ describe('Cabinet over the Bot Framework protocol', function () {
       affectedSystems: 'Wi-Fi',
     });
     includes(cardText(submitted.card), 'CONTOSO-2');
+    await assessAndSend('CONTOSO-2');
     await waitForCard(andy, 'Replace the office Wi-Fi password');
     const denied = await bot.invoke(andy, CardVerbs.Deny, {
       requestId: 'CONTOSO-2',
-      version: 1,
+      version: 2,
       reason: 'Not this quarter.',
     });
     includes(cardText(denied.card), 'Denied by Andy Approver: Not this quarter.');
@@ -307,10 +347,11 @@ describe('Cabinet over the Bot Framework protocol', function () {
   });
 
   it('re-issues approval cards when the requester edits, and refuses the old card', async () => {
+    await assessAndSend('CONTOSO-3');
     await waitForCard(andy, 'Printer on fire');
     const edited = await bot.invoke(tina, CardVerbs.SaveEdit, {
       requestId: 'CONTOSO-3',
-      version: 1,
+      version: 2,
       type: 'incident',
       title: 'Printer on fire (floor 2)',
       description: 'Smoke from floor 2 printer.',
@@ -319,14 +360,14 @@ describe('Cabinet over the Bot Framework protocol', function () {
       affectedUsers: '40',
       startedAt: '2026-11-23T08:00',
     });
-    includes(cardText(edited.card), 'Saved as version 2');
+    includes(cardText(edited.card), 'Saved as version 3');
     const updated = await waitForCard(andy, 'Printer on fire (floor 2)');
-    assert.equal(cardActions(updated).find((a) => a.title === 'Approve')!.data['version'], 2);
-    const old = await bot.invoke(andy, CardVerbs.Approve, { requestId: 'CONTOSO-3', version: 1 });
-    includes(cardText(old.card), 'This card shows version 1, but the request is now at version 2');
+    assert.equal(cardActions(updated).find((a) => a.title === 'Approve')!.data['version'], 3);
+    const old = await bot.invoke(andy, CardVerbs.Approve, { requestId: 'CONTOSO-3', version: 2 });
+    includes(cardText(old.card), 'This card shows version 2, but the request is now at version 3');
     const current = await bot.invoke(andy, CardVerbs.Approve, {
       requestId: 'CONTOSO-3',
-      version: 2,
+      version: 3,
     });
     includes(cardText(current.card), 'Approved by Andy Approver');
   });
@@ -364,10 +405,6 @@ describe('Cabinet over the Bot Framework protocol', function () {
   });
 
   it('keeps a verifiable audit chain with every step', async () => {
-    const storage = createTableStorage({
-      connectionString: azurite.connectionString,
-      tablePrefix: config.storage.tablePrefix,
-    });
     const entries = await storage.audit.read(CONTOSO.tenantId);
     const verdict = verifyChain(CONTOSO.tenantId, entries);
     assert.deepEqual(verdict, { ok: true, count: entries.length, headHash: entries.at(-1)?.hash });
@@ -382,11 +419,13 @@ describe('Cabinet over the Bot Framework protocol', function () {
     includesAll(types, [
       'client.onboarded',
       'request.submitted',
+      'request.triaged',
+      'request.assessed',
       'approval.requested',
       'approval.refused',
       'work.started',
       'work.implemented',
-      'request.closed',
+      'review.filed',
       'approval.denied',
     ]);
     assert.ok(types.filter((t) => t === 'approval.refused').length >= 3);

@@ -6,13 +6,52 @@ import {
 } from '../../src/application/use-cases/assess-change';
 import { configureClientSettings } from '../../src/application/use-cases/client-settings';
 import type { UseCaseDeps } from '../../src/application/use-cases/context';
+import type { Clock } from '../../src/application/ports/clock';
+import type { TableStorage } from '../../src/adapters/storage/table-storage';
 import type { Assessment, RequestedWindow } from '../../src/domain/assessment/assessment';
 import type { ChangeRequest } from '../../src/domain/change-request/change-request';
 import { rulesFor, type ClientRules } from '../../src/domain/client/client-rules';
 import { nextFittingSlots } from '../../src/domain/schedule/schedule.policy';
 import { WEEKDAYS } from '../../src/domain/schedule/schedule';
 import type { Person } from '../../src/domain/shared/person';
+import type { TenantId } from '../../src/domain/shared/ids';
 import { validAssessment } from './fixtures';
+
+/**
+ * Real time, moved on when a test needs the change's window to come: a normal change starts only
+ * inside its scheduled slot, which is at least the client's notice period ahead.
+ */
+export class MovableClock implements Clock {
+  private offsetMs = 0;
+  now(): Date {
+    return new Date(Date.now() + this.offsetMs);
+  }
+  /** From now on the clock reads `instant` plus the real time that has passed since. */
+  moveTo(instant: string): void {
+    this.offsetMs = Date.parse(instant) - Date.now();
+  }
+}
+
+/**
+ * Use cases on the same tables as a running Cabinet, for steps whose surface is not under test;
+ * its relay picks the outbox rows they write up on its next sweep.
+ */
+export function useCasesOn(
+  storage: TableStorage,
+  clock: Clock,
+  mspTenantId: TenantId,
+): UseCaseDeps {
+  return {
+    requests: storage.requests,
+    audit: storage.audit,
+    clients: storage.clients,
+    conversations: storage.conversations,
+    delegations: storage.delegations,
+    templates: storage.catalogue(mspTenantId),
+    clock,
+    mspTenantId,
+  };
+}
 
 export interface AssessmentOptions {
   /** Who assesses and sends; the client's first technician unless given. */

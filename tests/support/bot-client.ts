@@ -138,3 +138,13 @@ export function cardActions(
     .filter((a) => a.verb)
     .map((a) => ({ title: a.title ?? '', verb: a.verb!, data: a.data ?? {} }));
 }
+
+/** The `Action.Execute` buttons inside the card's `Action.ShowCard` titled `title` (a form behind a button). */
+export function shownCardActions(
+  card: CardJson | undefined,
+  title: string,
+): { title: string; verb: string; data: Record<string, unknown> }[] {
+  const actions = (card?.['actions'] as { type?: string; title?: string; card?: CardJson }[]) ?? [];
+  const shown = actions.find((a) => a.type === 'Action.ShowCard' && a.title === title);
+  return cardActions(shown?.card);
+}
