@@ -8,6 +8,7 @@ import { CONTOSO, FABRIKAM, MSP } from '../../src/sandbox/sandbox-tenants';
 import { createTableStorage, type TableStorage } from '../../src/adapters/storage/table-storage';
 import type { UseCaseDeps } from '../../src/application/use-cases/context';
 import { verifyChain } from '../../src/domain/audit/audit-chain';
+import { parseRequestId } from '../../src/domain/shared/ids';
 import { CardVerbs } from '../../src/surfaces/bot/card-verbs';
 import { MovableClock, sendToApprovers, useCasesOn } from '../support/approval-flow';
 import { BotClient, cardActions, cardText, shownCardActions } from '../support/bot-client';
@@ -90,8 +91,12 @@ describe('Cabinet over the Bot Framework protocol', function () {
    * Tina assesses the request and sends it for approval through the use cases, on Cabinet's own
    * tables: the assessment's surfaces are not what this suite drives.
    */
+  const contosoRequest = (id: string) => ({
+    id: parseRequestId(id)!.id,
+    tenantId: CONTOSO.tenantId,
+  });
   const assessAndSend = (requestId: string) =>
-    sendToApprovers(useCases, { id: requestId, tenantId: CONTOSO.tenantId }, { technician: tina });
+    sendToApprovers(useCases, contosoRequest(requestId), { technician: tina });
   const lastCardIn = (user: { oid: string }) => connector.cardsIn(conv(user)).at(-1);
   const waitForCard = async (user: { oid: string }, text: string) => {
     await connector.waitFor(() =>
@@ -256,7 +261,8 @@ describe('Cabinet over the Bot Framework protocol', function () {
 
   it('lets a technician start in the window, implement and file the review, and tells the requester the notes', async () => {
     // Thursday evening comes: work may start inside the slot the assessment booked.
-    const booked = (await storage.requests.get(CONTOSO.tenantId, 'CONTOSO-1'))!.request;
+    const { id, tenantId } = contosoRequest('CONTOSO-1');
+    const booked = (await storage.requests.get(tenantId, id))!.request;
     const window = booked.assessment!.requestedWindow!;
     clock.moveTo(new Date(Date.parse(window.start) + 60_000).toISOString());
     const byClient = await bot.invoke(carla, CardVerbs.Start, {
