@@ -144,6 +144,8 @@ describe('ITIL cards and verbs over the Bot Framework protocol', function () {
     includes(cardText(settled.card), 'Approved by');
     includes(cardText(settled.card), 'Lena Lead approved · Theo Tech approved');
     await waitForCard(carla, id, 'Approved by');
+    // The client's contacts get the advance notice of a scheduled normal change.
+    includes(cardText(await waitForCard(avery, id, 'Scheduled:')), '(Europe/London)');
   });
 
   it('asks the requester a question, takes the answer, and gives the approver a live card again', async () => {
