@@ -14,13 +14,14 @@ import {
   contosoProfile,
   createHarness,
   fabrikamProfile,
-  openChats,
   people,
   seedClients,
   validFields,
   type Harness,
 } from '../../support/fixtures';
 import { isNotificationRow } from '../../../src/application/ports/outbox';
+import { sendForApproval } from '../../../src/application/use-cases/assess-change';
+import { sendToApprovers } from '../../support/approval-flow';
 
 const raise = (actor: Person, extra: Partial<SubmitChangeCommand> = {}): SubmitChangeCommand => ({
   actor,
@@ -55,17 +56,18 @@ async function assertNothingWritten(h: Harness): Promise<void> {
 describe(submitChange.name, () => {
   const sut = submitChange;
 
-  it('raises CONTOSO-1 for a client admin and sends it for approval in one write', async () => {
+  it('raises CONTOSO-1 for a client admin and triages it for assessment in one write', async () => {
     const h = await seeded();
     const result = await sut(h.deps, raise(people.carla));
     assert.ok(result.ok, result.ok ? '' : result.error.message);
     const { request } = result.value;
     assert.equal(request.id, 'CONTOSO-1');
-    assert.equal(request.status, 'awaiting_approval');
+    assert.equal(request.status, 'triaged');
+    assert.equal(request.changeClass, 'normal');
     assert.equal(request.source, 'teams');
     assert.equal(request.version, 1);
     assert.deepEqual(request.requester, people.carla);
-    assert.deepEqual(request.approval?.approvers, [people.andy, people.avery]);
+    assert.equal(request.approval, undefined, 'no approval before the MSP has assessed it');
     assert.deepEqual(
       (await h.deps.requests.get(CONTOSO_TENANT_ID, 'CONTOSO-1' as ChangeRequestId))?.request,
       request,
@@ -74,7 +76,7 @@ describe(submitChange.name, () => {
     const entries = await requestEntries(h, CONTOSO_TENANT_ID, 'CONTOSO-1');
     assert.deepEqual(
       entries.map((e) => (JSON.parse(e.canonical) as { type: string }).type),
-      ['request.submitted', 'request.triaged', 'approval.requested'],
+      ['request.submitted', 'request.triaged'],
     );
     assert.ok(
       entries.every((e) => !e.canonical.includes('Onboard Jane Doe')),
@@ -86,10 +88,30 @@ describe(submitChange.name, () => {
     );
   });
 
-  it('writes one approval_request outbox row per approver, keyed so decisions can update the card', async () => {
+  it('writes one assessment_needed outbox row per client technician, and none to approvers yet', async () => {
     const h = await seeded();
     await sut(h.deps, raise(people.carla));
     const rows = await h.deps.outbox.list(CONTOSO_TENANT_ID);
+    assert.deepEqual(
+      rows.map((r) => r.message),
+      [people.tina].map((t) => ({
+        kind: 'teams.notify',
+        recipient: { tid: t.tid, oid: t.oid },
+        notification: { template: 'assessment_needed', requestId: 'CONTOSO-1', version: 1 },
+      })),
+    );
+    assert.ok(rows.every((r) => r.status === 'pending'));
+    assert.deepEqual(h.outboxWrites, [CONTOSO_TENANT_ID]);
+  });
+
+  it('sends one approval_request per approver once assessed and sent, keyed so decisions can update the card', async () => {
+    const h = await seeded();
+    const raised = await sut(h.deps, raise(people.carla));
+    assert.ok(raised.ok);
+    const sent = await sendToApprovers(h.deps, raised.value.request);
+    const rows = (await h.deps.outbox.list(CONTOSO_TENANT_ID)).filter(
+      (r) => isNotificationRow(r) && r.message.notification.template === 'approval_request',
+    );
     assert.deepEqual(
       rows.map((r) => r.message),
       [people.andy, people.avery].map((a) => ({
@@ -98,21 +120,11 @@ describe(submitChange.name, () => {
         notification: {
           template: 'approval_request',
           requestId: 'CONTOSO-1',
-          version: 1,
+          version: sent.version,
           cardKey: 'approval:CONTOSO-1',
         },
       })),
     );
-    assert.ok(rows.every((r) => r.status === 'pending'));
-    assert.deepEqual(h.outboxWrites, [CONTOSO_TENANT_ID]);
-  });
-
-  it('lists the approvers who have never opened Cabinet', async () => {
-    const h = await seeded();
-    await openChats(h, people.avery);
-    const result = await sut(h.deps, raise(people.carla));
-    assert.ok(result.ok);
-    assert.deepEqual(result.value.unreachedApprovers, [people.andy]);
   });
 
   it('numbers requests per client', async () => {
@@ -130,10 +142,12 @@ describe(submitChange.name, () => {
     const h = await seeded();
     const result = await sut(h.deps, raise(people.avery));
     assert.ok(result.ok);
-    assert.deepEqual(result.value.request.approval?.approvers, [people.andy]);
+    const sent = await sendToApprovers(h.deps, result.value.request);
+    assert.deepEqual(sent.approval?.steps[0]?.approvers, [people.andy]);
     assert.deepEqual(
       (await h.deps.outbox.list(CONTOSO_TENANT_ID))
         .filter(isNotificationRow)
+        .filter((r) => r.message.notification.template === 'approval_request')
         .map((r) => r.message.recipient.oid),
       [people.andy.oid],
     );
@@ -146,7 +160,43 @@ describe(submitChange.name, () => {
     assert.equal(result.value.request.id, 'CONTOSO-1');
     assert.equal(result.value.request.source, 'msp');
     assert.deepEqual(result.value.request.requester, people.tina);
-    assert.deepEqual(result.value.request.approval?.approvers, [people.andy, people.avery]);
+    assert.equal(result.value.request.status, 'triaged');
+    const sent = await sendToApprovers(h.deps, result.value.request);
+    assert.deepEqual(sent.approval?.steps[0]?.approvers, [people.andy, people.avery]);
+  });
+
+  it('lets MSP staff raise an emergency with a reason, audited as reclassified; refuses it from a client user', async () => {
+    const h = await seeded();
+    const emergencyFields = (reason: string) =>
+      validFields('general', { changeClass: 'emergency', emergencyReason: reason });
+    const byTina = await sut(h.deps, {
+      actor: people.tina,
+      clientTenantId: CONTOSO_TENANT_ID,
+      type: 'general',
+      fields: emergencyFields('Mailbox compromised, the client asked to lock it now'),
+    });
+    assert.ok(byTina.ok, byTina.ok ? '' : byTina.error.message);
+    assert.equal(byTina.value.request.changeClass, 'emergency');
+    assert.equal(byTina.value.request.status, 'triaged');
+    const entries = await requestEntries(h, CONTOSO_TENANT_ID, byTina.value.request.id);
+    assert.deepEqual(
+      entries.map((e) => (JSON.parse(e.canonical) as { type: string }).type),
+      ['request.submitted', 'request.triaged', 'request.reclassified'],
+    );
+    const vague = await sut(h.deps, {
+      actor: people.tina,
+      clientTenantId: CONTOSO_TENANT_ID,
+      type: 'general',
+      fields: emergencyFields('n/a'),
+    });
+    assert.equal(!vague.ok && vague.error.code, 'ASSESS.REASON_TOO_VAGUE');
+    const byCarla = await sut(h.deps, {
+      actor: people.carla,
+      type: 'general',
+      fields: emergencyFields('Mailbox compromised, the client asked to lock it now'),
+    });
+    assert.equal(!byCarla.ok && byCarla.error.code, 'ASSESS.NOT_STAFF');
+    assert.equal((await h.deps.requests.list(CONTOSO_TENANT_ID)).length, 1);
   });
 
   it('refuses a technician for a client they are not assigned to, or with no client chosen, and writes nothing', async () => {
@@ -196,14 +246,43 @@ describe(submitChange.name, () => {
     assert.deepEqual(await h.deps.requests.list(CONTOSO_TENANT_ID), []);
   });
 
-  it('refuses when the client has no approver other than the requester, and writes nothing', async () => {
+  it('refuses to send for approval when the client has no approver other than the requester, and writes nothing for it', async () => {
     for (const approvers of [[people.carla], []]) {
       const h = createHarness();
       await seedClients(h, contosoProfile({ approvers }), fabrikamProfile());
       const result = await sut(h.deps, raise(people.carla));
-      assert.equal(result.ok, false);
-      if (!result.ok) assert.equal(result.error.code, 'CR.NO_APPROVERS');
-      await assertNothingWritten(h);
+      assert.ok(result.ok, 'raising needs no approver yet');
+      const auditBefore = (await h.deps.audit.read(CONTOSO_TENANT_ID)).length;
+      const outboxBefore = (await h.deps.outbox.list(CONTOSO_TENANT_ID)).length;
+      let error: unknown;
+      try {
+        await sendToApprovers(h.deps, result.value.request);
+      } catch (e: unknown) {
+        error = e;
+      }
+      assert.ok(error instanceof Error, 'sending for approval must be refused');
+      const stored = await h.deps.requests.get(CONTOSO_TENANT_ID, result.value.request.id);
+      const again = await sendForApproval(h.deps, {
+        actor: people.tina,
+        requestId: result.value.request.id,
+      });
+      assert.equal(again.kind, 'refused');
+      if (again.kind === 'refused')
+        assert.equal(again.error.code, 'APPROVAL.NO_ELIGIBLE_APPROVERS');
+      const after = await h.deps.requests.get(CONTOSO_TENANT_ID, result.value.request.id);
+      assert.equal(after?.request.status, 'triaged');
+      assert.equal(after?.request.approval, undefined);
+      assert.deepEqual(after?.request, stored?.request);
+      assert.equal(
+        (await h.deps.outbox.list(CONTOSO_TENANT_ID)).length,
+        outboxBefore,
+        'no approval card for nobody',
+      );
+      assert.equal(
+        (await h.deps.audit.read(CONTOSO_TENANT_ID)).length,
+        auditBefore + 1,
+        'only the assessment was recorded',
+      );
     }
   });
 
@@ -241,6 +320,6 @@ describe(submitChange.name, () => {
       const verdict = verifyChain(tenant, await h.deps.audit.read(tenant));
       assert.ok(verdict.ok, JSON.stringify(verdict));
     }
-    assert.equal((await h.deps.audit.read(CONTOSO_TENANT_ID)).length, 1 + 3 + 3);
+    assert.equal((await h.deps.audit.read(CONTOSO_TENANT_ID)).length, 1 + 2 + 2);
   });
 });
