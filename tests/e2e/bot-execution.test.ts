@@ -1,12 +1,16 @@
 import { strict as assert } from 'node:assert';
 import { randomUUID } from 'node:crypto';
 import { loadConfig, type Config } from '../../src/config';
+import { createTableStorage } from '../../src/adapters/storage/table-storage';
+import type { UseCaseDeps } from '../../src/application/use-cases/context';
+import { parseRequestId } from '../../src/domain/shared/ids';
 import { startCabinet } from '../../src/main';
 import { sandboxGraphConfig, type RunningCabinet } from '../../src/sandbox/launcher';
 import { startAzurite, type RunningAzurite } from '../../src/sandbox/azurite';
 import type { RunningMicrosoftCloud } from '../../src/sandbox/microsoft-cloud';
 import { CONTOSO, MSP } from '../../src/sandbox/sandbox-tenants';
 import { CardVerbs } from '../../src/surfaces/bot/card-verbs';
+import { sendToApprovers, takeChangesAnyTime, useCasesOn } from '../support/approval-flow';
 import { BotClient, cardActions, cardText } from '../support/bot-client';
 import { startLoopbackConnector, type LoopbackConnector } from '../support/loopback-connector';
 import { startTestCloud } from '../support/microsoft-cloud-fixture';
@@ -33,6 +37,7 @@ describe('Executing a change from Teams, end to end', function () {
   let connector: LoopbackConnector;
   let cabinet: RunningCabinet;
   let bot: BotClient;
+  let useCases: UseCaseDeps;
   const { carla, andy } = CONTOSO;
   const { tina } = MSP;
   const conv = (user: { oid: string }) => `personal-${user.oid}`;
@@ -65,6 +70,15 @@ describe('Executing a change from Teams, end to end', function () {
     };
     cabinet = await startCabinet(config, { log: () => undefined, sandbox: { cloud } });
     bot = new BotClient(cabinet.url, connector.url);
+    const clock = { now: () => new Date() };
+    const storage = createTableStorage({
+      connectionString: azurite.connectionString,
+      tablePrefix: config.storage.tablePrefix,
+      clock,
+    });
+    useCases = useCasesOn(storage, clock, MSP.tenantId);
+    // Executing now, not on the sandbox's Thursday evening: the tab's sign-in is checked against real time.
+    await takeChangesAnyTime(useCases, CONTOSO.tenantId);
   });
 
   after(async () => {
@@ -92,6 +106,12 @@ describe('Executing a change from Teams, end to end', function () {
     for (const user of [carla, andy, tina]) assert.equal(await bot.install(user), 200);
     const submitted = await bot.invoke(carla, CardVerbs.Submit, NEW_USER);
     assert.match(cardText(submitted.card), /CONTOSO-1/);
+    // Tina's assessment, through the use cases on Cabinet's tables: its surfaces are not under test here.
+    await sendToApprovers(
+      useCases,
+      { id: parseRequestId('CONTOSO-1')!.id, tenantId: CONTOSO.tenantId },
+      { technician: tina },
+    );
     const approval = await waitForCard(andy, 'New starter: Nora North');
     const approve = cardActions(approval).find((a) => a.title === 'Approve')!;
     await bot.invoke(andy, approve.verb, approve.data);
