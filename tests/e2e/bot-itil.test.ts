@@ -42,6 +42,7 @@ describe('ITIL cards and verbs over the Bot Framework protocol', function () {
   let uc: UseCaseDeps;
   /** The request the CAB tests follow from its first card to its approval. */
   let cabRequest = '';
+  let emergencyRequest = '';
   const { carla, andy, avery } = CONTOSO;
   const { tina, theo, lena } = MSP;
   const { fiona, frank } = FABRIKAM;
@@ -275,6 +276,36 @@ describe('ITIL cards and verbs over the Bot Framework protocol', function () {
     assert.equal(approve.data['step'], 'emergency_lead');
     const approved = await bot.invoke(lena, approve.verb, approve.data);
     includes(cardText(approved.card), 'Approved by Lena Lead');
+    emergencyRequest = id;
     await waitForCard(tina, id, 'ready to execute');
+  });
+
+  it('takes the client’s retrospective approval and the review before an emergency closes', async () => {
+    const id = emergencyRequest;
+    const ready = await waitForCard(tina, id, 'ready to execute');
+    const start = button(ready, 'Start work');
+    const started = await bot.invoke(tina, start.verb, start.data);
+    const implement = button(started.card, 'Mark implemented');
+    const implemented = await bot.invoke(tina, implement.verb, implement.data);
+    includes(cardText(implemented.card), 'Review pending');
+
+    // The client's approver finds the retrospective round on the request's card.
+    await bot.say(andy, `status ${id}`);
+    const retro = await waitForCard(andy, id, 'Retrospective approval');
+    includes(cardText(retro), 'You are voting on step 1 of 1, Retrospective client approval');
+    const approve = button(retro, 'Approve');
+    assert.equal(approve.data['step'], 'retrospective');
+    const decided = await bot.invoke(andy, approve.verb, approve.data);
+    includes(cardText(decided.card), 'Andy Approver approved');
+
+    const status = await bot.invoke(tina, CardVerbs.Status, { requestId: id });
+    const review = button(status.card, 'File review and close');
+    const closed = await bot.invoke(tina, review.verb, {
+      ...review.data,
+      objectiveAchieved: 'yes',
+      outcome: 'successful',
+      becomeStandard: 'false',
+    });
+    includes(cardText(closed.card), 'Closed');
   });
 });
