@@ -18,10 +18,15 @@ import {
   type Harness,
 } from '../../support/fixtures';
 import { isNotificationRow } from '../../../src/application/ports/outbox';
+import { sendToApprovers } from '../../support/approval-flow';
 
 const ID = 'CONTOSO-1' as ChangeRequestId;
+/** The version approvers see: assessing the submitted request moved it from 1 to 2. */
+const V = 2;
+/** Outbox rows each harness had once its request was awaiting approval. */
+const rowsAtStart = new WeakMap<Harness, number>();
 
-/** Contoso with CONTOSO-1 raised by `requester` and awaiting Andy or Avery. */
+/** Contoso with CONTOSO-1 raised by `requester`, assessed by Tina and awaiting Andy or Avery. */
 async function awaitingApproval(requester: Person = people.carla): Promise<Harness> {
   const h = createHarness();
   await seedClients(h);
@@ -31,6 +36,9 @@ async function awaitingApproval(requester: Person = people.carla): Promise<Harne
     fields: validFields('general'),
   });
   assert.ok(submitted.ok);
+  const sent = await sendToApprovers(h.deps, submitted.value.request);
+  assert.equal(sent.version, V);
+  rowsAtStart.set(h, (await h.deps.outbox.list(CONTOSO_TENANT_ID)).length);
   return h;
 }
 
@@ -40,7 +48,9 @@ const approve = (
 ): DecideApprovalCommand => ({
   actor,
   requestId: ID,
-  version: 1,
+  version: V,
+  // The approval card carries the step it is for.
+  step: 'client',
   decision: 'approve',
   ...extra,
 });
@@ -70,11 +80,11 @@ async function stored(h: Harness) {
   return (await h.deps.requests.get(CONTOSO_TENANT_ID, ID))!.request;
 }
 
-/** Outbox rows written after submission (which wrote the two approval cards). */
+/** Outbox rows written since the request started awaiting approval. */
 async function newRows(h: Harness) {
   return (await h.deps.outbox.list(CONTOSO_TENANT_ID))
+    .slice(rowsAtStart.get(h))
     .filter(isNotificationRow)
-    .slice(2)
     .map((r) => ({ to: r.message.recipient.oid, ...r.message.notification }));
 }
 
@@ -91,32 +101,44 @@ describe(decideApproval.name, () => {
     assert.equal(outcome.kind, 'decided');
     const request = await stored(h);
     assert.equal(request.status, 'approved');
-    assert.deepEqual(request.approval?.decision, {
-      outcome: 'approved',
-      by: people.andy,
-      at: '2026-11-23T09:01:00.000Z',
-      cardHash: 'hash-of-CONTOSO-1-v1',
-    });
+    assert.equal(request.approval?.status, 'approved');
+    assert.deepEqual(request.approval?.steps[0]?.votes, [
+      {
+        seat: people.andy,
+        by: people.andy,
+        outcome: 'approved',
+        at: '2026-11-23T09:01:00.000Z',
+        version: V,
+        cardHash: `hash-of-CONTOSO-1-v${V}`,
+      },
+    ]);
     const granted = (await chain(h)).filter((e) => e.type === 'approval.granted');
     assert.equal(granted.length, 1);
     assert.deepEqual(granted[0]!.actor, { tid: people.andy.tid, oid: people.andy.oid });
-    assert.equal(granted[0]!.payload['cardHash'], 'hash-of-CONTOSO-1-v1');
-    assert.equal(granted[0]!.payload['approvalVersion'], 1);
+    assert.equal(granted[0]!.payload['cardHash'], `hash-of-CONTOSO-1-v${V}`);
+    assert.equal(granted[0]!.payload['approvalVersion'], V);
+    assert.equal(granted[0]!.payload['step'], 'client');
   });
 
-  it("tells the requester, updates the other approver's card and sends the technicians a ready card", async () => {
+  it("updates the other approver's card, tells the requester, sends the technicians a ready card and the client its notice", async () => {
     const h = await awaitingApproval();
     await sut(h.deps, approve(people.andy));
     assert.deepEqual(await newRows(h), [
-      { to: people.carla.oid, template: 'approval_decided', requestId: ID, version: 1 },
       {
         to: people.avery.oid,
         template: 'approval_decided',
         requestId: ID,
-        version: 1,
+        version: V,
         cardKey: 'approval:CONTOSO-1',
       },
-      { to: people.tina.oid, template: 'ready_to_execute', requestId: ID, version: 1 },
+      { to: people.carla.oid, template: 'approval_decided', requestId: ID, version: V },
+      { to: people.tina.oid, template: 'ready_to_execute', requestId: ID, version: V },
+      ...[people.carla, people.andy, people.avery].map((p) => ({
+        to: p.oid,
+        template: 'change_notice',
+        requestId: ID,
+        version: V,
+      })),
     ]);
     assert.ok(h.outboxWrites.length >= 2);
   });
@@ -221,23 +243,23 @@ describe(decideApproval.name, () => {
     const edited = await editChange(h.deps, {
       actor: people.carla,
       requestId: ID,
-      version: 1,
+      version: V,
       fields: validFields('general', { title: 'Clearer title' }),
     });
     assert.ok(edited.ok);
-    const stale = await sut(h.deps, approve(people.andy, { version: 1 }));
+    const stale = await sut(h.deps, approve(people.andy, { version: V }));
     assert.equal(stale.kind, 'refused');
     if (stale.kind !== 'refused') return;
     assert.equal(stale.error.code, 'CR.STALE_VERSION');
-    assert.equal(stale.visible?.request.version, 2);
+    assert.equal(stale.visible?.request.version, V + 1);
     assert.equal(stale.visible?.request.title, 'Clearer title');
     const last = (await chain(h)).at(-1)!;
     assert.deepEqual(
       [last.type, last.payload['code'], last.payload['cardVersion']],
-      ['approval.refused', 'CR.STALE_VERSION', 1],
+      ['approval.refused', 'CR.STALE_VERSION', V],
     );
     assert.equal((await stored(h)).status, 'awaiting_approval');
-    assert.equal((await sut(h.deps, approve(people.andy, { version: 2 }))).kind, 'decided');
+    assert.equal((await sut(h.deps, approve(people.andy, { version: V + 1 }))).kind, 'decided');
   });
 
   it('refuses a denial without a reason without auditing it, so the approver can add one', async () => {
@@ -265,8 +287,8 @@ describe(decideApproval.name, () => {
     assert.deepEqual(
       (await newRows(h)).map((r) => [r.to, r.template]),
       [
-        [people.carla.oid, 'approval_decided'],
         [people.andy.oid, 'approval_decided'],
+        [people.carla.oid, 'approval_decided'],
       ],
     );
   });
@@ -291,7 +313,9 @@ describe(decideApproval.name, () => {
     await sut(h.deps, approve(people.andy));
     const verdict = verifyChain(CONTOSO_TENANT_ID, await h.deps.audit.read(CONTOSO_TENANT_ID));
     assert.ok(verdict.ok);
-    assert.equal(verdict.count, 1 + 3 + 3 + 1);
+    // Onboarding; submitted, triaged, assessed, sent; three refusals; the approval. Avery's late
+    // click and Andy's repeat are answered as already decided, unaudited.
+    assert.equal(verdict.count, 1 + 4 + 3 + 1);
   });
 
   it('tells a same-tenant person with no part nothing about a decided round, and audits the click', async () => {
