@@ -1,7 +1,9 @@
+import { strict as assert } from 'node:assert';
 import { randomUUID } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { createTableStorage, type TableStorage } from '../../src/adapters/storage/table-storage';
 import { loadConfig } from '../../src/config';
 import { startCabinet } from '../../src/main';
 import { freePort, startAzurite, type RunningAzurite } from '../../src/sandbox/azurite';
@@ -11,7 +13,8 @@ import {
   startPlayground,
   type RunningPlayground,
 } from '../../src/sandbox/playground';
-import { CONTOSO } from '../../src/sandbox/sandbox-tenants';
+import { CONTOSO, MSP } from '../../src/sandbox/sandbox-tenants';
+import { sendToApprovers, useCasesOn } from '../support/approval-flow';
 import { PlaygroundPage, chromiumAvailable, CHROMIUM_PATH } from '../support/playground-ui';
 
 /**
@@ -23,6 +26,7 @@ describe('Cabinet in the Agents Playground', function () {
   let dataDir: string | undefined;
   let azurite: RunningAzurite | undefined;
   let cabinet: RunningCabinet | undefined;
+  let storage: TableStorage;
   const playgrounds: RunningPlayground[] = [];
   let carla: PlaygroundPage;
   let andy: PlaygroundPage;
@@ -35,18 +39,20 @@ describe('Cabinet in the Agents Playground', function () {
     }
     dataDir = mkdtempSync(join(tmpdir(), 'cabinet-e2e-playground-'));
     azurite = await startAzurite();
-    cabinet = await startCabinet(
-      loadConfig({
-        CABINET_MODE: 'sandbox',
-        PORT: '0',
-        CABINET_STORAGE_CONNECTION_STRING: azurite.connectionString,
-        CABINET_PLAYGROUNDS: 'off',
-        CABINET_TABLE_PREFIX: `pg${randomUUID().replace(/-/g, '').slice(0, 10)}`,
-        CABINET_RELAY_INTERVAL_MS: '200',
-        CABINET_DATA_DIR: dataDir,
-      }),
-      { log: () => undefined },
-    );
+    const config = loadConfig({
+      CABINET_MODE: 'sandbox',
+      PORT: '0',
+      CABINET_STORAGE_CONNECTION_STRING: azurite.connectionString,
+      CABINET_PLAYGROUNDS: 'off',
+      CABINET_TABLE_PREFIX: `pg${randomUUID().replace(/-/g, '').slice(0, 10)}`,
+      CABINET_RELAY_INTERVAL_MS: '200',
+      CABINET_DATA_DIR: dataDir,
+    });
+    cabinet = await startCabinet(config, { log: () => undefined });
+    storage = createTableStorage({
+      connectionString: azurite.connectionString,
+      tablePrefix: config.storage.tablePrefix,
+    });
     const botEndpoint = `${cabinet.url}/api/messages`;
     for (const persona of [PLAYGROUND_PERSONAS.carla, PLAYGROUND_PERSONAS.andy]) {
       playgrounds.push(
@@ -97,12 +103,24 @@ describe('Cabinet in the Agents Playground', function () {
       'The printer moves to the second floor; the print queue must follow it.',
     );
     await carla.screenshot('02-form');
+    await carla.clickCardButton('Submit request');
+    await carla.waitForCardText([title, 'Triaged']);
+    await carla.screenshot('03-submitted');
+
+    // Tina's assessment, through the use cases on Cabinet's tables: the playgrounds here are Carla's and Andy's.
+    const raised = (await storage.requests.list(CONTOSO.tenantId)).find((r) => r.title === title);
+    assert.ok(raised, 'the request is stored');
+    const clock = { now: () => new Date() };
     await andy.waitForNewCard(title, async () => {
-      await carla.clickCardButton('Submit request');
-      await carla.waitForCardText([title, 'Awaiting approval']);
-      await carla.screenshot('03-submitted');
+      await sendToApprovers(useCasesOn(storage, clock, MSP.tenantId), raised, {
+        technician: MSP.tina,
+      });
     });
-    await andy.waitForCardText([title, `You are a designated approver for ${CONTOSO.name}`]);
+    await andy.waitForCardText([
+      title,
+      `for ${CONTOSO.name}`,
+      'You are voting on step 1 of 1, Client approval',
+    ]);
     await andy.screenshot('04-approval-card');
 
     await carla.waitForNewCard([title, 'Approved by Andy Approver'], async () => {
