@@ -5,6 +5,7 @@ import type { ExecutionDeps } from '../../application/use-cases/execution';
 import type { TenantId } from '../../domain/shared/ids';
 import { TabTokenValidator, type TabTokenValidatorOptions } from './sso-token';
 import { mountTabReadApi } from './tab-api.route';
+import { mountTabApprovalsApi } from './tab-approvals.route';
 import { mountTabDelegationsApi } from './tab-delegations.route';
 import { mountTabCalendarApi } from './tab-calendar.route';
 import { mountTabExecutionApi } from './tab-execution.route';
@@ -67,6 +68,7 @@ export function createTabSurface(deps: TabSurfaceDeps): (server: Server) => void
     mountTabDelegationsApi(server, { useCases, authenticate, log: deps.log });
     mountTabCalendarApi(server, { useCases, authenticate, log: deps.log });
     mountTabItilApi(server, { useCases, authenticate, log: deps.log });
+    mountTabApprovalsApi(server, { useCases, authenticate, log: deps.log });
     const signIn = deps.sandboxSignIn;
     if (!signIn) return;
     server.get(
