@@ -14,28 +14,30 @@ import {
   type Harness,
 } from '../../support/fixtures';
 import { isNotificationRow } from '../../../src/application/ports/outbox';
+import { sendToApprovers } from '../../support/approval-flow';
 
 const ID = 'CONTOSO-1' as ChangeRequestId;
+/** The version approvers see once Tina has assessed the submitted request. */
+const V = 2;
 
+/** CONTOSO-1 raised by Carla, assessed by Tina and awaiting Andy or Avery at version `V`. */
 async function awaitingApproval(): Promise<Harness> {
   const h = createHarness();
   await seedClients(h);
-  assert.ok(
-    (
-      await submitChange(h.deps, {
-        actor: people.carla,
-        type: 'new_user',
-        fields: validFields('new_user'),
-      })
-    ).ok,
-  );
+  const raised = await submitChange(h.deps, {
+    actor: people.carla,
+    type: 'new_user',
+    fields: validFields('new_user'),
+  });
+  assert.ok(raised.ok);
+  assert.equal((await sendToApprovers(h.deps, raised.value.request)).version, V);
   return h;
 }
 
 const edit = (overrides: Partial<EditChangeCommand> = {}): EditChangeCommand => ({
   actor: people.carla,
   requestId: ID,
-  version: 1,
+  version: V,
   fields: validFields('new_user', {
     title: 'Onboard Jane Doe (start moved)',
     startDate: '2026-12-07',
@@ -60,10 +62,11 @@ describe(editChange.name, () => {
     const outboxBefore = (await h.deps.outbox.list(CONTOSO_TENANT_ID)).length;
     const result = await sut(h.deps, edit());
     assert.ok(result.ok, result.ok ? '' : result.error.message);
-    assert.equal(result.value.version, 2);
+    assert.equal(result.value.version, V + 1);
     assert.equal(result.value.status, 'awaiting_approval');
     assert.equal(result.value.title, 'Onboard Jane Doe (start moved)');
-    assert.equal(result.value.approval?.version, 2);
+    assert.equal(result.value.approval?.version, V + 1);
+    assert.equal(result.value.approval?.status, 'pending');
     const reissued = (await h.deps.outbox.list(CONTOSO_TENANT_ID))
       .filter(isNotificationRow)
       .slice(outboxBefore)
@@ -73,14 +76,14 @@ describe(editChange.name, () => {
         to: people.andy.oid,
         template: 'approval_request',
         requestId: ID,
-        version: 2,
+        version: V + 1,
         cardKey: 'approval:CONTOSO-1',
       },
       {
         to: people.avery.oid,
         template: 'approval_request',
         requestId: ID,
-        version: 2,
+        version: V + 1,
         cardKey: 'approval:CONTOSO-1',
       },
     ]);
@@ -90,7 +93,7 @@ describe(editChange.name, () => {
       payload: Record<string, unknown>;
     };
     assert.equal(last.type, 'request.edited');
-    assert.equal(last.payload['supersededApprovalVersion'], 1);
+    assert.equal(last.payload['supersededApprovalVersion'], V);
     assert.ok(
       !entries.at(-1)!.canonical.includes('jane.doe@contoso.example'),
       'the edited content is sealed',
@@ -103,21 +106,21 @@ describe(editChange.name, () => {
     const old = await decideApproval(h.deps, {
       actor: people.andy,
       requestId: ID,
-      version: 1,
+      version: V,
       decision: 'approve',
     });
     assert.equal(old.kind === 'refused' && old.error.code, 'CR.STALE_VERSION');
     const current = await decideApproval(h.deps, {
       actor: people.andy,
       requestId: ID,
-      version: 2,
+      version: V + 1,
       decision: 'approve',
     });
     assert.equal(current.kind, 'decided');
     if (current.kind === 'decided')
       assert.deepEqual(
         [current.request.status, current.request.approval?.version],
-        ['approved', 2],
+        ['approved', V + 1],
       );
     assert.ok(verifyChain(CONTOSO_TENANT_ID, await h.deps.audit.read(CONTOSO_TENANT_ID)).ok);
   });
@@ -128,7 +131,7 @@ describe(editChange.name, () => {
     const before = await snapshot(h);
     const result = await sut(
       h.deps,
-      edit({ version: 1, fields: validFields('new_user', { title: 'Lost update' }) }),
+      edit({ version: V, fields: validFields('new_user', { title: 'Lost update' }) }),
     );
     assert.equal(!result.ok && result.error.code, 'CR.STALE_VERSION');
     assert.deepEqual(await snapshot(h), before);
@@ -157,8 +160,8 @@ describe(editChange.name, () => {
     const byTech = await sut(h.deps, edit({ actor: people.tina }));
     assert.ok(byTech.ok);
     const before = await snapshot(h);
-    const byApprover = await sut(h.deps, edit({ actor: people.andy, version: 2 }));
-    const byImpostor = await sut(h.deps, edit({ actor: people.impostor, version: 2 }));
+    const byApprover = await sut(h.deps, edit({ actor: people.andy, version: V + 1 }));
+    const byImpostor = await sut(h.deps, edit({ actor: people.impostor, version: V + 1 }));
     assert.equal(!byApprover.ok && byApprover.error.code, 'CR.NOT_ALLOWED');
     assert.equal(!byImpostor.ok && byImpostor.error.code, 'CR.NOT_FOUND');
     assert.deepEqual(await snapshot(h), before);
@@ -168,13 +171,13 @@ describe(editChange.name, () => {
         await decideApproval(h.deps, {
           actor: people.avery,
           requestId: ID,
-          version: 2,
+          version: V + 1,
           decision: 'approve',
         })
       ).kind,
       'decided',
     );
-    const afterDecision = await sut(h.deps, edit({ version: 2 }));
+    const afterDecision = await sut(h.deps, edit({ version: V + 1 }));
     assert.equal(!afterDecision.ok && afterDecision.error.code, 'CR.INVALID_TRANSITION');
   });
 });
