@@ -11,7 +11,9 @@ import {
   listVisibleRequests,
   resolveRequest,
 } from '../../../src/application/use-cases/resolve-request';
+import { fileReview } from '../../../src/application/use-cases/review-change';
 import { submitChange } from '../../../src/application/use-cases/submit-change';
+import { sendToApprovers } from '../../support/approval-flow';
 import {
   CONTOSO_TENANT_ID,
   FABRIKAM_TENANT_ID,
@@ -35,7 +37,7 @@ async function assertChainsVerify(h: Harness): Promise<void> {
 }
 
 describe('change request flow', () => {
-  it('raises, approves, executes and closes a new_user change, notifying everyone, with a chain that verifies', async () => {
+  it('raises, assesses, approves, executes and closes by review a new_user change, notifying everyone, with a chain that verifies', async () => {
     const h = createHarness();
     await seedClients(h);
     const notifier = new RecordingNotifier({ conversations: h.deps.conversations });
@@ -54,22 +56,31 @@ describe('change request flow', () => {
       fields: validFields('new_user'),
     });
     assert.ok(raised.ok);
-    assert.deepEqual(raised.value.unreachedApprovers, [people.andy]);
     await relay.sweep();
+    const sent = await sendToApprovers(h.deps, raised.value.request);
+    await relay.sweep();
+    assert.deepEqual(
+      (await h.deps.outbox.list(CONTOSO_TENANT_ID, { statuses: ['waiting_for_recipient'] })).map(
+        (r) => r.message.kind === 'teams.notify' && r.message.recipient.oid,
+      ),
+      [people.andy.oid],
+      'the card for Andy, who never opened Cabinet, waits for him',
+    );
 
     h.clock.advance(5 * 60_000);
     const edited = await editChange(h.deps, {
       actor: people.carla,
       requestId: ID,
-      version: 1,
+      version: sent.version,
       fields: validFields('new_user', { jobTitle: 'Senior Analyst' }),
     });
     assert.ok(edited.ok);
+    const version = edited.value.version;
     await openConversation(h.deps, { person: people.andy, reference: ref });
     await relay.sweep();
     assert.deepEqual(
       notifier.sentTo(people.andy).map((d) => d.notification.version),
-      [1, 2],
+      [sent.version, version],
       'the held card, then its replacement',
     );
 
@@ -78,34 +89,59 @@ describe('change request flow', () => {
         await decideApproval(h.deps, {
           actor: people.andy,
           requestId: ID,
-          version: 2,
+          version,
           decision: 'approve',
         })
       ).kind,
       'decided',
     );
+    // A normal change starts in its scheduled slot.
+    const slot = edited.value.assessment?.requestedWindow;
+    assert.ok(slot);
+    h.clock.advance(Date.parse(slot.start) - h.clock.now().getTime());
     for (const action of [
       { type: 'WorkStarted' },
       { type: 'ImplementationCompleted', notes: 'Account created' },
-      { type: 'Closed', outcome: 'successful', notes: 'Jane can sign in' },
     ] as const) {
       const outcome = await actOnRequest(h.deps, {
         actor: people.tina,
         requestId: ID,
-        version: 2,
+        version,
         action,
       });
       assert.equal(outcome.kind, 'done', action.type);
     }
+    const closedByHand = await actOnRequest(h.deps, {
+      actor: people.tina,
+      requestId: ID,
+      version,
+      action: { type: 'Closed', outcome: 'successful', notes: 'Jane can sign in' },
+    });
+    assert.equal(closedByHand.kind === 'refused' && closedByHand.error.code, 'CR.REVIEW_REQUIRED');
+    const reviewed = await fileReview(h.deps, {
+      actor: people.tina,
+      requestId: ID,
+      version,
+      fields: { objectiveAchieved: 'yes', outcome: 'successful', becomeStandard: 'false' },
+    });
+    assert.equal(reviewed.kind, 'done');
+    assert.equal(reviewed.kind === 'done' && reviewed.request.status, 'closed');
     await relay.sweep();
 
     assert.deepEqual(
       notifier.sentTo(people.carla).map((d) => d.notification.template),
-      ['approval_decided', 'status_update', 'status_update', 'request_closed'],
+      [
+        'status_update',
+        'approval_decided',
+        'change_notice',
+        'status_update',
+        'status_update',
+        'request_closed',
+      ],
     );
     assert.deepEqual(
       notifier.sentTo(people.tina).map((d) => d.notification.template),
-      ['ready_to_execute'],
+      ['assessment_needed', 'ready_to_execute'],
     );
     assert.equal(
       (
@@ -123,12 +159,13 @@ describe('change request flow', () => {
         'client.onboarded',
         'request.submitted',
         'request.triaged',
+        'request.assessed',
         'approval.requested',
         'request.edited',
         'approval.granted',
         'work.started',
         'work.implemented',
-        'request.closed',
+        'review.filed',
       ],
     );
     await assertChainsVerify(h);
