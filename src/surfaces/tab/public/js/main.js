@@ -7,6 +7,7 @@ import {
   sandboxSession,
   teamsSession,
 } from './auth.js';
+import { renderApprovals } from './approvals.js';
 import { renderCalendar } from './calendar.js';
 import { renderDelegations } from './delegations.js';
 import { renderDetail } from './detail.js';
@@ -140,6 +141,12 @@ function route(api) {
     route(api);
   };
   replace(main, h('p', { class: 'muted', role: 'status' }, 'Loading…'));
+  if (params.get('page') === 'approvals') {
+    renderApprovals(main, api, { isCurrent }).catch((/** @type {unknown} */ error) => {
+      if (isCurrent()) replace(main, ...errorView(error));
+    });
+    return;
+  }
   if (params.get('page') === 'delegations') {
     renderDelegations(main, api, { isCurrent }).catch((/** @type {unknown} */ error) => {
       if (isCurrent()) replace(main, ...errorView(error));
