@@ -2,12 +2,15 @@ import { strict as assert } from 'node:assert';
 import { randomUUID } from 'node:crypto';
 import type { Application, TeamsAdapter, TurnState } from '@microsoft/teams-ai';
 import { createLocalJWKSet } from 'jose';
+import { createTableStorage } from '../../src/adapters/storage/table-storage';
+import type { UseCaseDeps } from '../../src/application/use-cases/context';
 import { decideApproval } from '../../src/application/use-cases/decide-approval';
 import { ExecutionWorker, type ExecutionDeps } from '../../src/application/use-cases/execution';
 import { OutboxRelay } from '../../src/application/use-cases/relay-outbox';
 import { submitChange } from '../../src/application/use-cases/submit-change';
 import type { Person } from '../../src/domain/change-request/change-request';
 import type { ChangeType } from '../../src/domain/change-request/change-request.payloads';
+import { parseRequestId } from '../../src/domain/shared/ids';
 import { loadConfig, type Config } from '../../src/config';
 import { startCabinet } from '../../src/main';
 import { startAzurite, type RunningAzurite } from '../../src/sandbox/azurite';
@@ -31,6 +34,7 @@ import {
   validFields,
   type Harness,
 } from '../support/fixtures';
+import { sendToApprovers, takeChangesAnyTime, useCasesOn } from '../support/approval-flow';
 import { BotClient, cardActions, cardText } from '../support/bot-client';
 import { startLoopbackConnector, type LoopbackConnector } from '../support/loopback-connector';
 import { startTestCloud } from '../support/microsoft-cloud-fixture';
@@ -113,10 +117,11 @@ describe('Cabinet tab in the browser', function () {
       convertToSharedMailbox: 'true',
       removeLicences: 'true',
     });
+    const sent = await sendToApprovers(h.deps, offboard, { technician: people.tina });
     const decided = await decideApproval(h.deps, {
       actor: people.andy,
-      requestId: offboard.id,
-      version: offboard.version,
+      requestId: sent.id,
+      version: sent.version,
       decision: 'approve',
     });
     assert.equal(decided.kind, 'decided');
@@ -126,12 +131,13 @@ describe('Cabinet tab in the browser', function () {
       userPrincipalName: 'mover@contoso.example',
       convertToSharedMailbox: 'false',
     });
+    const stuckSent = await sendToApprovers(h.deps, stuck, { technician: people.tina });
     assert.equal(
       (
         await decideApproval(h.deps, {
           actor: people.andy,
-          requestId: stuck.id,
-          version: stuck.version,
+          requestId: stuckSent.id,
+          version: stuckSent.version,
           decision: 'approve',
         })
       ).kind,
@@ -383,6 +389,7 @@ describe('Wizards from the tab against the sandbox cloud', function () {
   let connector: LoopbackConnector | undefined;
   let cabinet: RunningCabinet | undefined;
   let bot: BotClient;
+  let useCases: UseCaseDeps;
   let tina: TabPage | undefined;
   const { lee, mo, andy } = SANDBOX_DIRECTORY.contoso.users;
   const contoso = () => cloud!.tenant(CONTOSO.tenantId);
@@ -398,11 +405,19 @@ describe('Wizards from the tab against the sandbox cloud', function () {
     return matching().at(-1)!;
   }
 
-  /** Carla raises a request in Teams and Andy approves it; returns its id. */
+  /**
+   * Carla raises a request in Teams, Tina assesses it and sends it for approval (through the use
+   * cases on Cabinet's tables) and Andy approves it in Teams; returns its id.
+   */
   async function raiseApproved(form: Record<string, string>): Promise<string> {
     const submitted = await bot.invoke(CONTOSO.carla, CardVerbs.Submit, form);
     const requestId = /CONTOSO-\d+/.exec(cardText(submitted.card))?.[0];
     assert.ok(requestId, cardText(submitted.card));
+    await sendToApprovers(
+      useCases,
+      { id: parseRequestId(requestId)!.id, tenantId: CONTOSO.tenantId },
+      { technician: MSP.tina },
+    );
     const approval = await cardFor(CONTOSO.andy, form.title!);
     const approve = cardActions(approval).find((a) => a.title === 'Approve')!;
     await bot.invoke(CONTOSO.andy, approve.verb, approve.data);
@@ -446,6 +461,18 @@ describe('Wizards from the tab against the sandbox cloud', function () {
     };
     cabinet = await startCabinet(config, { log: () => undefined, sandbox: { cloud } });
     bot = new BotClient(cabinet.url, connector.url);
+    const clock = { now: () => new Date() };
+    useCases = useCasesOn(
+      createTableStorage({
+        connectionString: azurite.connectionString,
+        tablePrefix: config.storage.tablePrefix,
+        clock,
+      }),
+      clock,
+      MSP.tenantId,
+    );
+    // Executing now, not on the sandbox's Thursday evening: the tab's sign-in is checked against real time.
+    await takeChangesAnyTime(useCases, CONTOSO.tenantId);
     for (const user of [CONTOSO.carla, CONTOSO.andy, MSP.tina])
       assert.equal(await bot.install(user), 200);
     tina = await TabPage.open(`${cabinet.url}/tab/`, { name: 'tab-sandbox-tina' });
