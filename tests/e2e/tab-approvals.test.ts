@@ -23,6 +23,7 @@ describe('Tab approvals page in the browser', function () {
   this.timeout(120_000);
   let http: RunningHttpServer | undefined;
   let andy: TabPage | undefined;
+  let clock: FakeClock;
   let storage: ReturnType<typeof createInMemoryStorage>;
   let deps: UseCaseDeps;
 
@@ -51,7 +52,8 @@ describe('Tab approvals page in the browser', function () {
     }
     const key = await signingKey();
     // The real clock: the token's times must agree with the browser's.
-    storage = createInMemoryStorage(new FakeClock(new Date()));
+    clock = new FakeClock(new Date());
+    storage = createInMemoryStorage(clock);
     await onboardSandboxClients(storage);
     deps = { ...storage, templates: storage.catalogue(MSP.tenantId), mspTenantId: MSP.tenantId };
     const who: Record<string, Person> = { andy: asPerson(CONTOSO.andy) };
@@ -91,17 +93,17 @@ describe('Tab approvals page in the browser', function () {
   it('lists both waiting requests oldest first and approves the routine one in bulk', async () => {
     const routine = await awaiting('licence_change', 0);
     // The clock stands still between ticks: a minute later, so "oldest first" has an order to show.
-    storage.clock.advance(60_000);
+    clock.advance(60_000);
     const general = await awaiting('general', 1);
     andy = await TabPage.open(`${http!.url}/tab/?page=approvals`, { name: 'tab-approvals' });
     const page = andy.page;
     await andy.signInAs(CONTOSO.andy.name);
     await page.getByRole('heading', { level: 1, name: 'Approvals' }).waitFor();
     const rows = page.locator('table.approvals tbody tr');
-    assert.deepEqual(await rows.evaluateAll((trs) => trs.map((tr) => tr.dataset['request'])), [
-      routine.id,
-      general.id,
-    ]);
+    assert.deepEqual(
+      await Promise.all((await rows.all()).map((row) => row.getAttribute('data-request'))),
+      [routine.id, general.id],
+    );
     const generalRow = rows.nth(1);
     await generalRow.getByRole('link', { name: 'Open to decide' }).waitFor();
     assert.equal(await generalRow.getByRole('checkbox').count(), 0);
