@@ -17,7 +17,12 @@ import {
   validFields,
   raiseGeneral,
 } from '../../support/fixtures';
-import { isNotificationRow } from '../../../src/application/ports/outbox';
+import { isNotificationRow, type OutboxRow } from '../../../src/application/ports/outbox';
+import { sendToApprovers } from '../../support/approval-flow';
+
+/** Who each outbox row is for. */
+const recipients = (rows: readonly OutboxRow[]) =>
+  rows.filter(isNotificationRow).map((r) => r.message.recipient.oid);
 
 const reference = (p: Person) => ({
   conversation: { id: `a:${p.oid}` },
@@ -77,13 +82,13 @@ describe(openConversation.name, () => {
       clients: h.deps.clients,
       clock: h.clock,
     });
-    await raiseGeneral(h, people.carla);
-    await raiseGeneral(h, people.fiona);
+    for (const requester of [people.carla, people.fiona])
+      await sendToApprovers(h.deps, (await raiseGeneral(h, requester)).request);
     await relay.sweep();
-    assert.equal(
-      (await h.deps.outbox.list(CONTOSO_TENANT_ID, { statuses: ['waiting_for_recipient'] })).length,
-      2,
+    const waiting = recipients(
+      await h.deps.outbox.list(CONTOSO_TENANT_ID, { statuses: ['waiting_for_recipient'] }),
     );
+    assert.equal(waiting.filter((oid) => oid === people.andy.oid).length, 1, "Andy's card waits");
 
     h.outboxWrites.length = 0;
     const andy = await sut(h.deps, { person: people.andy, reference: reference(people.andy) });
@@ -93,13 +98,18 @@ describe(openConversation.name, () => {
     assert.equal(again.released, 0, 'nothing is released twice');
 
     const pending = await h.deps.outbox.list(CONTOSO_TENANT_ID, { statuses: ['pending'] });
+    assert.deepEqual(recipients(pending), [people.andy.oid]);
     assert.deepEqual(
-      pending.filter(isNotificationRow).map((r) => r.message.recipient.oid),
-      [people.andy.oid],
+      recipients(
+        await h.deps.outbox.list(CONTOSO_TENANT_ID, { statuses: ['waiting_for_recipient'] }),
+      ),
+      waiting.filter((oid) => oid !== people.andy.oid),
+      "everyone else's rows still wait",
     );
     assert.equal(
-      (await h.deps.outbox.list(FABRIKAM_TENANT_ID, { statuses: ['waiting_for_recipient'] }))
-        .length,
+      recipients(
+        await h.deps.outbox.list(FABRIKAM_TENANT_ID, { statuses: ['waiting_for_recipient'] }),
+      ).filter((oid) => oid === people.frank.oid).length,
       1,
       "Frank's card still waits",
     );
@@ -120,21 +130,19 @@ describe(openConversation.name, () => {
       [people.carla, people.andy, 'CONTOSO-1'],
       [people.fiona, people.frank, 'FABRIKAM-1'],
     ] as const) {
-      assert.ok(
-        (
-          await submitChange(h.deps, {
-            actor: requester,
-            type: 'general',
-            fields: validFields('general'),
-          })
-        ).ok,
-      );
+      const raised = await submitChange(h.deps, {
+        actor: requester,
+        type: 'general',
+        fields: validFields('general'),
+      });
+      assert.ok(raised.ok);
+      const sent = await sendToApprovers(h.deps, raised.value.request);
       assert.equal(
         (
           await decideApproval(h.deps, {
             actor: approver,
             requestId: id,
-            version: 1,
+            version: sent.version,
             decision: 'approve',
           })
         ).kind,
@@ -142,20 +150,26 @@ describe(openConversation.name, () => {
       );
     }
     await relay.sweep();
+    const forTechs = [
+      [CONTOSO_TENANT_ID, people.tina.oid],
+      [FABRIKAM_TENANT_ID, people.theo.oid],
+      [FABRIKAM_TENANT_ID, people.tina.oid],
+    ] as const;
     assert.deepEqual(
       notifier.attempts
         .filter((a) => a.outcome.status === 'no_conversation')
         .map((a) => [a.tenantId, a.recipient.oid, a.notification.template])
         .sort(),
-      [
-        [CONTOSO_TENANT_ID, people.tina.oid, 'ready_to_execute'],
-        [FABRIKAM_TENANT_ID, people.theo.oid, 'ready_to_execute'],
-        [FABRIKAM_TENANT_ID, people.tina.oid, 'ready_to_execute'],
-      ].sort(),
+      forTechs
+        .flatMap(([tenant, oid]) => [
+          [tenant, oid, 'assessment_needed'],
+          [tenant, oid, 'ready_to_execute'],
+        ])
+        .sort(),
     );
     h.outboxWrites.length = 0;
     const tina = await sut(h.deps, { person: people.tina, reference: reference(people.tina) });
-    assert.equal(tina.released, 2);
+    assert.equal(tina.released, 4, "Tina's assessment and ready cards in both clients");
     assert.deepEqual([...h.outboxWrites].sort(), [CONTOSO_TENANT_ID, FABRIKAM_TENANT_ID].sort());
   });
 });
