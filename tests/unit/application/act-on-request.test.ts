@@ -17,25 +17,38 @@ import {
   raiseGeneral,
 } from '../../support/fixtures';
 import { isNotificationRow } from '../../../src/application/ports/outbox';
+import { fileReview } from '../../../src/application/use-cases/review-change';
+import { sendToApprovers } from '../../support/approval-flow';
 
 const ID = 'CONTOSO-1' as ChangeRequestId;
+/** The version once Tina has assessed the submitted request. */
+const V = 2;
 
+/**
+ * CONTOSO-1 raised by Carla, assessed and sent for approval; with `approved`, Andy approves it and
+ * the clock moves to the start of its scheduled slot, when a normal change may start.
+ */
 async function harness(approved: boolean): Promise<Harness> {
   const h = createHarness();
   await seedClients(h);
-  await raiseGeneral(h, people.carla);
-  if (approved)
+  const sent = await sendToApprovers(h.deps, (await raiseGeneral(h, people.carla)).request);
+  assert.equal(sent.version, V);
+  if (approved) {
     assert.equal(
       (
         await decideApproval(h.deps, {
           actor: people.andy,
           requestId: ID,
-          version: 1,
+          version: V,
           decision: 'approve',
         })
       ).kind,
       'decided',
     );
+    const slot = sent.assessment?.requestedWindow;
+    assert.ok(slot);
+    h.clock.advance(Date.parse(slot.start) - h.clock.now().getTime());
+  }
   return h;
 }
 
@@ -43,7 +56,7 @@ const act = (
   actor: Person,
   action: RequestAction,
   extra: Partial<ActOnRequestCommand> = {},
-): ActOnRequestCommand => ({ actor, requestId: ID, version: 1, action, ...extra });
+): ActOnRequestCommand => ({ actor, requestId: ID, version: V, action, ...extra });
 
 async function entries(h: Harness) {
   return (await h.deps.audit.read(CONTOSO_TENANT_ID)).map((e) => ({
@@ -73,17 +86,12 @@ const status = async (h: Harness) =>
 describe(actOnRequest.name, () => {
   const sut = actOnRequest;
 
-  it('takes an approved request through start, implemented and close, telling the requester each time', async () => {
+  it('takes an approved request through start and implemented, telling the requester each time; its review closes it', async () => {
     const h = await harness(true);
     const outboxBefore = (await h.deps.outbox.list(CONTOSO_TENANT_ID)).length;
     const steps: [RequestAction, string, string][] = [
       [{ type: 'WorkStarted' }, 'in_progress', 'work.started'],
       [{ type: 'ImplementationCompleted', notes: 'Rule added' }, 'implemented', 'work.implemented'],
-      [
-        { type: 'Closed', outcome: 'successful', notes: 'Firewall rule live; test passed' },
-        'closed',
-        'request.closed',
-      ],
     ];
     for (const [action, expected, auditType] of steps) {
       const outcome = await sut(h.deps, act(people.tina, action));
@@ -93,6 +101,27 @@ describe(actOnRequest.name, () => {
       assert.equal(last.type, auditType);
       assert.equal(last.actor.oid, people.tina.oid);
     }
+    const chainBefore = (await entries(h)).length;
+    const closedByHand = await sut(
+      h.deps,
+      act(people.tina, { type: 'Closed', outcome: 'successful', notes: 'Firewall rule live' }),
+    );
+    assert.equal(closedByHand.kind === 'refused' && closedByHand.error.code, 'CR.REVIEW_REQUIRED');
+    assert.equal((await entries(h)).length, chainBefore, 'a wrong step is not an audited refusal');
+    assert.equal(await status(h), 'implemented');
+
+    const reviewed = await fileReview(h.deps, {
+      actor: people.tina,
+      requestId: ID,
+      version: V,
+      fields: {
+        objectiveAchieved: 'yes',
+        outcome: 'successful_with_issues',
+        unexpectedImpacts: 'Firewall rule live; one VPN user had to reconnect',
+        becomeStandard: 'false',
+      },
+    });
+    assert.equal(reviewed.kind === 'done' && reviewed.request.status, 'closed');
     assert.deepEqual(await rowsSince(h, outboxBefore), [
       { to: people.carla.oid, template: 'status_update', cardKey: undefined },
       { to: people.carla.oid, template: 'status_update', cardKey: undefined },
@@ -100,16 +129,18 @@ describe(actOnRequest.name, () => {
     ]);
     const request = (await h.deps.requests.get(CONTOSO_TENANT_ID, ID))!.request;
     assert.deepEqual(request.closure, {
-      outcome: 'successful',
-      notes: 'Firewall rule live; test passed',
+      outcome: 'successful_with_issues',
+      notes: 'Firewall rule live; one VPN user had to reconnect',
       by: people.tina,
-      at: '2026-11-23T09:00:00.000Z',
+      at: h.clock.now().toISOString(),
     });
     const closed = (await entries(h)).at(-1)!;
-    assert.ok(!closed.stored.canonical.includes('Firewall rule live'), 'close notes are sealed');
-    assert.deepEqual(await h.deps.audit.openPersonal(CONTOSO_TENANT_ID, closed.stored), {
-      notes: 'Firewall rule live; test passed',
-    });
+    assert.equal(closed.type, 'review.filed');
+    assert.ok(!closed.stored.canonical.includes('Firewall rule live'), 'review text is sealed');
+    assert.match(
+      JSON.stringify(await h.deps.audit.openPersonal(CONTOSO_TENANT_ID, closed.stored)),
+      /one VPN user had to reconnect/,
+    );
   });
 
   it('refuses a technician of another client as not found, without touching the request or the chain', async () => {
@@ -158,11 +189,14 @@ describe(actOnRequest.name, () => {
 
   it('refuses a card of another version with the current request', async () => {
     const h = await harness(true);
-    const outcome = await sut(h.deps, act(people.tina, { type: 'WorkStarted' }, { version: 3 }));
+    const outcome = await sut(
+      h.deps,
+      act(people.tina, { type: 'WorkStarted' }, { version: V + 1 }),
+    );
     assert.equal(outcome.kind, 'refused');
     if (outcome.kind !== 'refused') return;
     assert.equal(outcome.error.code, 'CR.STALE_VERSION');
-    assert.equal(outcome.request?.version, 1);
+    assert.equal(outcome.request?.version, V);
     assert.equal(await status(h), 'approved');
   });
 
@@ -184,7 +218,7 @@ describe(actOnRequest.name, () => {
         await decideApproval(h.deps, {
           actor: people.andy,
           requestId: ID,
-          version: 1,
+          version: V,
           decision: 'approve',
         })
       ).kind,
@@ -223,21 +257,33 @@ describe(actOnRequest.name, () => {
     ]);
   });
 
-  it('retries after a failure and still closes', async () => {
+  it('retries after a failure and still closes by review', async () => {
     const h = await harness(true);
     for (const action of [
       { type: 'WorkStarted' },
       { type: 'Failed', reason: 'Timeout' },
       { type: 'WorkStarted' },
       { type: 'ImplementationCompleted' },
-      { type: 'Closed', outcome: 'successful_with_issues', notes: 'Second try worked' },
     ] as RequestAction[]) {
       const outcome = await sut(h.deps, act(people.lena, action));
       assert.equal(outcome.kind, 'done', action.type);
     }
+    const reviewed = await fileReview(h.deps, {
+      actor: people.lena,
+      requestId: ID,
+      version: V,
+      fields: {
+        objectiveAchieved: 'yes',
+        outcome: 'successful_with_issues',
+        unexpectedImpacts: 'Second try worked',
+        becomeStandard: 'false',
+      },
+    });
+    assert.equal(reviewed.kind, 'done');
     assert.equal(await status(h), 'closed');
     const verdict = verifyChain(CONTOSO_TENANT_ID, await h.deps.audit.read(CONTOSO_TENANT_ID));
     assert.ok(verdict.ok);
-    assert.equal(verdict.count, 1 + 3 + 1 + 5);
+    // Onboarding; submitted, triaged, assessed, sent; approved; four actions; the review.
+    assert.equal(verdict.count, 1 + 4 + 1 + 4 + 1);
   });
 });
