@@ -66,6 +66,8 @@ export async function startCabinet(
     conversations: storage.conversations,
     requests: storage.requests,
     clients: storage.clients,
+    delegations: storage.delegations,
+    clock,
     ...(wizardLink ? { wizardLink } : {}),
     templates: storage.catalogue(config.mspTenantId),
   });

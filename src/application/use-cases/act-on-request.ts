@@ -4,7 +4,7 @@ import { ok } from '../../domain/shared/result';
 import type { NotificationTemplate, OutboxMessage } from '../ports/outbox';
 import { applyChange, type ActionOutcome, type ChangeCommand } from './apply-change';
 import type { UseCaseDeps } from './context';
-import { approvalCardKey, approversOf, notify } from './notifications';
+import { approvalCardKey, approversOf, notify, retrospectiveCards } from './notifications';
 
 export type { ActionOutcome } from './apply-change';
 
@@ -49,7 +49,10 @@ function actionNotifications(
   );
   const template: NotificationTemplate =
     next.status === 'closed' || next.status === 'rolled_back' ? 'request_closed' : 'status_update';
-  const messages = requesters.map((p) => notify(p, next, template));
+  const messages = [
+    ...requesters.map((p) => notify(p, next, template)),
+    ...retrospectiveCards(before, next),
+  ];
   // A cancelled request must not leave live Approve buttons behind, nor a technician working on it.
   if (next.status === 'cancelled' && before.status === 'awaiting_approval') {
     messages.push(

@@ -1,4 +1,5 @@
 import type { AuditEvent } from '../../domain/audit/audit-event';
+import type { Delegation } from '../../domain/approval/delegation.policy';
 import type { ChangeRequest, Person } from '../../domain/change-request/change-request';
 import { samePerson, transition } from '../../domain/change-request/change-request.machine';
 import { rolesFor, type ClientProfile } from '../../domain/client/client';
@@ -29,7 +30,11 @@ export interface DecideApprovalCommand {
   readonly decision: 'approve' | 'deny';
   readonly reason?: string;
   /** Hash of the card the approver saw for this request and version, recorded with the decision. */
-  readonly cardHash?: (request: ChangeRequest, client: ClientProfile) => string;
+  readonly cardHash?: (
+    request: ChangeRequest,
+    client: ClientProfile,
+    delegations: readonly Delegation[],
+  ) => string;
 }
 
 export type DecisionOutcome =
@@ -53,7 +58,12 @@ const MAX_ATTEMPTS = 4;
 /** Input mistakes the approver can fix on the card; not refusals worth an audit entry. */
 const CORRECTABLE = new Set(['CR.REASON_REQUIRED', 'CR.TEXT_TOO_LONG']);
 /** The vote is already in, or the request settled: show where things stand rather than an error. */
-const ALREADY = new Set(['APPROVAL.DUPLICATE_VOTE', 'CR.ALREADY_DECIDED']);
+const ALREADY = new Set([
+  'APPROVAL.DUPLICATE_VOTE',
+  'APPROVAL.ALREADY_VOTED',
+  'APPROVAL.STEP_SETTLED',
+  'CR.ALREADY_DECIDED',
+]);
 
 /**
  * Records an approver's vote on a step (or a delegate's, in the seat a delegation in force lets
@@ -84,8 +94,8 @@ export async function decideApproval(
     const now = deps.clock.now().toISOString();
     const round = currentRound(current);
     const step = command.step ?? round?.steps.find((s) => s.status === 'open')?.id ?? '';
-    const cardHash = command.cardHash?.(current, client);
     const delegations = await deps.delegations.inForce(client.tenantId, now);
+    const cardHash = command.cardHash?.(current, client, delegations);
     const result = transition(
       current,
       {

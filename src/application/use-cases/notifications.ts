@@ -60,3 +60,11 @@ export function clientContacts(client: ClientProfile): Person[] {
     if (p.tid === client.tenantId && !people.some((q) => samePerson(q, p))) people.push(p);
   return people;
 }
+
+/** An emergency just implemented: the client's approvers get the card for their retrospective approval. */
+export function retrospectiveCards(before: ChangeRequest, next: ChangeRequest): OutboxMessage[] {
+  if (next.status !== 'review_pending' || before.status === 'review_pending') return [];
+  return awaitedApprovers(next).map((p) =>
+    notify(p, next, 'retrospective_request', approvalCardKey(next.id)),
+  );
+}

@@ -417,6 +417,13 @@ function reclassified(
     ...withdrawn,
     changeClass: ev.to,
     ...(ev.to === 'standard' && ev.templateId ? { templateId: ev.templateId } : {}),
+    reclassification: {
+      from: cr.changeClass,
+      to: ev.to,
+      reason: decided.value.reason,
+      by: ctx.actor,
+      at: ctx.now,
+    },
   };
   return ok(
     step(

@@ -99,6 +99,14 @@ export interface ChangeRequest {
   readonly approval?: ApprovalState;
   /** An emergency change's retrospective client approval, opened when it is implemented. */
   readonly retrospective?: ApprovalState;
+  /** The latest change of class and why (an emergency's reason is what its client contacts are told). */
+  readonly reclassification?: {
+    readonly from: ChangeClass;
+    readonly to: ChangeClass;
+    readonly reason: string;
+    readonly by: Person;
+    readonly at: string;
+  };
   /** The standard-change template this request runs under (class `standard`). */
   readonly templateId?: string;
   /** The open question while `needs_info`; earlier rounds are in `clarifications`. */

@@ -1,4 +1,6 @@
 import { decidedBy, settledDecision } from '../../domain/change-request/approval-summary';
+import type { Clock } from '../../application/ports/clock';
+import type { DelegationStore } from '../../application/ports/delegation-store';
 import type { TeamsAdapter } from '@microsoft/teams-ai';
 import { CardFactory, MessageFactory, type ConversationReference } from 'botbuilder';
 import { rolesFor } from '../../domain/client/client';
@@ -37,6 +39,9 @@ export interface TeamsNotifierDeps {
   readonly wizardLink?: (requestId: string) => string;
   /** The standard-change catalogue, for template cards. */
   readonly templates?: TemplateCatalogue;
+  /** Delegations in force decide whether a delegate's approval card has its buttons. */
+  readonly delegations: DelegationStore;
+  readonly clock: Clock;
 }
 
 /**
@@ -98,7 +103,11 @@ export class TeamsNotifier implements Notifier {
     if (!stored || !client)
       throw new Error(`Request ${notification.requestId} for the notification no longer exists.`);
     const person = { ...recipient, name: '' };
-    const viewer: Viewer = { person, roles: rolesFor(client.profile, person) };
+    const delegations = await this.deps.delegations.inForce(
+      tenantId,
+      this.deps.clock.now().toISOString(),
+    );
+    const viewer: Viewer = { person, roles: rolesFor(client.profile, person), delegations };
     return render(stored.request, viewer, client.profile.name, notification, {
       timeZone: rulesFor(client.profile).timeZone,
       ...(this.deps.wizardLink ? { wizardUrl: this.deps.wizardLink(stored.request.id) } : {}),
@@ -257,8 +266,12 @@ function waitingBanner(
 
 function emergencyBanner(request: ChangeRequest): Banner {
   const assessed = request.assessment;
+  const why =
+    request.reclassification?.to === 'emergency'
+      ? `${request.reclassification.reason} (${request.reclassification.by.name})`
+      : request.description;
   return {
-    text: `Emergency change raised by ${request.requester.name}${assessed ? `, assessed by ${assessed.by.name} at ${RISK_LABELS[assessed.risk].toLowerCase()} risk` : ''}: ${request.description} An MSP lead approves it now; you will be asked to approve it retrospectively once it is done. Nothing to do yet.`,
+    text: `Emergency change raised by ${request.requester.name}${assessed ? `, assessed by ${assessed.by.name} at ${RISK_LABELS[assessed.risk].toLowerCase()} risk` : ''}. Why it cannot wait: ${why} An MSP lead approves it now; you will be asked to approve it retrospectively once it is done. Nothing to do yet.`,
     style: 'attention',
   };
 }

@@ -51,6 +51,7 @@ import { executionUpdate, finishedNote, followers } from './execution-notificati
 import { readSnapshot } from './read-snapshot';
 import { generateTemporaryPassword } from './temporary-password';
 import { rulesFor } from '../../../domain/client/client-rules';
+import { retrospectiveCards } from '../notifications';
 import { recordTemplateRun } from '../template-outcomes';
 
 /** Another worker holds the run (its ETag moved under us): leave it to them. */
@@ -385,9 +386,12 @@ class RunSession {
       const moved = stored ? await this.requestTransition(stored.request, update.run) : undefined;
       const request = moved?.next ?? stored?.request;
       const outbox: OutboxMessage[] = request
-        ? followers(request, update.run.startedBy).map((p) =>
-            executionUpdate(p, request, update.run, finishedNote(update.run)),
-          )
+        ? [
+            ...followers(request, update.run.startedBy).map((p) =>
+              executionUpdate(p, request, update.run, finishedNote(update.run)),
+            ),
+            ...(moved && stored ? retrospectiveCards(stored.request, moved.next) : []),
+          ]
         : [];
       try {
         await this.save(

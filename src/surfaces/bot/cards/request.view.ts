@@ -1,4 +1,5 @@
 import { createHash } from 'node:crypto';
+import type { Delegation } from '../../../domain/approval/delegation.policy';
 import { awaitedApprovers, currentRound } from '../../../application/use-cases/notifications';
 import { decidedBy, settledDecision } from '../../../domain/change-request/approval-summary';
 import { unconfiguredRules } from '../../../domain/client/client-rules';
@@ -40,6 +41,8 @@ import { bindTemplate, type AdaptiveCardJson } from './template';
 export interface Viewer {
   readonly person: Person;
   readonly roles: ReadonlySet<ClientRole>;
+  /** Delegations in force for the client, so a delegate's approval card has its buttons. */
+  readonly delegations?: readonly Delegation[];
 }
 
 interface CardAction {
@@ -178,7 +181,7 @@ export function approvalCard(
         outcome: 'approved',
         at: request.updatedAt,
       },
-      delegations: [],
+      delegations: viewer.delegations ?? [],
     });
   const mine = viewerStep(round, viewer.person);
   return bindTemplate('approval-request', {
