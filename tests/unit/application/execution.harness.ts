@@ -1,6 +1,7 @@
 import { strict as assert } from 'node:assert';
 import { decideApproval } from '../../../src/application/use-cases/decide-approval';
 import { submitChange } from '../../../src/application/use-cases/submit-change';
+import { sendToApprovers } from '../../support/approval-flow';
 import {
   ExecutionWorker,
   startExecution,
@@ -111,7 +112,7 @@ export async function executionHarness(
   };
 }
 
-/** Raises a request of `type` as Carla and has Andy approve it. */
+/** Raises a request of `type` as Carla, has Tina assess it and send it, and Andy approve it. */
 export async function approvedRequest(
   h: Harness,
   type: ChangeType,
@@ -123,10 +124,11 @@ export async function approvedRequest(
     fields: validFields(type, overrides),
   });
   assert.ok(submitted.ok, submitted.ok ? '' : submitted.error.message);
+  const sent = await sendToApprovers(h.deps, submitted.value.request);
   const decided = await decideApproval(h.deps, {
     actor: people.andy,
-    requestId: submitted.value.request.id,
-    version: submitted.value.request.version,
+    requestId: sent.id,
+    version: sent.version,
     decision: 'approve',
   });
   assert.equal(decided.kind, 'decided');
