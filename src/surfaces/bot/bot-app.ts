@@ -13,6 +13,7 @@ import type { UseCaseDeps } from '../../application/use-cases/context';
 import type { OutboxStore } from '../../application/ports/outbox';
 import { StorageUnavailableError } from '../../application/ports/errors';
 import { actOnRequest, type RequestAction } from '../../application/use-cases/act-on-request';
+import { approvalInbox, bulkApprove } from '../../application/use-cases/approval-inbox';
 import { decideApproval } from '../../application/use-cases/decide-approval';
 import { editChange } from '../../application/use-cases/edit-change';
 import { identify, withDisplayName, type Identity } from '../../application/use-cases/identify';
@@ -37,6 +38,7 @@ import {
 } from './card-data';
 import { ALL_CARD_VERBS, CardVerbs } from './card-verbs';
 import { formCard, typePickerCard, type ClientChoices } from './cards/forms.view';
+import { approvalInboxCard, bulkBanner, selectedOnCard } from './cards/inbox.view';
 import { messageCard } from './cards/message.view';
 import { approvalCard, cardHash, requestStatusCard, type Banner } from './cards/request.view';
 import type { AdaptiveCardJson } from './cards/template';
@@ -206,6 +208,20 @@ export function createBotApplication(deps: BotDeps): Application<TurnState> {
   execute(CardVerbs.DeclineTemplate, (actor, data) =>
     templateDecisionCard(uc, actor, data, 'decline'),
   );
+
+  // Each selected item is re-checked and decided like a card click; the inbox comes back refreshed.
+  execute(CardVerbs.BulkApprove, async (actor, data) => {
+    const selected = selectedOnCard(data);
+    if (!selected) return invalidCardData();
+    if (selected.length === 0) {
+      return approvalInboxCard(await approvalInbox(uc, actor), {
+        text: 'Nothing was selected: switch on the requests to approve, then choose **Approve selected**.',
+        style: 'warning',
+      });
+    }
+    const outcomes = await bulkApprove(uc, actor, selected);
+    return approvalInboxCard(await approvalInbox(uc, actor), bulkBanner(outcomes));
+  });
 
   execute(CardVerbs.Status, async (actor, data) => {
     const ref = RequestRef.safeParse(data);
@@ -413,6 +429,8 @@ async function handleCommand(
     return pickerFor(identity);
   if (command === 'my requests' || command === 'list' || command === 'requests')
     return listFor(uc, identity);
+  if (command === 'approvals' || command === 'my approvals')
+    return approvalInboxCard(await approvalInbox(uc, identity.person));
   const status = /^status\s+(\S+)$/.exec(command);
   if (status) return statusFor(uc, identity.person, status[1]!);
   if (command === 'help' || command === 'hi' || command === 'hello' || command === '')

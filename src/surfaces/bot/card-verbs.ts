@@ -26,6 +26,7 @@ export const CardVerbs = {
   Ask: 'cr.ask',
   Answer: 'cr.answer',
   Review: 'cr.review',
+  BulkApprove: 'cr.bulkApprove',
 } as const;
 
 export type CardVerb = (typeof CardVerbs)[keyof typeof CardVerbs];
