@@ -27,15 +27,24 @@ import {
 } from '../../support/fixtures';
 import { event } from '../../contract/contract-support';
 import { executeMessage, run } from '../../contract/execution-support';
+import { sendToApprovers } from '../../support/approval-flow';
 
-/** Contoso and Fabrikam, each with one request whose approval cards are in the outbox. */
+/**
+ * Contoso and Fabrikam, each with one request just sent for approval: its approval cards and the
+ * requester's status update are pending in the outbox (the technicians' assessment_needed rows
+ * from the submission were delivered before).
+ */
 async function withCards(): Promise<Harness> {
   const h = createHarness();
   await seedClients(h);
-  await raiseGeneral(h, people.carla);
-  await raiseGeneral(h, people.fiona);
+  const raised = [await raiseGeneral(h, people.carla), await raiseGeneral(h, people.fiona)];
+  await relayFor(h, new RecordingNotifier()).sweep();
+  for (const { request } of raised) await sendToApprovers(h.deps, request);
   return h;
 }
+
+/** Contoso's pending rows in `withCards`: Andy's and Avery's cards, then Carla's update. */
+const CONTOSO_ROWS = 3;
 
 function relayFor(
   h: Harness,
@@ -68,26 +77,33 @@ describe(OutboxRelay.name, () => {
     const h = await withCards();
     const notifier = new RecordingNotifier();
     const sut = relayFor(h, notifier);
-    assert.equal(await sut.deliverDue(CONTOSO_TENANT_ID), 2);
+    assert.equal(await sut.deliverDue(CONTOSO_TENANT_ID), CONTOSO_ROWS);
     assert.deepEqual(
       notifier.sent.map((d) => [d.tenantId, d.recipient.oid, d.notification]),
-      [people.andy, people.avery].map((a) => [
-        CONTOSO_TENANT_ID,
-        a.oid,
-        {
-          template: 'approval_request',
-          requestId: 'CONTOSO-1',
-          version: 1,
-          cardKey: 'approval:CONTOSO-1',
-        },
-      ]),
+      [
+        ...[people.andy, people.avery].map((a) => [
+          CONTOSO_TENANT_ID,
+          a.oid,
+          {
+            template: 'approval_request',
+            requestId: 'CONTOSO-1',
+            version: 2,
+            cardKey: 'approval:CONTOSO-1',
+          },
+        ]),
+        [
+          CONTOSO_TENANT_ID,
+          people.carla.oid,
+          { template: 'status_update', requestId: 'CONTOSO-1', version: 2 },
+        ],
+      ],
     );
     assert.ok((await h.deps.outbox.list(CONTOSO_TENANT_ID)).every((r) => r.status === 'done'));
     assert.equal(await sut.deliverDue(CONTOSO_TENANT_ID), 0);
-    assert.equal(notifier.attempts.length, 2);
+    assert.equal(notifier.attempts.length, CONTOSO_ROWS);
     assert.equal(
       (await h.deps.outbox.list(FABRIKAM_TENANT_ID, { statuses: ['pending'] })).length,
-      1,
+      2,
       'other tenants wait for their own pass',
     );
   });
@@ -95,10 +111,12 @@ describe(OutboxRelay.name, () => {
   it("sweeps every client's outbox", async () => {
     const h = await withCards();
     const notifier = new RecordingNotifier();
-    assert.equal(await relayFor(h, notifier).sweep(), 3);
+    assert.equal(await relayFor(h, notifier).sweep(), 5);
     assert.deepEqual(
       notifier.sent.map((d) => d.recipient.oid).sort(),
-      [people.andy.oid, people.avery.oid, people.frank.oid].sort(),
+      [people.andy, people.avery, people.carla, people.frank, people.fiona]
+        .map((p) => p.oid)
+        .sort(),
     );
   });
 
@@ -115,8 +133,8 @@ describe(OutboxRelay.name, () => {
     ]);
     await Promise.all([one.idle(), other.idle()]);
     assert.ok(counts.every((c) => c >= 0));
-    assert.equal(notifier.sent.length, 3);
-    assert.equal(new Set(notifier.sent.map((d) => `${d.tenantId}|${d.recipient.oid}`)).size, 3);
+    assert.equal(notifier.sent.length, 5);
+    assert.equal(new Set(notifier.sent.map((d) => `${d.tenantId}|${d.recipient.oid}`)).size, 5);
   });
 
   it('starts delivery on a kick and settles before idle resolves', async () => {
@@ -125,7 +143,7 @@ describe(OutboxRelay.name, () => {
     const sut = relayFor(h, notifier);
     sut.kick(CONTOSO_TENANT_ID);
     await sut.idle();
-    assert.equal(notifier.sent.length, 2);
+    assert.equal(notifier.sent.length, CONTOSO_ROWS);
   });
 
   it('retries a failed delivery after an exponentially growing, jittered delay', async () => {
@@ -145,7 +163,11 @@ describe(OutboxRelay.name, () => {
     });
     const t0 = h.clock.now().getTime();
 
-    assert.equal(await sut.deliverDue(CONTOSO_TENANT_ID), 1, "Avery's card goes out; Andy's fails");
+    assert.equal(
+      await sut.deliverDue(CONTOSO_TENANT_ID),
+      2,
+      "Avery's card and Carla's update go out; Andy's card fails",
+    );
     let row = await rowFor(h, people.andy.oid);
     assert.deepEqual(
       [row.status, row.attempts, row.lastError, row.nextAttemptAt],
@@ -213,7 +235,11 @@ describe(OutboxRelay.name, () => {
       assert.equal(row.attempts, 3);
       assert.equal(row.lastError, 'Error: Bot Connector 500 #3');
     }
-    assert.equal(failing.attempts.length, 6, 'three attempts per row, then no more');
+    assert.deepEqual(
+      [attemptsTo(failing, people.andy.oid), attemptsTo(failing, people.avery.oid)],
+      [3, 3],
+      'three attempts per row, then no more',
+    );
 
     const working = new RecordingNotifier();
     const retried = relayFor(h, working);
@@ -389,7 +415,11 @@ describe(`${OutboxRelay.name}: graph.execute rows`, () => {
     const driver = new RecordingDriver(() => Promise.resolve(settled));
     const sut = driving(h, driver);
 
-    assert.equal(await sut.deliverDue(CONTOSO_TENANT_ID), 2, 'the two approval cards');
+    assert.equal(
+      await sut.deliverDue(CONTOSO_TENANT_ID),
+      CONTOSO_ROWS,
+      "the two approval cards and the requester's update",
+    );
     await sut.idle();
 
     assert.deepEqual(driver.calls, ['1-1']);
@@ -415,9 +445,9 @@ describe(`${OutboxRelay.name}: graph.execute rows`, () => {
       runs: driver,
     });
 
-    assert.equal(await sut.deliverDue(CONTOSO_TENANT_ID), 2);
+    assert.equal(await sut.deliverDue(CONTOSO_TENANT_ID), CONTOSO_ROWS);
 
-    assert.equal(notifier.sent.length, 2);
+    assert.equal(notifier.sent.length, CONTOSO_ROWS);
     assert.deepEqual(driver.calls, ['1-1']);
     assert.equal((await graphRows(h))[0]!.status, 'pending');
     held.open();
@@ -543,7 +573,7 @@ describe(`${OutboxRelay.name}: graph.execute rows`, () => {
     const logs: string[] = [];
     const sut = relayFor(h, new RecordingNotifier(), { log: (m) => logs.push(m) });
 
-    assert.equal(await sut.deliverDue(CONTOSO_TENANT_ID), 2);
+    assert.equal(await sut.deliverDue(CONTOSO_TENANT_ID), CONTOSO_ROWS);
     h.clock.advance(3_600_000);
     await sut.deliverDue(CONTOSO_TENANT_ID);
     await sut.idle();
@@ -627,7 +657,7 @@ describe(`${OutboxRelay.name}: graph.execute rows`, () => {
     );
     const t0 = h.clock.now().getTime();
 
-    assert.equal(await sut.deliverDue(CONTOSO_TENANT_ID), 2, 'the approval cards');
+    assert.equal(await sut.deliverDue(CONTOSO_TENANT_ID), CONTOSO_ROWS, 'the approval cards');
     await until(() => driver.calls.length >= 3);
     const rows = await graphRows(h);
     assert.ok(rows.every((r) => r.status === 'pending'));
@@ -639,8 +669,12 @@ describe(`${OutboxRelay.name}: graph.execute rows`, () => {
     );
 
     await raiseGeneral(h, people.carla);
-    assert.equal(await sut.deliverDue(CONTOSO_TENANT_ID), 2, 'new cards do not wait for a slot');
-    assert.equal(notifier.sent.length, 4);
+    assert.equal(
+      await sut.deliverDue(CONTOSO_TENANT_ID),
+      1,
+      "a new request's card for the technician does not wait for a slot",
+    );
+    assert.equal(notifier.sent.length, CONTOSO_ROWS + 1);
     assert.equal(driver.calls.length, 3, 'a pass with every slot taken starts no run');
 
     gates.open(driver.calls[0]!);
