@@ -1,7 +1,8 @@
 import { Application, type AdaptiveCard, type TurnState } from '@microsoft/teams-ai';
 import { ActivityTypes, CardFactory, MessageFactory, TurnContext, type Activity } from 'botbuilder';
 import { randomUUID } from 'node:crypto';
-import { awaitedApprovers } from '../../application/use-cases/notifications';
+import { owedVote } from '../../domain/change-request/approval-inbox.policy';
+import type { Delegation } from '../../domain/approval/delegation.policy';
 import type { z } from 'zod';
 import type { TeamsAdapter } from '@microsoft/teams-ai';
 import type { Person } from '../../domain/change-request/change-request';
@@ -473,12 +474,11 @@ async function statusFor(
   const visible = await resolveRequest(uc, actor, requestId);
   if (!visible.ok) return errorCard(visible.error);
   const { client, roles, stored } = visible.value;
-  const viewer = { person: actor, roles };
+  const now = uc.clock.now().toISOString();
+  const delegations = await uc.delegations.inForce(client.tenantId, now);
+  const viewer = { person: actor, roles, delegations };
   const request = stored.request;
-  const pendingForViewer = awaitedApprovers(request).some(
-    (a) => a.oid === actor.oid && a.tid === actor.tid,
-  );
-  return pendingForViewer
+  return owedVote(request, actor, delegations, now)
     ? approvalCard(request, viewer, client.name, banner, { timeZone: zoneOf(client) })
     : requestStatusCard(request, viewer, client.name, banner, { timeZone: zoneOf(client) });
 }
@@ -491,7 +491,11 @@ async function decide(
 ): Promise<CardResult> {
   const parsed = DecisionData.safeParse(data);
   if (!parsed.success || parsed.data.version === undefined) return invalidCardData();
-  const viewer = (client: ClientProfile) => ({ person: actor, roles: rolesFor(client, actor) });
+  const viewer = (client: ClientProfile, delegations: readonly Delegation[] = []) => ({
+    person: actor,
+    roles: rolesFor(client, actor),
+    delegations,
+  });
   const outcome = await decideApproval(uc, {
     actor,
     requestId: parsed.data.requestId,
@@ -499,9 +503,9 @@ async function decide(
     ...(parsed.data.step !== undefined ? { step: parsed.data.step } : {}),
     decision,
     ...(parsed.data.reason !== undefined ? { reason: parsed.data.reason } : {}),
-    cardHash: (request, client) =>
+    cardHash: (request, client, delegations) =>
       cardHash(
-        approvalCard(request, viewer(client), client.name, undefined, {
+        approvalCard(request, viewer(client, delegations), client.name, undefined, {
           timeZone: zoneOf(client),
         }),
       ),

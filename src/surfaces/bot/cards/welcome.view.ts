@@ -21,8 +21,16 @@ export function welcomeCard(identity: Identity): AdaptiveCardJson {
   const approver = identity.memberships.some((m) => m.roles.has('approver'));
   const abilities = [
     ...(canRaise ? ['Raise change requests with a guided form (**new**)'] : []),
-    ...(approver ? ['Approve or deny requests for your organisation; cards arrive here'] : []),
-    ...(staff ? ['Pick up approved work, record progress and close requests with notes'] : []),
+    ...(approver
+      ? [
+          'Approve or deny requests for your organisation; cards arrive here, and **approvals** lists everything waiting for you',
+        ]
+      : []),
+    ...(staff
+      ? [
+          'Assess requests and send them for approval in the Requests tab, pick up approved work and close it with its review (**approvals** lists your CAB and lead votes)',
+        ]
+      : []),
     ...(roles.length > 0
       ? ['Follow every request and its history (**my requests**, **status ID**)']
       : []),
