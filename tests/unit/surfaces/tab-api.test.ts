@@ -25,6 +25,7 @@ import {
   type MintOptions,
   type SigningKey,
 } from '../../support/tab-tokens';
+import { sendToApprovers } from '../../support/approval-flow';
 
 interface TabServer {
   readonly http: RunningHttpServer;
@@ -63,7 +64,7 @@ async function startTab(
   return { http, logs };
 }
 
-/** Raises a request of `type` as `requester` and has `approver` approve it. */
+/** Raises a request of `type` as `requester`, has it assessed and sent, and `approver` approve it. */
 async function approved(
   h: Harness,
   requester: Person,
@@ -77,11 +78,12 @@ async function approved(
     fields: validFields(type, overrides),
   });
   assert.ok(submitted.ok, submitted.ok ? '' : submitted.error.message);
-  const id = submitted.value.request.id;
+  const sent = await sendToApprovers(h.deps, submitted.value.request);
+  const id = sent.id;
   const decided = await decideApproval(h.deps, {
     actor: approver,
     requestId: id,
-    version: submitted.value.request.version,
+    version: sent.version,
     decision: 'approve',
   });
   assert.equal(decided.kind, 'decided');
@@ -117,7 +119,7 @@ describe('Tab API', () => {
       fields: validFields('general', { title: 'Move the printer' }),
     });
     assert.ok(general.ok);
-    ids.general = general.value.request.id;
+    ids.general = (await sendToApprovers(h.deps, general.value.request)).id;
     ids.fabrikam = await approved(h, people.fiona, people.frank, 'new_user', {
       title: 'Onboard Fabrikam starter',
       userPrincipalName: 'starter@fabrikam.example',
@@ -223,7 +225,7 @@ describe('Tab API', () => {
         title: 'Offboard the leaver',
         status: 'approved',
         statusLabel: 'Approved',
-        version: 1,
+        version: 2,
         requester: people.carla.name,
         updatedAt: h.clock.now().toISOString(),
         executable: true,
@@ -257,7 +259,13 @@ describe('Tab API', () => {
       const timeline = response.body.timeline as { type: string; actor: string }[];
       assert.deepEqual(
         timeline.map((e) => e.type),
-        ['request.submitted', 'request.triaged', 'approval.requested', 'approval.granted'],
+        [
+          'request.submitted',
+          'request.triaged',
+          'request.assessed',
+          'approval.requested',
+          'approval.granted',
+        ],
       );
       assert.equal(timeline.at(-1)!.actor, people.andy.name);
     });
