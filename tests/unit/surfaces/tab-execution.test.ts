@@ -23,6 +23,7 @@ import {
   type Harness,
 } from '../../support/fixtures';
 import { TAB_CLIENT_ID, mintTabToken, signingKey, type SigningKey } from '../../support/tab-tokens';
+import { sendToApprovers } from '../../support/approval-flow';
 
 interface ErrorBody {
   readonly code: string;
@@ -122,11 +123,12 @@ describe('Tab execution API', () => {
       }),
     });
     assert.ok(submitted.ok);
-    requestId = submitted.value.request.id;
+    const sent = await sendToApprovers(h.deps, submitted.value.request);
+    requestId = sent.id;
     const decided = await decideApproval(h.deps, {
       actor: people.andy,
       requestId,
-      version: submitted.value.request.version,
+      version: sent.version,
       decision: 'approve',
     });
     assert.equal(decided.kind, 'decided');
@@ -181,7 +183,7 @@ describe('Tab execution API', () => {
     assert.ok(plan.steps.length > 0);
     assert.ok(plan.pointOfNoReturn >= 0 && plan.pointOfNoReturn <= plan.steps.length);
     assert.ok(plan.steps.every((step) => !('forward' in step)));
-    assert.equal(preview.body.version, 1);
+    assert.equal(preview.body.version, 2, 'the assessed, approved version');
     assert.match(preview.body.digest, /^[0-9a-f]{64}$/);
     assert.deepEqual(directory.applied, []);
   });
@@ -208,7 +210,7 @@ describe('Tab execution API', () => {
   it('lets only the client’s technicians plan and run', async () => {
     const carla = await call(people.carla, `${requestId}/preview`, {});
     const theo = await call(people.theo, `${requestId}/preview`, {});
-    const theoRun = await call(people.theo, `${requestId}/runs`, { version: 1 });
+    const theoRun = await call(people.theo, `${requestId}/runs`, { version: 2 });
 
     assert.equal(carla.status, 403);
     assert.equal(carla.body.error.code, 'CR.NOT_STAFF');
@@ -369,13 +371,19 @@ describe('Tab execution API', () => {
       }),
     });
     assert.ok(withMailbox.ok);
-    const id = withMailbox.value.request.id;
-    await decideApproval(h.deps, {
-      actor: people.andy,
-      requestId: id,
-      version: 1,
-      decision: 'approve',
-    });
+    const sentWithMailbox = await sendToApprovers(h.deps, withMailbox.value.request);
+    const id = sentWithMailbox.id;
+    assert.equal(
+      (
+        await decideApproval(h.deps, {
+          actor: people.andy,
+          requestId: id,
+          version: sentWithMailbox.version,
+          decision: 'approve',
+        })
+      ).kind,
+      'decided',
+    );
     await start();
     const preview = await call<PreviewBody>(people.tina, `${id}/preview`, { options: {} });
     const item = preview.body.plan.checklist[0]!;
@@ -419,13 +427,19 @@ describe('Tab execution API', () => {
       fields: validFields('licence_change', { userPrincipalName: LEAVER }),
     });
     assert.ok(raised.ok);
-    const id = raised.value.request.id;
-    await decideApproval(h.deps, {
-      actor: people.andy,
-      requestId: id,
-      version: 1,
-      decision: 'approve',
-    });
+    const sent = await sendToApprovers(h.deps, raised.value.request);
+    const id = sent.id;
+    assert.equal(
+      (
+        await decideApproval(h.deps, {
+          actor: people.andy,
+          requestId: id,
+          version: sent.version,
+          decision: 'approve',
+        })
+      ).kind,
+      'decided',
+    );
 
     const detail = await call<DetailBody>(people.tina, id);
     const preview = await call(people.tina, `${id}/preview`, { options: {} });
