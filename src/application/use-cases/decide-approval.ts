@@ -1,4 +1,5 @@
 import type { AuditEvent } from '../../domain/audit/audit-event';
+import type { ApprovalState } from '../../domain/approval/approval.policy';
 import type { Delegation } from '../../domain/approval/delegation.policy';
 import type { ChangeRequest, Person } from '../../domain/change-request/change-request';
 import { samePerson, transition } from '../../domain/change-request/change-request.machine';
@@ -93,7 +94,7 @@ export async function decideApproval(
     const current = stored.request;
     const now = deps.clock.now().toISOString();
     const round = currentRound(current);
-    const step = command.step ?? round?.steps.find((s) => s.status === 'open')?.id ?? '';
+    const step = command.step ?? stepFor(round, command.actor);
     const delegations = await deps.delegations.inForce(client.tenantId, now);
     const cardHash = command.cardHash?.(current, client, delegations);
     const result = transition(
@@ -138,6 +139,20 @@ export async function decideApproval(
       if (!(error instanceof ConcurrencyError) || attempt >= MAX_ATTEMPTS) throw error;
     }
   }
+}
+
+/**
+ * The step a vote without one is for: the open step, else (the round has moved on) the step where
+ * the actor sits or voted, so a late click is answered as already decided, not as an unknown step.
+ */
+function stepFor(round: ApprovalState | undefined, actor: Person): string {
+  const steps = round?.steps ?? [];
+  const open = steps.find((s) => s.status === 'open');
+  const mine = steps.find(
+    (s) =>
+      s.approvers.some((p) => samePerson(p, actor)) || s.votes.some((v) => samePerson(v.by, actor)),
+  );
+  return (open ?? mine ?? steps.at(-1))?.id ?? '';
 }
 
 /** CAB members may sit on the MSP side of a client they have no other part in. */

@@ -80,6 +80,18 @@ export const ChangeRequestErrors = {
       `A ${changeClass} change is closed by filing its post-implementation review: objective achieved, unexpected impacts, outcome and whether it should become a standard template.`,
       { changeClass },
     ),
+  beforeWindow: (start: string) =>
+    new DomainError(
+      'CR.BEFORE_WINDOW',
+      `This change is scheduled to start at ${start}; work can start then (or reschedule it by re-assessing with an earlier window).`,
+      { start },
+    ),
+  windowPassed: (end: string) =>
+    new DomainError(
+      'CR.WINDOW_PASSED',
+      `This change's window ended at ${end}; re-assess it with a new window and send it for approval again.`,
+      { end },
+    ),
   alreadyReviewed: () =>
     new DomainError('CR.ALREADY_REVIEWED', 'This change already has a post-implementation review.'),
   outcomeContradicts: (status: string, outcome: string) =>

@@ -432,7 +432,9 @@ function reclassified(
       status,
       'request.reclassified',
       {
-        ...decided.value.audit.payload,
+        changeType: cr.type,
+        fromClass: decided.value.from,
+        toClass: decided.value.to,
         templateId: ev.templateId ?? null,
         withdrawnApprovalVersion: cr.approval ? cr.version : null,
       },
@@ -725,9 +727,16 @@ function implemented(
  */
 function checkWorkWindow(cr: ChangeRequest, ctx: TransitionContext): Result<string[], DomainError> {
   if (!ctx.rules.windowsConfigured && ctx.rules.schedule.blackouts.length === 0) return ok([]);
-  const slot: Slot = cr.assessment?.requestedWindow ?? {
+  const booked = cr.assessment?.requestedWindow;
+  const now = Date.parse(ctx.now);
+  if (booked && cr.changeClass !== 'emergency') {
+    if (now < Date.parse(booked.start)) return err(E.beforeWindow(booked.start));
+    if (now >= Date.parse(booked.end)) return err(E.windowPassed(booked.end));
+  }
+  // From now to the end of the booked slot (or the next minute when none was booked).
+  const slot: Slot = {
     start: ctx.now,
-    end: new Date(Date.parse(ctx.now) + 60_000).toISOString(),
+    end: booked && now < Date.parse(booked.end) ? booked.end : new Date(now + 60_000).toISOString(),
   };
   const checked = checkExecutionSlot(scheduleFor(ctx), slot, cr.changeClass, ctx.now);
   return checked.ok ? ok(checked.value.waived.map((w) => w.code)) : checked;

@@ -162,6 +162,17 @@ describe(decideApproval.name, () => {
     assert.equal((await h.deps.outbox.list(CONTOSO_TENANT_ID)).length, rowsAfterFirst);
   });
 
+  it('answers a late click that names no step (an older card, an API caller) with already_decided, unaudited', async () => {
+    const h = await awaitingApproval();
+    const { step: _step, ...withoutStep } = approve(people.andy);
+    assert.equal((await sut(h.deps, withoutStep)).kind, 'decided');
+    assert.equal((await sut(h.deps, withoutStep)).kind, 'already_decided');
+    const { step: _s, ...lateDeny } = deny(people.avery, 'too late');
+    assert.equal((await sut(h.deps, lateDeny)).kind, 'already_decided');
+    const entries = await chain(h);
+    assert.equal(entries.filter((e) => e.type === 'approval.refused').length, 0);
+  });
+
   it('lets exactly one of two approvers deciding at once win', async () => {
     const h = await awaitingApproval();
     const outcomes = await Promise.all([

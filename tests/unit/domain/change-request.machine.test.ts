@@ -609,8 +609,14 @@ describe(transition.name, () => {
       assert.equal(next.version, cr.version + 1);
       assert.equal(audit.type, 'request.reclassified');
       assert.equal(audit.payload['status'], 'triaged');
-      assert.equal(audit.payload['to'], 'emergency');
+      assert.equal(audit.payload['from'], 'triaged', 'the status it was reclassified in');
+      assert.equal(audit.payload['fromClass'], 'normal');
+      assert.equal(audit.payload['toClass'], 'emergency');
       assert.match(audit.personal?.['reason'] as string, /Mailbox compromised/);
+      assert.equal(
+        next.reclassification?.reason,
+        'Mailbox compromised, the client asked for an immediate fix',
+      );
       assert.ok(!JSON.stringify(audit.payload).includes('Mailbox'));
     });
 
@@ -1195,6 +1201,40 @@ describe(transition.name, () => {
       assert.equal(next.status, 'in_progress');
       assert.deepEqual(audit.payload['waived'], ['SCHED.OUTSIDE_WINDOW']);
       const error = refusal(requestAt('approved'), { type: 'WorkStarted' }, tech(windowedProfile));
+      assert.equal(error.code, 'CR.BEFORE_WINDOW', 'a normal change waits for its booked slot');
+    });
+
+    it('starts a normal change only inside its booked slot, and only where that lies in a maintenance window', () => {
+      const booked = (window: { start: string; end: string }) =>
+        applyAll(requestAt('triaged'), [
+          [
+            assessedEvent(requestAt('triaged'), validAssessment({ requestedWindow: window })),
+            tech(),
+          ],
+        ]).request;
+      const approvedIn = (window: { start: string; end: string }) => {
+        const assessed = booked(window);
+        const sent = applyAll(assessed, [
+          [{ type: 'ApprovalRequested', plan: planFor(assessed) }, system(assessed)],
+        ]).request;
+        return applyAll(sent, [[voteEvent(sent, people.andy), contextFor(people.andy)]]).request;
+      };
+      const inWindow = approvedIn(IN_WINDOW);
+      const at = (now: string) => contextFor(people.tina, { profile: windowedProfile, now });
+      assert.equal(
+        accepted(inWindow, { type: 'WorkStarted' }, at('2026-11-26T18:30:00.000Z')).next.status,
+        'in_progress',
+      );
+      assert.equal(
+        refusal(inWindow, { type: 'WorkStarted' }, at('2026-11-26T20:00:00.000Z')).code,
+        'CR.WINDOW_PASSED',
+      );
+      // Booked on a Wednesday evening, outside Contoso's Tue/Thu windows: refused even within the slot.
+      const wednesday = approvedIn({
+        start: '2026-11-25T18:00:00.000Z',
+        end: '2026-11-25T20:00:00.000Z',
+      });
+      const error = refusal(wednesday, { type: 'WorkStarted' }, at('2026-11-25T18:30:00.000Z'));
       assert.equal(error.code, 'SCHED.SLOT_REFUSED');
       assert.ok((error.details['codes'] as string[]).includes('SCHED.OUTSIDE_WINDOW'));
     });
