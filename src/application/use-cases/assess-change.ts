@@ -97,6 +97,7 @@ export function assessChange(deps: UseCaseDeps, command: AssessCommand): Promise
         type: 'Assessed',
         assessment: preview.value.assessment,
         suggestion: preview.value.suggestion,
+        conflicts: preview.value.conflicts,
         ...(command.overrideReason !== undefined ? { overrideReason: command.overrideReason } : {}),
       });
     },

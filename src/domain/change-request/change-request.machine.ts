@@ -59,6 +59,8 @@ export type ChangeEvent =
       readonly assessment: Assessment;
       readonly suggestion: RiskSuggestion;
       readonly overrideReason?: string;
+      /** The schedule conflicts the suggestion counted, for the approval card. */
+      readonly conflicts?: readonly { readonly kind: string; readonly message: string }[];
     }
   /** The approval plan for the current version, worked out from the client's policy by `planApprovals`. */
   | {
@@ -462,6 +464,9 @@ function assessed(
     suggestedRisk: ev.suggestion.level,
     signals: ev.suggestion.signals.map((x) => ({ code: x.code, detail: x.detail })),
     riskOverridden: risk.value.overridden,
+    ...(ev.conflicts && ev.conflicts.length > 0
+      ? { conflicts: ev.conflicts.map((c) => ({ kind: c.kind, message: c.message })) }
+      : {}),
     by: ctx.actor,
     at: ctx.now,
   };

@@ -44,6 +44,8 @@ export interface AssessmentRecord extends Assessment {
   /** The signals that drove the suggestion, for the approval card. */
   readonly signals: readonly { readonly code: RiskSignalCode; readonly detail: string }[];
   readonly riskOverridden: boolean;
+  /** Clashes with other bookings when it was assessed (overlap, double-booked technician, blackout, dependency order). */
+  readonly conflicts?: readonly { readonly kind: string; readonly message: string }[];
   readonly by: Person;
   readonly at: string;
 }

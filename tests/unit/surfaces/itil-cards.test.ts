@@ -41,6 +41,23 @@ describe('ITIL card views', () => {
     assert.equal(formatWindow(window, 'Not/AZone'), 'Tue 24 Nov 2026, 18:00–19:30 (UTC)');
   });
 
+  it('lists the schedule conflicts found when the change was assessed, and nothing when there were none', () => {
+    const request = requestAt('awaiting_approval');
+    const clash = 'Overlaps CONTOSO-7 (Tue 24 Nov, 18:00–19:00) for the same client.';
+    const withClash: ChangeRequest = {
+      ...request,
+      assessment: {
+        ...request.assessment!,
+        conflicts: [{ kind: 'client_overlap', message: clash }],
+      },
+    };
+    const card = bound(approvalCard(withClash, viewers.approver, 'Contoso Ltd'));
+    includesText(card, 'Schedule conflicts when it was assessed');
+    includesText(card, clash);
+    const clean = bound(approvalCard(request, viewers.approver, 'Contoso Ltd'));
+    assert.ok(!cardText(clean).includes('Schedule conflicts'));
+  });
+
   it('puts the step and version in the approval buttons and keeps the hash a function of request and viewer', () => {
     const request = requestAt('awaiting_approval');
     const card = bound(

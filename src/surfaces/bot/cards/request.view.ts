@@ -328,6 +328,7 @@ function commonData(
     itilFacts: assessmentFacts(request, timeZone),
     rollbackPlan: request.assessment?.rollbackPlan ?? '',
     signals: (request.assessment?.signals ?? []).map((x) => ({ text: x.detail })),
+    conflicts: (request.assessment?.conflicts ?? []).map((c) => ({ text: c.message })),
     roundTitle: request.status === 'review_pending' ? 'Retrospective approval' : 'Approval steps',
     steps: stepLines(round),
     questions: questionLines(request),
