@@ -10,9 +10,8 @@ import type { Clock } from '../../src/application/ports/clock';
 import type { TableStorage } from '../../src/adapters/storage/table-storage';
 import type { Assessment, RequestedWindow } from '../../src/domain/assessment/assessment';
 import type { ChangeRequest } from '../../src/domain/change-request/change-request';
-import { rulesFor, type ClientRules } from '../../src/domain/client/client-rules';
+import { bookableSchedule, rulesFor, type ClientRules } from '../../src/domain/client/client-rules';
 import { nextFittingSlots } from '../../src/domain/schedule/schedule.policy';
-import { WEEKDAYS } from '../../src/domain/schedule/schedule';
 import type { Person } from '../../src/domain/shared/person';
 import type { TenantId } from '../../src/domain/shared/ids';
 import { validAssessment } from './fixtures';
@@ -68,21 +67,7 @@ const HOUR_MS = 3_600_000;
  * deps' clock: inside a maintenance window (any time when none is configured), outside blackout.
  */
 export function nextSlot(rules: ClientRules, now: Date): RequestedWindow {
-  const schedule = rules.windowsConfigured
-    ? rules.schedule
-    : {
-        ...rules.schedule,
-        maintenanceWindows: [
-          {
-            kind: 'weekly' as const,
-            id: 'any-time',
-            name: 'Any time',
-            days: WEEKDAYS,
-            start: '00:00',
-            durationMinutes: 24 * 60,
-          },
-        ],
-      };
+  const schedule = bookableSchedule(rules);
   // An hour past the notice period, so the slot still fits when the test's clock has moved on a bit.
   const from = now.getTime() + (rules.schedule.noticeHours + 1) * HOUR_MS;
   const slots = nextFittingSlots(schedule, SLOT_MINUTES, from, 1);

@@ -20,10 +20,10 @@ import { overrideRisk, type RiskSuggestion } from '../assessment/risk.policy';
 import type { AuditEvent } from '../audit/audit-event';
 import { SYSTEM_OID } from '../audit/audit-event';
 import { isMspStaff, type ClientRole } from '../client/client';
-import type { ClientRules } from '../client/client-rules';
+import { bookableSchedule, type ClientRules } from '../client/client-rules';
 import { addBusinessDays } from '../schedule/business-days';
 import { checkExecutionSlot, checkScheduledSlot } from '../schedule/schedule.policy';
-import { WEEKDAYS, type Slot } from '../schedule/schedule';
+import type { Slot } from '../schedule/schedule';
 import type { DomainError } from '../shared/errors';
 import type { ChangeRequestId, ClientCode, TenantId } from '../shared/ids';
 import type { JsonObject } from '../shared/json';
@@ -743,7 +743,7 @@ function checkWorkWindow(cr: ChangeRequest, ctx: TransitionContext): Result<stri
     start: ctx.now,
     end: booked && now < Date.parse(booked.end) ? booked.end : new Date(now + 60_000).toISOString(),
   };
-  const checked = checkExecutionSlot(scheduleFor(ctx), slot, cr.changeClass, ctx.now);
+  const checked = checkExecutionSlot(bookableSchedule(ctx.rules), slot, cr.changeClass, ctx.now);
   return checked.ok ? ok(checked.value.waived.map((w) => w.code)) : checked;
 }
 
@@ -753,25 +753,8 @@ function checkSlotIfScheduled(
   ctx: TransitionContext,
 ): Result<unknown, DomainError> {
   if (!ctx.rules.windowsConfigured && ctx.rules.schedule.blackouts.length === 0) return ok(slot);
-  return checkScheduledSlot(scheduleFor(ctx), slot, changeClass, ctx.now);
+  return checkScheduledSlot(bookableSchedule(ctx.rules), slot, changeClass, ctx.now);
 }
-
-/** With blackouts but no windows configured, the whole week is a window: only blackouts bind. */
-function scheduleFor(ctx: TransitionContext) {
-  const s = ctx.rules.schedule;
-  return ctx.rules.windowsConfigured ? s : { ...s, maintenanceWindows: ALWAYS_OPEN };
-}
-
-const ALWAYS_OPEN = [
-  {
-    kind: 'weekly' as const,
-    id: 'any-time',
-    name: 'Any time',
-    days: WEEKDAYS,
-    start: '00:00',
-    durationMinutes: 24 * 60,
-  },
-];
 
 /** Withdraws a round in progress: its votes were for content that is about to change. */
 function withdrawRound(cr: ChangeRequest): ChangeRequest {

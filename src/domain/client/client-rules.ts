@@ -1,7 +1,7 @@
 import type { ClientApprovalPolicy } from '../approval/approval-policy';
 import type { ClassOverrides } from '../change-request/change-class';
 import type { ScheduleSettings } from '../schedule/schedule';
-import { NOTICE_HOURS_DEFAULT } from '../schedule/schedule';
+import { NOTICE_HOURS_DEFAULT, WEEKDAYS } from '../schedule/schedule';
 import type { ClientProfile } from './client';
 
 export const DEFAULT_EMERGENCY_QUOTA_PER_MONTH = 2;
@@ -69,4 +69,25 @@ export function unconfiguredRules(timeZone: string): ClientRules {
     leads: [],
     settings: { timeZone },
   });
+}
+
+/**
+ * The schedule changes are booked and run against: the client's, where a client with no maintenance
+ * windows configured may book any time (only its blackouts bind).
+ */
+export function bookableSchedule(rules: ClientRules): ScheduleSettings {
+  if (rules.windowsConfigured) return rules.schedule;
+  return {
+    ...rules.schedule,
+    maintenanceWindows: [
+      {
+        kind: 'weekly',
+        id: 'any-time',
+        name: 'Any time',
+        days: WEEKDAYS,
+        start: '00:00',
+        durationMinutes: 24 * 60,
+      },
+    ],
+  };
 }

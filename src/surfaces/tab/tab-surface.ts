@@ -10,6 +10,9 @@ import { mountTabDelegationsApi } from './tab-delegations.route';
 import { mountTabCalendarApi } from './tab-calendar.route';
 import { mountTabExecutionApi } from './tab-execution.route';
 import { mountTabItilApi } from './tab-itil.route';
+import { mountTabQuestionsApi } from './tab-questions.route';
+import { mountTabSettingsApi } from './tab-settings.route';
+import { mountTabTemplatesApi } from './tab-templates.route';
 import { openRoute, parseInput, TabHttpError, type Authenticate } from './tab-http';
 import { mountTabStatic } from './tab-static.route';
 
@@ -69,6 +72,9 @@ export function createTabSurface(deps: TabSurfaceDeps): (server: Server) => void
     mountTabCalendarApi(server, { useCases, authenticate, log: deps.log });
     mountTabItilApi(server, { useCases, authenticate, log: deps.log });
     mountTabApprovalsApi(server, { useCases, authenticate, log: deps.log });
+    mountTabQuestionsApi(server, { useCases, authenticate, log: deps.log });
+    mountTabTemplatesApi(server, { useCases, authenticate, log: deps.log });
+    mountTabSettingsApi(server, { useCases, authenticate, log: deps.log });
     const signIn = deps.sandboxSignIn;
     if (!signIn) return;
     server.get(
