@@ -10,7 +10,7 @@ import {
   type TemplateStatusView,
 } from '../../application/use-cases/catalogue';
 import type { UseCaseDeps } from '../../application/use-cases/context';
-import { rolesFor, type ClientProfile } from '../../domain/client/client';
+import { isMspStaff, rolesFor, type ClientProfile } from '../../domain/client/client';
 import { DomainError, type FieldIssue } from '../../domain/shared/errors';
 import { asClientCode } from '../../domain/shared/ids';
 import type { Person } from '../../domain/shared/person';
@@ -70,15 +70,24 @@ export function mountTabTemplatesApi(server: Server, deps: TabTemplatesDeps): vo
     return client;
   };
 
+  /** The clients whose templates the caller sees, as `listTemplates` scopes them, even with none yet. */
+  const clientsOf = async (actor: Person): Promise<ClientProfile[]> => {
+    if (actor.tid === uc.mspTenantId)
+      return (await uc.clients.forStaff(uc.mspTenantId, actor.oid)).filter((c) =>
+        isMspStaff(rolesFor(c, actor)),
+      );
+    const own = (await uc.clients.get(actor.tid))?.profile;
+    return own && rolesFor(own, actor).size > 0 ? [own] : [];
+  };
+
   server.get(
     '/api/tab/templates',
     route(async ({ actor }) => {
       const listed = await listTemplates(uc, actor);
       const views = listed.ok ? listed.value : [];
-      const tenants = [...new Set(views.map((v) => v.clientTenantId))];
       const clients = await Promise.all(
-        tenants.map(async (tenantId) => {
-          const profile = (await uc.clients.get(tenantId))!.profile;
+        (await clientsOf(actor)).map(async (profile) => {
+          const tenantId = profile.tenantId;
           const roles = rolesFor(profile, actor);
           const isLead = roles.has('lead');
           const isApprover = roles.has('approver');
