@@ -2,7 +2,7 @@ import type { RequestFacts } from '../approval/approval.policy';
 import { isSensitive } from '../assessment/assessment';
 import type { RiskSignals } from '../assessment/risk.policy';
 import { leadTimeHours } from '../assessment/risk.policy';
-import type { ClientRules } from '../client/client-rules';
+import { bookableSchedule, type ClientRules } from '../client/client-rules';
 import { checkScheduledSlot } from '../schedule/schedule.policy';
 import { ScheduleErrorCodes } from '../schedule/schedule.errors';
 import type { Assessment } from '../assessment/assessment';
@@ -40,12 +40,11 @@ export function riskSignals(
   let outsideMaintenanceWindow = false;
   let overlapsBlackout = false;
   if (window) {
-    const checked = checkScheduledSlot(rules.schedule, window, 'normal', now);
+    const checked = checkScheduledSlot(bookableSchedule(rules), window, 'normal', now);
     const codes = checked.ok
       ? []
       : ((checked.error.details['codes'] as string[] | undefined) ?? [checked.error.code]);
-    outsideMaintenanceWindow =
-      rules.windowsConfigured && codes.includes(ScheduleErrorCodes.outsideWindow);
+    outsideMaintenanceWindow = codes.includes(ScheduleErrorCodes.outsideWindow);
     overlapsBlackout = codes.includes(ScheduleErrorCodes.inBlackout);
   }
   return {
