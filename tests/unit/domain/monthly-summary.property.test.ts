@@ -18,7 +18,7 @@ import {
   SUMMARY_OUTCOMES,
   type ReportMonth,
 } from '../../../src/domain/reporting/monthly-summary';
-import { formatRequestId, type TenantId } from '../../../src/domain/shared/ids';
+import { formatRequestId } from '../../../src/domain/shared/ids';
 import { CONTOSO_TENANT_ID, FABRIKAM_TENANT_ID, submitted } from '../../support/fixtures';
 
 /**
