@@ -4,15 +4,18 @@ import {
   reenableTemplate,
   saveTemplate,
 } from '../../src/application/use-cases/catalogue';
+import { delegateSeat } from '../../src/application/use-cases/delegations';
+import { sweepFollowUps } from '../../src/application/use-cases/follow-ups';
 import { rulesFor } from '../../src/domain/client/client-rules';
 import { startAzurite, type RunningAzurite } from '../../src/sandbox/azurite';
 import { CONTOSO, MSP } from '../../src/sandbox/sandbox-tenants';
 import { CardVerbs } from '../../src/surfaces/bot/card-verbs';
-import { nextSlot } from '../support/approval-flow';
+import { nextSlot, sendToApprovers } from '../support/approval-flow';
 import { cardText } from '../support/bot-client';
 import {
   button,
   excludes,
+  executeActionsIn,
   hasButton,
   includes,
   startClassesStack,
@@ -186,6 +189,249 @@ describe('Change classes, delegation and follow-ups over the Bot Framework proto
       const types = (await s.audit(CONTOSO.tenantId)).map((e) => e.type);
       for (const t of ['template.approved', 'request.failed', 'template.suspended', 'template.reenabled'])
         includes(types, t);
+    });
+  });
+
+  describe('a delegated approval', () => {
+    const ctx = stackPerScenario();
+    let delegatedUntil = '';
+    let lateCard: Record<string, unknown> = {};
+    let lateId = '';
+
+    /** Tina raises it for Contoso (so Carla, the delegate, is not its requester) and sends it for approval. */
+    const awaiting = async (s: ClassesStack, title: string, slotFrom: Date) => {
+      const id = await s.raise(tina, {
+        type: 'general',
+        title,
+        description: 'Quarterly rotation.',
+        affectedSystems: 'Wi-Fi',
+        clientTenantId: CONTOSO.tenantId,
+      });
+      const contoso = (await s.uc.clients.get(CONTOSO.tenantId))!.profile;
+      const window = nextSlot(rulesFor(contoso), slotFrom);
+      await sendToApprovers(s.uc, await s.stored(id, CONTOSO.tenantId), {
+        technician: tina,
+        assessment: { requestedWindow: window },
+      });
+      return { id, window };
+    };
+
+    it('lets Carla approve in Andy’s seat from her approvals, naming both on the cards and the vote', async () => {
+      const { s } = ctx;
+      delegatedUntil = new Date(s.clock.now().getTime() + 5 * 24 * HOUR_MS).toISOString();
+      const delegated = await delegateSeat(s.uc, {
+        actor: asPerson(andy),
+        clientCode: CONTOSO.code,
+        toOid: carla.oid,
+        riskCeiling: 'high',
+        validUntil: delegatedUntil,
+      });
+      assert.ok(delegated.ok, delegated.ok ? '' : delegated.error.message);
+      const first = await awaiting(s, 'Rotate the office Wi-Fi key', s.clock.now());
+
+      assert.equal(await s.bot.say(carla, 'approvals'), 200);
+      const inbox = await s.waitForCard(carla, 'Waiting for your approval', first.id);
+      includes(cardText(inbox), 'for Andy Approver');
+      const open = executeActionsIn(inbox).find(
+        (a) => a.verb === CardVerbs.Status && a.data['requestId'] === first.id,
+      );
+      assert.ok(open, `no open action for ${first.id}`);
+      const live = await s.bot.invoke(carla, open.verb, open.data);
+      const approve = button(live.card, 'Approve');
+      assert.equal(approve.verb, CardVerbs.Approve);
+      const decided = await s.bot.invoke(carla, approve.verb, approve.data);
+      includes(cardText(decided.card), 'Approved by Carla Admin (for Andy Approver)');
+
+      await s.waitForCard(tina, first.id, 'Approved by Carla Admin (for Andy Approver)');
+      const stored = await s.stored(first.id, CONTOSO.tenantId);
+      assert.equal(stored.status, 'approved');
+      const votes = stored.approval!.steps.flatMap((st) => st.votes);
+      assert.deepEqual(
+        votes.map((v) => [v.by.oid, v.seat.oid, v.outcome]),
+        [[carla.oid, andy.oid, 'approved']],
+      );
+
+      // A second request, whose live card Carla holds when the delegation runs out.
+      const second = await awaiting(s, 'Add a guest SSID', new Date(first.window.end));
+      lateId = second.id;
+      const status = await s.bot.invoke(carla, CardVerbs.Status, { requestId: lateId });
+      assert.ok(hasButton(status.card, 'Approve'), 'the delegate’s card is live while in force');
+      lateCard = status.card;
+    });
+
+    it('refuses and audits the delegate’s click once the delegation has run out', async () => {
+      const { s } = ctx;
+      s.clock.moveTo(new Date(Date.parse(delegatedUntil) + 60_000).toISOString());
+      const approve = button(lateCard, 'Approve');
+      const refused = await s.bot.invoke(carla, approve.verb, approve.data);
+      excludes(cardText(refused.card), 'Approved by');
+      includes(cardText(refused.card), 'You are not a designated approver');
+      const stored = await s.stored(lateId, CONTOSO.tenantId);
+      assert.equal(stored.status, 'awaiting_approval');
+      assert.deepEqual(
+        stored.approval!.steps.flatMap((st) => st.votes),
+        [],
+      );
+      const refusals = (await s.audit(CONTOSO.tenantId)).filter(
+        (e) => e.type === 'approval.refused' && e.requestId === stored.id,
+      );
+      assert.deepEqual(
+        refusals.map((e) => e.actor.oid),
+        [carla.oid],
+      );
+    });
+  });
+
+  describe('an emergency whose review falls overdue', () => {
+    const ctx = stackPerScenario();
+    let id = '';
+
+    it('takes the emergency from the form through Lena’s approval to review pending, telling the client', async () => {
+      const { s } = ctx;
+      id = await s.raise(tina, {
+        type: 'general',
+        title: 'Block the phishing sender domain',
+        description: 'A phishing wave is hitting finance mailboxes now.',
+        affectedSystems: 'Exchange Online',
+        clientTenantId: CONTOSO.tenantId,
+        changeClass: 'emergency',
+        emergencyReason: 'Live phishing campaign against finance.',
+      });
+      assert.equal((await s.stored(id, CONTOSO.tenantId)).changeClass, 'emergency');
+      await sendToApprovers(s.uc, await s.stored(id, CONTOSO.tenantId), { technician: tina });
+
+      const leadCard = await s.waitForCard(lena, id, 'You are voting on step 1 of 1');
+      const approve = button(leadCard, 'Approve');
+      assert.equal(approve.data['step'], 'emergency_lead');
+      includes(cardText((await s.bot.invoke(lena, approve.verb, approve.data)).card), 'Approved by Lena Lead');
+      for (const contact of [carla, andy])
+        includes(
+          cardText(await s.waitForCard(contact, id, 'Emergency change raised by Tina Tech')),
+          'Live phishing campaign against finance.',
+        );
+
+      const ready = await s.waitForCard(tina, id, 'ready to execute');
+      const start = button(ready, 'Start work');
+      const started = await s.bot.invoke(tina, start.verb, start.data);
+      const implement = button(started.card, 'Mark implemented');
+      const implemented = await s.bot.invoke(tina, implement.verb, {
+        ...implement.data,
+        notes: 'Sender domain blocked in the tenant allow/block list.',
+      });
+      includes(cardText(implemented.card), 'Review pending');
+      assert.equal((await s.stored(id, CONTOSO.tenantId)).status, 'review_pending');
+      const retro = await s.waitForCard(andy, id, 'carried out as an emergency');
+      assert.equal(button(retro, 'Approve').data['step'], 'retrospective');
+    });
+
+    it('escalates the overdue review to the technician and the lead, saying what is missing', async () => {
+      const { s } = ctx;
+      const dueAt = (await s.stored(id, CONTOSO.tenantId)).reviewDueAt;
+      assert.ok(dueAt, 'no review deadline');
+      s.clock.moveTo(new Date(Date.parse(dueAt) + 60_000).toISOString());
+      await sweepFollowUps(s.uc);
+      for (const who of [tina, lena]) {
+        const overdue = cardText(await s.waitForCard(who, id, 'is overdue'));
+        includes(overdue, `The post-implementation review of ${id} is overdue`);
+        // The retrospective approval is still open too: its step shows who it waits on.
+        includes(
+          overdue,
+          '1. Retrospective client approval — any one of 2 must approve: Andy Approver, Avery Approver · open now',
+        );
+        assert.ok(hasButton(await s.waitForCard(who, id, 'is overdue'), 'File review and close'));
+      }
+      const escalated = (await s.audit(CONTOSO.tenantId)).filter(
+        (e) => e.type === 'review.escalated',
+      );
+      assert.equal(escalated.length, 1);
+      assert.deepEqual(escalated[0]!.payload['missing'], ['review', 'retrospective']);
+      assert.deepEqual(
+        [...(escalated[0]!.payload['toOids'] as string[])].sort(),
+        [tina.oid, lena.oid].sort(),
+      );
+    });
+
+    it('closes once the approver approves retrospectively and the technician files the review', async () => {
+      const { s } = ctx;
+      const retro = await s.waitForCard(andy, id, 'carried out as an emergency');
+      const approve = button(retro, 'Approve');
+      includes(cardText((await s.bot.invoke(andy, approve.verb, approve.data)).card), 'Andy Approver approved');
+
+      const status = await s.bot.invoke(tina, CardVerbs.Status, { requestId: id });
+      const review = button(status.card, 'File review and close');
+      const closed = await s.bot.invoke(tina, review.verb, {
+        ...review.data,
+        objectiveAchieved: 'yes',
+        outcome: 'successful',
+        becomeStandard: 'false',
+      });
+      includes(cardText(closed.card), 'Closed');
+      const stored = await s.stored(id, CONTOSO.tenantId);
+      assert.equal(stored.status, 'closed');
+      assert.equal(stored.retrospective?.status, 'approved');
+      const types = (await s.audit(CONTOSO.tenantId))
+        .filter((e) => e.requestId === stored.id)
+        .map((e) => e.type);
+      for (const t of ['review.escalated', 'approval.retrospective_decided', 'review.filed'])
+        includes(types, t);
+    });
+  });
+
+  describe('a normal change that waits too long for its approvers', () => {
+    const ctx = stackPerScenario();
+    let id = '';
+    let opened = 0;
+
+    it('re-issues the approver’s card with a reminder banner once the reminder time has passed', async () => {
+      const { s } = ctx;
+      id = await s.raise(carla, {
+        type: 'general',
+        title: 'Replace the core switch firmware',
+        description: 'The vendor withdrew the current release.',
+        affectedSystems: 'Network',
+      });
+      const sent = await sendToApprovers(s.uc, await s.stored(id, CONTOSO.tenantId), {
+        technician: tina,
+      });
+      opened = Date.parse(sent.approval!.steps[0]!.openedAt!);
+      await s.waitForCard(andy, id, 'You are voting on step 1 of 1');
+      const timing = rulesFor((await s.uc.clients.get(CONTOSO.tenantId))!.profile).approvalPolicy
+        .timing;
+
+      s.clock.moveTo(new Date(opened + (timing.remindAfterHours + 1) * HOUR_MS).toISOString());
+      await sweepFollowUps(s.uc);
+      for (const approver of [andy, avery]) {
+        const reminder = await s.waitForCard(approver, id, 'Reminder:');
+        includes(cardText(reminder), 'has waited for your decision since');
+        assert.ok(hasButton(reminder, 'Approve'), 'the re-issued card keeps its buttons');
+        assert.equal(button(reminder, 'Approve').data['version'], sent.version);
+      }
+      assert.deepEqual(s.cardsWith(lena, 'Escalated:'), []);
+      const reminded = (await s.audit(CONTOSO.tenantId)).filter(
+        (e) => e.type === 'approval.reminded' && e.requestId === sent.id,
+      );
+      assert.deepEqual(
+        reminded.map((e) => e.payload['toOid']).sort(),
+        [andy.oid, avery.oid].sort(),
+      );
+    });
+
+    it('escalates to the MSP lead past the escalation time, naming whom it waits on', async () => {
+      const { s } = ctx;
+      const timing = rulesFor((await s.uc.clients.get(CONTOSO.tenantId))!.profile).approvalPolicy
+        .timing;
+      s.clock.moveTo(new Date(opened + (timing.escalateAfterHours + 1) * HOUR_MS).toISOString());
+      await sweepFollowUps(s.uc);
+      const escalation = cardText(await s.waitForCard(lena, id, 'Escalated:'));
+      includes(escalation, 'for Andy Approver, Avery Approver');
+      includes(escalation, 'Chase them, or have a delegate decide.');
+      const escalated = (await s.audit(CONTOSO.tenantId)).filter(
+        (e) => e.type === 'approval.escalated',
+      );
+      assert.equal(escalated.length, 1);
+      assert.deepEqual(escalated[0]!.payload['toOids'], [lena.oid]);
+      // A second sweep sends nothing again.
+      assert.equal(await sweepFollowUps(s.uc), 0);
     });
   });
 });

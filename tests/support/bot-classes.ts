@@ -121,6 +121,26 @@ export function button(card: CardJson, title: string): CardAction {
   return found;
 }
 
+/** Every `Action.Execute` anywhere in the card (item action sets included), in order. */
+export function executeActionsIn(card: CardJson): CardAction[] {
+  const found: CardAction[] = [];
+  const walk = (node: unknown): void => {
+    if (Array.isArray(node)) node.forEach(walk);
+    else if (node && typeof node === 'object') {
+      const record = node as Record<string, unknown>;
+      if (record['type'] === 'Action.Execute' && typeof record['verb'] === 'string')
+        found.push({
+          title: typeof record['title'] === 'string' ? record['title'] : '',
+          verb: record['verb'],
+          data: (record['data'] as Record<string, unknown> | undefined) ?? {},
+        });
+      Object.values(record).forEach(walk);
+    }
+  };
+  walk(card);
+  return found;
+}
+
 /** Whether the card offers a button titled `title`. */
 export function hasButton(card: CardJson, title: string): boolean {
   return allCardActions(card).some((a) => a.title === title);
