@@ -5,6 +5,7 @@ import { ROLE, TIMELINE, tone } from './labels.js';
 import { renderRunPanel, renderWizard, runsList } from './wizard.js';
 import { itilSections } from './assessment.js';
 import { reviewSection } from './review.js';
+import { questionSection } from './question.js';
 
 /**
  * @typedef {import('./types.js').Detail} Detail
@@ -79,6 +80,7 @@ export async function renderDetail(root, api, id, nav) {
     summary(r, detail.viewer.roles),
     itilSections(/** @type {import('./assessment.js').Detail} */ (detail), ctx),
     reviewSection(/** @type {import('./assessment.js').Detail} */ (detail), ctx),
+    questionSection(ctx),
     activeRun
       ? h(
           'p',

@@ -13,6 +13,8 @@ import { renderDelegations } from './delegations.js';
 import { renderDetail } from './detail.js';
 import { h, replace } from './dom.js';
 import { renderQueue } from './queue.js';
+import { renderSettings } from './settings.js';
+import { renderTemplates } from './templates.js';
 
 /**
  * The Cabinet tab: signs in (Teams SSO, or a sandbox person outside Teams), then shows the queue
@@ -143,6 +145,15 @@ function route(api) {
   replace(main, h('p', { class: 'muted', role: 'status' }, 'Loading…'));
   if (params.get('page') === 'approvals') {
     renderApprovals(main, api, { isCurrent }).catch((/** @type {unknown} */ error) => {
+      if (isCurrent()) replace(main, ...errorView(error));
+    });
+    return;
+  }
+  if (params.get('page') === 'templates' || params.get('page') === 'settings') {
+    (params.get('page') === 'templates'
+      ? renderTemplates(main, api, { isCurrent })
+      : renderSettings(main, api, params.get('client') ?? '', { isCurrent })
+    ).catch((/** @type {unknown} */ error) => {
       if (isCurrent()) replace(main, ...errorView(error));
     });
     return;

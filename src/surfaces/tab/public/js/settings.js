@@ -1,0 +1,288 @@
+// @ts-check
+import { ApiError, segment } from './api.js';
+import { alertBox, clearErrors, field, showProblem } from './assessment.js';
+import { announce, h, replace } from './dom.js';
+
+/**
+ * A client's rules (issue 4 §1, §3, §5) as Cabinet applies them, defaults filled in: approval
+ * steps, MSP gate, reminders, maintenance windows and blackouts in the client's zone, notice,
+ * class overrides, emergency quota and review days. The client's MSP leads also edit each part as
+ * JSON; Cabinet checks every field and the page shows each issue next to its part.
+ * @typedef {import('./api.js').Api} Api
+ * @typedef {{ kind: string, id: string, name: string, days?: string[], start?: string, end?: string, durationMinutes?: number, businessDays?: number }} Rule
+ * @typedef {{
+ *   client: { code: string, name: string }, mayEdit: boolean, timeZone: string,
+ *   configured: Record<string, boolean>,
+ *   approval: {
+ *     steps: { id: string, name: string, side: string, rule: string, approvers: string[], when?: { minRisk?: string, classes?: string[], types?: string[] } }[],
+ *     mspGate: boolean, sensitiveApprovers: string[],
+ *     timing: { remindAfterHours: number, escalateAfterHours: number }
+ *   },
+ *   schedule: { maintenanceWindows: Rule[], blackouts: Rule[], noticeHours: number, emergencyExempt: boolean, windowsConfigured: boolean },
+ *   classOverrides: Record<string, string>, emergencyQuotaPerMonth: number, reviewDueBusinessDays: number,
+ *   parts?: Record<string, unknown>, people?: { tid: string, oid: string, name: string }[]
+ * }} SettingsView
+ */
+
+const PARTS = [
+  ['timeZone', 'Time zone'],
+  ['approvalPolicy', 'Approval policy'],
+  ['schedule', 'Schedule'],
+  ['classOverrides', 'Class overrides'],
+  ['emergencyQuotaPerMonth', 'Emergency quota per month'],
+  ['reviewDueBusinessDays', 'Review due (business days)'],
+];
+const SIDE = /** @type {Readonly<Record<string, string>>} */ ({
+  client: 'client',
+  msp: 'MSP',
+  cab: 'client or MSP',
+});
+
+/**
+ * @param {HTMLElement} main
+ * @param {Api} api
+ * @param {string} code
+ * @param {{ isCurrent: () => boolean }} nav
+ */
+export async function renderSettings(main, api, code, nav) {
+  const view = /** @type {SettingsView} */ (await api.get(`clients/${segment(code)}/settings`));
+  if (!nav.isCurrent()) return;
+  const reload = () => (nav.isCurrent() ? renderSettings(main, api, code, nav) : Promise.resolve());
+  const s = view.schedule;
+  const a = view.approval;
+  const overrides = Object.entries(view.classOverrides);
+  replace(
+    main,
+    h('h1', { id: 'page-title', tabindex: '-1' }, `Settings for ${view.client.name}`),
+    h(
+      'p',
+      { class: 'hint' },
+      'These are the rules Cabinet applies to this client’s changes, with Cabinet’s defaults where nothing is set.',
+    ),
+    h(
+      'section',
+      { class: 'card', 'aria-labelledby': 'set-approval' },
+      h('h2', { id: 'set-approval' }, 'Approval'),
+      h(
+        'ol',
+        { class: 'policy-steps' },
+        a.mspGate ? h('li', {}, 'MSP approval: any one MSP lead approves first') : null,
+        a.steps.map((step) =>
+          h(
+            'li',
+            {},
+            h('strong', {}, step.name),
+            `: ${step.rule} ${step.approvers.join(', ') || 'nobody yet'} (${SIDE[step.side] ?? step.side} side)`,
+            step.when ? ` — only ${conditionText(step.when)}` : '',
+          ),
+        ),
+      ),
+      dl([
+        [
+          'Sensitive changes',
+          a.sensitiveApprovers.length > 0
+            ? `also approved by ${a.sensitiveApprovers.join(', ')}`
+            : 'also approved by an MSP lead',
+        ],
+        ['Reminder', `after ${a.timing.remindAfterHours} h waiting`],
+        ['Escalation to MSP leads', `after ${a.timing.escalateAfterHours} h waiting`],
+      ]),
+    ),
+    h(
+      'section',
+      { class: 'card', 'aria-labelledby': 'set-schedule' },
+      h('h2', { id: 'set-schedule' }, 'Schedule'),
+      h('p', {}, `Times are in ${view.timeZone}.`),
+      h('h3', {}, 'Maintenance windows'),
+      s.windowsConfigured
+        ? rules(s.maintenanceWindows)
+        : h('p', { class: 'muted' }, 'None set: a change may be booked at any time.'),
+      h('h3', {}, 'Blackouts'),
+      s.blackouts.length > 0 ? rules(s.blackouts) : h('p', { class: 'muted' }, 'None.'),
+      dl([
+        ['Notice before a normal change', `${s.noticeHours} hours`],
+        [
+          'Emergencies in a blackout',
+          s.emergencyExempt ? 'allowed' : 'not allowed (a hard freeze)',
+        ],
+      ]),
+    ),
+    h(
+      'section',
+      { class: 'card', 'aria-labelledby': 'set-other' },
+      h('h2', { id: 'set-other' }, 'Classes, emergencies and reviews'),
+      dl([
+        [
+          'Class overrides',
+          overrides.length > 0
+            ? overrides.map(([type, cls]) => `${type.replaceAll('_', ' ')}: ${cls}`).join('; ')
+            : 'none (the MSP’s defaults)',
+        ],
+        ['Emergency changes a month', `${view.emergencyQuotaPerMonth} before flagging`],
+        [
+          'Emergency review due',
+          `${view.reviewDueBusinessDays} business days after implementation`,
+        ],
+      ]),
+    ),
+    view.mayEdit && view.parts ? editSection(api, view, reload) : null,
+  );
+}
+
+/** @param {[string, string][]} rows */
+function dl(rows) {
+  return h(
+    'dl',
+    { class: 'fields' },
+    rows.map(([k, v]) => [h('dt', {}, k), h('dd', {}, v)]),
+  );
+}
+
+/** @param {{ minRisk?: string, classes?: string[], types?: string[] }} when */
+function conditionText(when) {
+  return [
+    when.minRisk ? `at ${when.minRisk} risk or above` : '',
+    when.classes ? `for ${when.classes.join(', ')} changes` : '',
+    when.types ? `for ${when.types.map((t) => t.replaceAll('_', ' ')).join(', ')}` : '',
+  ]
+    .filter(Boolean)
+    .join(', ');
+}
+
+/** @param {Rule[]} list */
+function rules(list) {
+  return h(
+    'ul',
+    {},
+    list.map((r) => h('li', {}, `${r.name}: ${ruleText(r)}`)),
+  );
+}
+
+/** @param {Rule} r */
+function ruleText(r) {
+  if (r.kind === 'weekly') {
+    const minutes = r.durationMinutes ?? 0;
+    const length = minutes % 60 === 0 ? `${minutes / 60} h` : `${minutes} min`;
+    return `every ${(r.days ?? []).join(', ')} from ${r.start ?? ''} for ${length}`;
+  }
+  if (r.kind === 'once')
+    return `from ${(r.start ?? '').replace('T', ' ')} to ${(r.end ?? '').replace('T', ' ')}`;
+  if (r.kind === 'month_end') return `the last ${r.businessDays ?? 0} business days of each month`;
+  return r.kind;
+}
+
+/**
+ * One JSON text box per part, each saved on its own; `null` puts a part back to Cabinet's default.
+ * @param {Api} api
+ * @param {SettingsView} view
+ * @param {() => Promise<void>} reload
+ */
+function editSection(api, view, reload) {
+  const parts = view.parts ?? {};
+  return h(
+    'section',
+    { class: 'card', 'aria-labelledby': 'set-edit' },
+    h('h2', { id: 'set-edit' }, 'Change the settings'),
+    h(
+      'p',
+      { class: 'hint' },
+      'Each part is replaced whole. Write null to go back to Cabinet’s default. People are named by tenant and object id:',
+    ),
+    h(
+      'ul',
+      { class: 'hint' },
+      (view.people ?? []).map((p) =>
+        h('li', {}, `${p.name}: {"tid":"${p.tid}","oid":"${p.oid}","name":"${p.name}"}`),
+      ),
+    ),
+    PARTS.map(([part, label]) => partForm(api, view.client.code, part, label, parts[part], reload)),
+  );
+}
+
+/**
+ * @param {Api} api
+ * @param {string} code
+ * @param {string} part
+ * @param {string} label
+ * @param {unknown} current
+ * @param {() => Promise<void>} reload
+ */
+function partForm(api, code, part, label, current, reload) {
+  const alert = alertBox();
+  const form = /** @type {HTMLFormElement} */ (
+    h(
+      'form',
+      { class: 'wizard itil-form settings-part', novalidate: true, 'aria-label': label },
+      field(
+        part,
+        `${label} (JSON)`,
+        h('textarea', {
+          rows: part === 'approvalPolicy' || part === 'schedule' ? 12 : 2,
+          class: 'json',
+          spellcheck: 'false',
+          value: JSON.stringify(current ?? null, null, 2),
+        }),
+      ),
+      h(
+        'div',
+        { class: 'actions' },
+        h('button', { type: 'submit' }, `Save ${label.toLowerCase()}`),
+      ),
+      alert,
+    )
+  );
+  form.addEventListener('submit', (e) => {
+    e.preventDefault();
+    clearErrors(form, alert);
+    const box = /** @type {HTMLTextAreaElement} */ (form.querySelector('textarea'));
+    /** @type {unknown} */
+    let parsed;
+    try {
+      parsed = JSON.parse(box.value);
+    } catch (error) {
+      showProblem(
+        form,
+        alert,
+        new ApiError(400, {
+          message: 'Please fix the JSON.',
+          issues: [
+            {
+              field: part,
+              message: `is not valid JSON: ${error instanceof Error ? error.message : String(error)}`,
+            },
+          ],
+        }),
+      );
+      return;
+    }
+    void api.post(`clients/${segment(code)}/settings`, { settings: { [part]: parsed } }).then(
+      (saved) => {
+        const changed = /** @type {{ changed: string[] }} */ (saved).changed;
+        announce(
+          changed.length > 0 ? `${label} saved.` : `${label} was already set so; nothing changed.`,
+        );
+        return reload();
+      },
+      (/** @type {unknown} */ error) => {
+        // Issues name fields inside the part ("schedule.noticeHours"); they belong with its box.
+        const placed =
+          error instanceof ApiError
+            ? new ApiError(error.status, {
+                code: error.code,
+                message: error.message,
+                issues: [
+                  {
+                    field: part,
+                    message: error.issues
+                      .map((i) => (i.field === part ? i.message : `${i.field}: ${i.message}`))
+                      .join('; '),
+                  },
+                ].filter((i) => i.message),
+              })
+            : error;
+        showProblem(form, alert, placed);
+      },
+    );
+  });
+  return form;
+}

@@ -1,0 +1,180 @@
+import { strict as assert } from 'node:assert';
+import type { Application, TeamsAdapter, TurnState } from '@microsoft/teams-ai';
+import { createLocalJWKSet } from 'jose';
+import type { TemplateId } from '../../src/domain/catalogue/template';
+import type { Person } from '../../src/domain/shared/person';
+import { startHttpServer, type RunningHttpServer } from '../../src/surfaces/http/server';
+import { createTabSurface } from '../../src/surfaces/tab/tab-surface';
+import {
+  CONTOSO_TENANT_ID,
+  createHarness,
+  people,
+  raiseGeneral,
+  seedClients,
+  type Harness,
+} from '../support/fixtures';
+import { TabPage, chromiumAvailable, CHROMIUM_PATH } from '../support/tab-ui';
+import { TAB_CLIENT_ID, mintTabToken, signingKey } from '../support/tab-tokens';
+
+const ROLLBACK =
+  'If the mailbox is not provisioned within an hour, the technician removes EXCHANGESTANDARD and ' +
+  're-assigns the previous licence, then verifies the user can sign in (about 10 minutes).';
+
+/**
+ * The templates page and questions in headless Chromium against the tab's real HTTP server: Lena
+ * writes a Contoso template (fixing what Cabinet marks), proposes it and Andy approves it; Tina asks
+ * Carla a question on her request and Carla answers it.
+ */
+describe('Templates and questions in the browser', function () {
+  this.timeout(120_000);
+  let h: Harness;
+  let http: RunningHttpServer | undefined;
+  const tabs: TabPage[] = [];
+
+  before(async function () {
+    if (!chromiumAvailable()) {
+      if (process.env.CI)
+        throw new Error(`${CHROMIUM_PATH} is missing; .ci/run installs it with apt-get.`);
+      console.warn(`Skipping the templates browser test: ${CHROMIUM_PATH} is not installed.`);
+      this.skip();
+    }
+    h = createHarness();
+    await seedClients(h);
+    const key = await signingKey();
+    const cast: Record<string, Person> = {
+      lena: people.lena,
+      andy: people.andy,
+      tina: people.tina,
+      carla: people.carla,
+    };
+    const surface = createTabSurface({
+      useCases: h.deps,
+      auth: { clientId: TAB_CLIENT_ID, keySetFor: () => createLocalJWKSet({ keys: [key.jwk] }) },
+      sandboxSignIn: {
+        people: Object.entries(cast).map(([k, p]) => ({ key: k, name: p.name, description: k })),
+        issue: (person) =>
+          mintTabToken(cast[person]!, { key, now: Math.floor(h.clock.now().getTime() / 1000) }),
+      },
+      log: () => undefined,
+    });
+    http = await startHttpServer(
+      {
+        bot: {} as Application<TurnState>,
+        adapter: {} as TeamsAdapter,
+        readiness: () => Promise.resolve(),
+        allowServiceUrl: () => false,
+        log: () => undefined,
+        tab: surface,
+      },
+      { host: '127.0.0.1', port: 0 },
+    );
+  });
+
+  afterEach(async function () {
+    if (this.currentTest?.state !== 'failed') return;
+    for (const tab of tabs) await tab.screenshot(`failed-${this.currentTest.title.slice(0, 30)}`);
+  });
+
+  after(async () => {
+    for (const tab of tabs) await tab.close();
+    await http?.close();
+  });
+
+  async function signedIn(who: Person, path: string, name: string): Promise<TabPage> {
+    const tab = await TabPage.open(`${http!.url}/tab/${path}`, { name });
+    tabs.push(tab);
+    await tab.signInAs(who.name);
+    return tab;
+  }
+
+  it('Lena creates and proposes a Contoso template; Andy approves it', async () => {
+    const lena = await signedIn(people.lena, '?page=templates', 'tpl-lena');
+    const page = lena.page;
+    await page.getByRole('heading', { level: 1, name: 'Standard-change templates' }).waitFor();
+    await page.getByRole('button', { name: 'New template' }).click();
+    const form = page.locator('form.template-form');
+    await form.getByLabel('Template id').fill('exchange-plan-1');
+    await form.getByLabel('Offered to').selectOption({ label: 'Contoso Ltd only' });
+    await form.getByLabel('Request type').selectOption('licence_change');
+    await form.getByLabel('Licences that may be added').fill('EXCHANGESTANDARD');
+    await form
+      .getByLabel('Implementation plan')
+      .fill('Assign EXCHANGESTANDARD in Entra; the mailbox appears within 15 minutes.');
+    await form.getByLabel('Rollback plan').fill('Revert the change if needed.');
+    await form.getByRole('button', { name: 'Save template' }).click();
+
+    // Cabinet's issues land next to their fields: no name, a boilerplate rollback plan.
+    await form.locator('[data-field="name"] .field-error').waitFor();
+    assert.match(await form.locator('[data-field="rollbackPlan"] .field-error').innerText(), /\w/);
+    await form.getByLabel('Name', { exact: true }).fill('Add an Exchange Online Plan 1 licence');
+    await form.getByLabel('Rollback plan').fill(ROLLBACK);
+    await form.getByRole('button', { name: 'Save template' }).click();
+
+    const card = page.locator('[data-client="CONTOSO"] article[data-template="exchange-plan-1"]');
+    await card.waitFor();
+    assert.match(await card.locator('.badge').innerText(), /Not proposed/);
+    await card.getByRole('button', { name: 'Propose to the client' }).click();
+    await page
+      .locator('[data-client="CONTOSO"] article[data-template="exchange-plan-1"] .badge', {
+        hasText: 'Proposed',
+      })
+      .waitFor();
+    assert.equal(
+      await page.locator('[data-client="FABRIKAM"] article[data-template]').count(),
+      0,
+      'a Contoso template is not listed under Fabrikam',
+    );
+    assert.deepEqual(await lena.accessibilityProblems(), []);
+    await lena.screenshot('proposed');
+
+    const andy = await signedIn(people.andy, '?page=templates', 'tpl-andy');
+    const mine = andy.page.locator('article[data-template="exchange-plan-1"]');
+    await mine.waitFor();
+    assert.deepEqual(
+      await andy.page
+        .locator('section[data-client]')
+        .evaluateAll((s) => s.map((e) => e.getAttribute('data-client'))),
+      ['CONTOSO'],
+    );
+    await mine.getByRole('button', { name: 'Approve' }).click();
+    await andy.page
+      .locator('article[data-template="exchange-plan-1"] .badge', { hasText: 'Active' })
+      .waitFor();
+    const stored = await h.deps.templates.getActivation(
+      CONTOSO_TENANT_ID,
+      'exchange-plan-1' as TemplateId,
+    );
+    assert.equal(stored?.activation.status, 'active');
+    assert.equal(stored?.activation.approvedBy?.oid, people.andy.oid);
+    assert.deepEqual(await andy.accessibilityProblems(), []);
+    assert.deepEqual(andy.pageErrors, []);
+  });
+
+  it('Tina asks Carla a question on her request and Carla answers it', async () => {
+    const id = (await raiseGeneral(h, people.carla)).request.id;
+    const tina = await signedIn(people.tina, `?request=${id}`, 'q-tina');
+    await tina.waitForRequest(id);
+    await tina.page.getByLabel('Question for the requester').fill('Which floor is the printer on?');
+    await tina.page.getByRole('button', { name: 'Ask the requester' }).click();
+    await tina.page.locator('.request-meta .badge', { hasText: 'Needs information' }).waitFor();
+    assert.ok(
+      (await tina.timeline()).some((line) => line.startsWith('Question asked by Tina')),
+      'the timeline says it in words',
+    );
+
+    const carla = await signedIn(people.carla, `?request=${id}`, 'q-carla');
+    await carla.waitForRequest(id);
+    await carla.page.getByText('Which floor is the printer on?').first().waitFor();
+    await carla.page.getByLabel('Your answer').fill('The third floor, by the kitchen.');
+    await carla.page.getByRole('button', { name: 'Answer' }).click();
+    await carla.page.locator('.request-meta .badge', { hasText: 'Triaged' }).waitFor();
+    const earlier = carla.page.locator('ol.clarifications li');
+    await earlier.first().waitFor();
+    assert.match(await earlier.first().innerText(), /third floor/);
+    const stored = await h.deps.requests.get(people.carla.tid, id);
+    assert.equal(stored?.request.status, 'triaged');
+    assert.equal(stored?.request.clarifications?.[0]?.answer, 'The third floor, by the kitchen.');
+    assert.deepEqual(await carla.accessibilityProblems(), []);
+    assert.deepEqual(carla.pageErrors, []);
+  });
+});
