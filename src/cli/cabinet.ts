@@ -8,6 +8,7 @@ import { AUDIT_USAGE, runAuditCommand } from './audit.command';
 import { CliStorageError, openCliStorage } from './cli-storage';
 import { CLIENTS_USAGE, runClientsCommand } from './clients.command';
 import { OUTBOX_USAGE, runOutboxCommand } from './outbox.command';
+import { REPORT_USAGE, runReportCommand } from './report.command';
 import { runTemplatesCommand, TEMPLATES_USAGE } from './templates.command';
 
 /** What every command group gets: configuration, storage on first use, and an output line sink. */
@@ -52,6 +53,19 @@ const GROUPS: Readonly<Record<string, CommandGroup>> = {
         requests: storage.requests,
         clock: { now: () => new Date() },
         mspTenantId: context.config.mspTenantId,
+        out: context.out,
+      });
+    },
+  },
+  report: {
+    usage: REPORT_USAGE,
+    run: async (args, context) => {
+      const storage = await context.storage();
+      return runReportCommand(args, {
+        requests: storage.requests,
+        templates: storage.catalogue(context.config.mspTenantId),
+        clients: storage.clients,
+        clock: { now: () => new Date() },
         out: context.out,
       });
     },
