@@ -23,9 +23,9 @@ const ROLLBACK =
 /**
  * The templates page and questions in headless Chromium against the tab's real HTTP server: Lena
  * writes a Contoso template (fixing what Cabinet marks), proposes it and Andy approves it; Tina asks
- * Carla a question on her request and Carla answers it.
+ * Carla a question on her request and Carla answers it; Lena changes a Contoso setting.
  */
-describe('Templates and questions in the browser', function () {
+describe('Templates, questions and client settings in the browser', function () {
   this.timeout(120_000);
   let h: Harness;
   let http: RunningHttpServer | undefined;
@@ -130,11 +130,11 @@ describe('Templates and questions in the browser', function () {
     const andy = await signedIn(people.andy, '?page=templates', 'tpl-andy');
     const mine = andy.page.locator('article[data-template="exchange-plan-1"]');
     await mine.waitFor();
+    const sections = await andy.page.locator('section[data-client]').all();
     assert.deepEqual(
-      await andy.page
-        .locator('section[data-client]')
-        .evaluateAll((s) => s.map((e) => e.getAttribute('data-client'))),
+      await Promise.all(sections.map((s) => s.getAttribute('data-client'))),
       ['CONTOSO'],
+      'a client approver sees their own client only',
     );
     await mine.getByRole('button', { name: 'Approve' }).click();
     await andy.page
@@ -176,5 +176,26 @@ describe('Templates and questions in the browser', function () {
     assert.equal(stored?.request.clarifications?.[0]?.answer, 'The third floor, by the kitchen.');
     assert.deepEqual(await carla.accessibilityProblems(), []);
     assert.deepEqual(carla.pageErrors, []);
+  });
+  it('Lena reads Contoso’s rules and changes its emergency quota, with the issue beside the part', async () => {
+    const lena = await signedIn(people.lena, '?page=settings&client=CONTOSO', 'settings-lena');
+    const page = lena.page;
+    await page.getByRole('heading', { level: 1, name: 'Settings for Contoso Ltd' }).waitFor();
+    assert.match(
+      await page.locator('ol.policy-steps').innerText(),
+      new RegExp(`any one of ${people.andy.name}, ${people.avery.name}`),
+    );
+    const quota = page.getByRole('form', { name: 'Emergency quota per month' });
+    await quota.getByLabel('Emergency quota per month (JSON)').fill('-1');
+    await quota.getByRole('button', { name: 'Save emergency quota per month' }).click();
+    await quota.locator('.field-error').waitFor();
+    assert.match(await quota.locator('.field-error').innerText(), /whole number/);
+    await quota.getByLabel('Emergency quota per month (JSON)').fill('4');
+    await quota.getByRole('button', { name: 'Save emergency quota per month' }).click();
+    await page.getByText('4 before flagging').waitFor();
+    const stored = await h.deps.clients.get(CONTOSO_TENANT_ID);
+    assert.equal(stored?.profile.settings.emergencyQuotaPerMonth, 4);
+    assert.deepEqual(await lena.accessibilityProblems(), []);
+    await lena.screenshot('settings');
   });
 });
