@@ -5,11 +5,11 @@ import { owedVote } from '../../domain/change-request/approval-inbox.policy';
 import type { Delegation } from '../../domain/approval/delegation.policy';
 import type { z } from 'zod';
 import type { TeamsAdapter } from '@microsoft/teams-ai';
-import type { Person } from '../../domain/change-request/change-request';
+import type { ChangeRequest, Person } from '../../domain/change-request/change-request';
 import { isChangeType } from '../../domain/change-request/change-request.payloads';
 import { isMspStaff, mayRaise, rolesFor, type ClientProfile } from '../../domain/client/client';
 import { rulesFor } from '../../domain/client/client-rules';
-import { DomainError, ValidationError } from '../../domain/shared/errors';
+import { DomainError, ValidationError, type FieldIssue } from '../../domain/shared/errors';
 import type { UseCaseDeps } from '../../application/use-cases/context';
 import type { OutboxStore } from '../../application/ports/outbox';
 import { StorageUnavailableError } from '../../application/ports/errors';
@@ -23,16 +23,25 @@ import { listVisibleRequests, resolveRequest } from '../../application/use-cases
 import { submitChange } from '../../application/use-cases/submit-change';
 import { answerQuestion, askQuestion } from '../../application/use-cases/clarify-change';
 import { fileReview } from '../../application/use-cases/review-change';
+import {
+  assessChange,
+  reclassifyChange,
+  sendForApproval,
+} from '../../application/use-cases/assess-change';
+import { validateAssessment } from '../../domain/assessment/assessment';
+import { CLASS_LABELS, RISK_LABELS } from './cards/labels';
 import type { ActionOutcome } from '../../application/use-cases/apply-change';
 import { revealTemporaryPassword, type ExecutionDeps } from '../../application/use-cases/execution';
 import { actorOf } from './activity-identity';
 import {
   ActionData,
   AnswerData,
+  AssessData,
   DecisionData,
   FormData,
   MAX_CARD_DATA_BYTES,
   QuestionData,
+  ReclassifyData,
   RequestRef,
   RevealPasswordData,
   ReviewData,
@@ -41,7 +50,14 @@ import { ALL_CARD_VERBS, CardVerbs } from './card-verbs';
 import { formCard, typePickerCard, type ClientChoices } from './cards/forms.view';
 import { approvalInboxCard, bulkBanner, selectedOnCard } from './cards/inbox.view';
 import { messageCard } from './cards/message.view';
-import { approvalCard, cardHash, requestStatusCard, type Banner } from './cards/request.view';
+import {
+  approvalCard,
+  cardHash,
+  requestStatusCard,
+  type Banner,
+  type RequestCardExtras,
+} from './cards/request.view';
+import { assessFields, assessIssueFor, type AssessInputs } from './cards/assessment.view';
 import type { AdaptiveCardJson } from './cards/template';
 import { requestListCard, welcomeCard } from './cards/welcome.view';
 import { templateDecisionCard } from './routes/template.route';
@@ -388,6 +404,63 @@ export function createBotApplication(deps: BotDeps): Application<TurnState> {
     (id) => `Review filed for ${id}.`,
   );
 
+  change(
+    CardVerbs.SendForApproval,
+    (actor, data) => {
+      const parsed = RequestRef.safeParse(data);
+      return parsed.success ? sendForApproval(uc, { actor, ...ref(parsed.data) }) : undefined;
+    },
+    (id) => `Sent: ${id} follows the client's approval policy from here.`,
+  );
+  change(
+    CardVerbs.Reclassify,
+    (actor, data) => {
+      const parsed = ReclassifyData.safeParse(data);
+      return parsed.success
+        ? reclassifyChange(uc, {
+            actor,
+            ...ref(parsed.data),
+            to: parsed.data.changeClass,
+            reason: parsed.data.reclassifyReason,
+          })
+        : undefined;
+    },
+    (id) => `Reclassified ${id}: check its assessment, then send it for approval.`,
+  );
+
+  // A form with problems comes back opened on the same card, with what was typed and what to fix.
+  execute(CardVerbs.Assess, async (actor, data) => {
+    const parsed = AssessData.safeParse(data);
+    if (!parsed.success) return invalidCardData();
+    const { requestId, version, ...inputs } = parsed.data;
+    const values: AssessInputs = { ...inputs, affectedUsers: String(inputs.affectedUsers) };
+    const visible = await resolveRequest(uc, actor, requestId);
+    if (!visible.ok) return errorCard(visible.error);
+    const form = assessFields(values, zoneOf(visible.value.client));
+    const reopen = (issues: readonly FieldIssue[], banner: Banner) =>
+      statusFor(uc, actor, requestId, banner, { assessForm: { values, issues } });
+    if (form.issues.length > 0) {
+      const rest = validateAssessment(form.fields);
+      return reopen([...form.issues, ...(rest.ok ? [] : rest.error.issues)], FIX_FIELDS);
+    }
+    const overrideReason = values.overrideReason.trim();
+    const outcome = await assessChange(uc, {
+      actor,
+      requestId,
+      ...(version !== undefined ? { version } : {}),
+      fields: form.fields,
+      ...(overrideReason ? { overrideReason } : {}),
+    });
+    if (outcome.kind === 'done')
+      return statusFor(uc, actor, requestId, assessedBanner(outcome.request));
+    const { error } = outcome;
+    if (error instanceof ValidationError) return reopen(error.issues, FIX_FIELDS);
+    const issue = assessIssueFor(error);
+    if (issue)
+      return reopen([issue], { text: `${error.message} (${error.code})`, style: 'attention' });
+    return outcome.request ? reopen([], refusalBanner(error)) : errorCard(error);
+  });
+
   // Registered last: any verb not handled above still gets a card saying what happened.
   app.adaptiveCards.actionExecute(
     (context) =>
@@ -470,6 +543,7 @@ async function statusFor(
   actor: Person,
   requestId: string,
   banner?: Banner,
+  extras: Pick<RequestCardExtras, 'assessForm'> = {},
 ): Promise<CardResult> {
   const visible = await resolveRequest(uc, actor, requestId);
   if (!visible.ok) return errorCard(visible.error);
@@ -480,7 +554,10 @@ async function statusFor(
   const request = stored.request;
   return owedVote(request, actor, delegations, now)
     ? approvalCard(request, viewer, client.name, banner, { timeZone: zoneOf(client) })
-    : requestStatusCard(request, viewer, client.name, banner, { timeZone: zoneOf(client) });
+    : requestStatusCard(request, viewer, client.name, banner, {
+        ...extras,
+        timeZone: zoneOf(client),
+      });
 }
 
 async function decide(
@@ -529,6 +606,25 @@ async function decide(
         : errorCard(outcome.error);
     }
   }
+}
+
+const FIX_FIELDS: Banner = {
+  text: 'The assessment was not saved: fix the fields marked in the form below and save again.',
+  style: 'attention',
+};
+
+/** What Cabinet made of a saved assessment: its suggested risk against the risk set, and what next. */
+function assessedBanner(request: ChangeRequest): Banner {
+  const a = request.assessment;
+  if (!a) return { text: `Assessment saved for ${request.id}.`, style: 'good' };
+  const suggested = RISK_LABELS[a.suggestedRisk].toLowerCase();
+  const risk = a.riskOverridden
+    ? `Cabinet suggests ${suggested} risk; you set ${RISK_LABELS[a.risk].toLowerCase()} (your reason is recorded).`
+    : `Cabinet suggests ${suggested} risk, which you kept.`;
+  return {
+    text: `Assessment saved as version ${request.version} (${CLASS_LABELS[request.changeClass].toLowerCase()}). ${risk} Send it for approval when it is ready.`,
+    style: 'good',
+  };
 }
 
 function refusalBanner(error: DomainError): Banner {

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { CHANGE_CLASSES } from '../../domain/change-request/change-class';
 
 /** Card data is client-supplied: a request id and the version the card showed, nothing else is trusted. */
 export const RequestRef = z.object({
@@ -34,6 +35,37 @@ export const ActionData = RequestRef.extend({
 /** The one-time password button names the execution run that created the account. */
 export const RevealPasswordData = RequestRef.extend({
   runId: z.string().trim().min(1).max(24),
+});
+
+/** A card's text input, bounded; the domain judges what it means. */
+const text = (max: number) => z.string().max(max).default('');
+
+/**
+ * The Assess form as the card sends it: flat strings (multi-selects as "a,b"), the window as date
+ * and time inputs in the client's zone, which the bot turns into instants.
+ */
+export const AssessData = RequestRef.extend({
+  impact: text(40),
+  risk: text(40),
+  affectedUsers: z.union([z.string().max(20), z.number()]).default(''),
+  affectedServices: text(4000),
+  implementationPlan: text(8000),
+  testPlan: text(8000),
+  rollbackPlan: text(8000),
+  dependencies: text(2000),
+  windowStartDate: text(10),
+  windowStartTime: text(8),
+  windowEndDate: text(10),
+  windowEndTime: text(8),
+  sensitivity: text(400),
+  sensitivityOther: text(400),
+  overrideReason: text(4000),
+});
+
+/** The class a technician moves a request to, with the reason the audit keeps. */
+export const ReclassifyData = RequestRef.extend({
+  changeClass: z.enum(CHANGE_CLASSES),
+  reclassifyReason: text(4000),
 });
 
 /** Whole card payloads above this are refused before any parsing work. */

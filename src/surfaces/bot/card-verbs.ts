@@ -27,6 +27,9 @@ export const CardVerbs = {
   Answer: 'cr.answer',
   Review: 'cr.review',
   BulkApprove: 'cr.bulkApprove',
+  Assess: 'cr.assess',
+  SendForApproval: 'cr.sendForApproval',
+  Reclassify: 'cr.reclassify',
 } as const;
 
 export type CardVerb = (typeof CardVerbs)[keyof typeof CardVerbs];

@@ -18,6 +18,8 @@ import { canonicalize } from '../../../domain/audit/audit-chain';
 import { isMspStaff, type ClientRole } from '../../../domain/client/client';
 import type { JsonValue } from '../../../domain/shared/json';
 import { CardVerbs } from '../card-verbs';
+import { CHANGE_CLASSES } from '../../../domain/change-request/change-class';
+import { assessForm, type AssessFormState } from './assessment.view';
 import {
   assessmentFacts,
   classNotices,
@@ -60,6 +62,8 @@ export interface RequestCardExtras {
   readonly revealPasswordRunId?: string;
   /** The client's IANA time zone, for windows; UTC (labelled) when absent. */
   readonly timeZone?: string;
+  /** An Assess form sent back with what to fix: the card shows it opened, values kept. */
+  readonly assessForm?: AssessFormState;
 }
 
 const WIZARD_STATUSES: ReadonlySet<ChangeRequest['status']> = new Set([
@@ -87,8 +91,8 @@ export function requestStatusCard(
   const canCloseFailed = can({ type: 'Closed', outcome: 'failed', notes: '' });
   const canRollBack = can({ type: 'RolledBack', notes: '' });
   // Work under way is ended with Mark failed, so nobody cancels a half-applied change by accident.
-  const canCancel =
-    can({ type: 'Cancelled', reason: PROBE }) && s !== 'in_progress' && s !== 'implemented';
+  // A requester cancelling mid-run is allowed by the domain, but the card leaves it to the technician.
+  const canCancel = can({ type: 'Cancelled', reason: PROBE }) && s !== 'in_progress';
   const canAsk = can({ type: 'InfoRequested', question: PROBE });
   const canAnswer = can({ type: 'InfoProvided', answer: PROBE });
   // Normal and emergency changes close by their review (the PIR); standard changes keep Close.
@@ -109,6 +113,26 @@ export function requestStatusCard(
       payload: request.payload,
     },
   });
+  // Assessing, sending and reclassifying are MSP work on a triaged request; the domain says who.
+  const canAssess = s === 'triaged' && can(PROBE_ASSESSED);
+  const canSend =
+    s === 'triaged' &&
+    isMspStaff(viewer.roles) &&
+    (request.assessment !== undefined || request.templateId !== undefined);
+  const reclassifyTo =
+    s === 'triaged'
+      ? CHANGE_CLASSES.filter(
+          (to) =>
+            to !== request.changeClass &&
+            // Whether a standard change fits an approved template is the use case's to find out.
+            can({
+              type: 'Reclassified',
+              to,
+              reason: PROBE_REASON,
+              ...(to === 'standard' ? { templateId: PROBE } : {}),
+            }),
+        )
+      : [];
   const actions: CardAction[] = [];
   if (canStart)
     actions.push(
@@ -153,6 +177,17 @@ export function requestStatusCard(
     reviewOutcomes: reviewOutcomes.map((o) => ({ title: OUTCOME_LABELS[o], value: o })),
     reviewOutcome: reviewOutcomes[0] ?? '',
     objectiveChoices: Object.entries(OBJECTIVE_LABELS).map(([value, title]) => ({ title, value })),
+    assessForm: canAssess
+      ? assessForm(request, extras.timeZone, extras.assessForm)
+      : { body: [], actions: [] },
+    assessOpen: canAssess && extras.assessForm !== undefined,
+    assessCollapsed: canAssess && extras.assessForm === undefined,
+    reclassifyChoices: reclassifyTo.map((c) => ({ title: CLASS_LABELS[c], value: c })),
+    reclassifyDefault: reclassifyTo[0] ?? '',
+    canSend,
+    // The technician's buttons get their own row: Teams shows at most five per row.
+    showTechActions:
+      canSend || (canAssess && extras.assessForm === undefined) || reclassifyTo.length > 0,
   });
 }
 
@@ -198,6 +233,23 @@ export function approvalCard(
 
 /** Stand-in text for probing events that need a reason; never stored. */
 const PROBE = 'probe';
+/** A stand-in reason that passes the domain's reason check, for probing reclassification. */
+const PROBE_REASON = 'probe reason for the card';
+/** A stand-in assessment keeping the suggested risk, so the probe asks only who and when. */
+const PROBE_ASSESSED: ChangeEvent = {
+  type: 'Assessed',
+  assessment: {
+    impact: 'none',
+    risk: 'low',
+    affectedUsers: 0,
+    affectedServices: [],
+    implementationPlan: PROBE,
+    testPlan: PROBE,
+    dependencies: [],
+    sensitivity: [],
+  },
+  suggestion: { level: 'low', score: 0, floor: 'low', floorBy: [], signals: [] },
+};
 
 /** Whether the domain would accept `event` from this viewer now (a dry run of the transition). */
 function permits(request: ChangeRequest, viewer: Viewer): (event: ChangeEvent) => boolean {
