@@ -15,6 +15,7 @@ import { mountTabSettingsApi } from './tab-settings.route';
 import { mountTabTemplatesApi } from './tab-templates.route';
 import { openRoute, parseInput, TabHttpError, type Authenticate } from './tab-http';
 import { mountTabStatic } from './tab-static.route';
+import { mountTabSummaryApi } from './tab-summary.route';
 
 /** One sandbox person the sign-in picker offers. */
 export interface SandboxSignInPerson {
@@ -75,6 +76,7 @@ export function createTabSurface(deps: TabSurfaceDeps): (server: Server) => void
     mountTabQuestionsApi(server, { useCases, authenticate, log: deps.log });
     mountTabTemplatesApi(server, { useCases, authenticate, log: deps.log });
     mountTabSettingsApi(server, { useCases, authenticate, log: deps.log });
+    mountTabSummaryApi(server, { useCases, authenticate, log: deps.log });
     const signIn = deps.sandboxSignIn;
     if (!signIn) return;
     server.get(

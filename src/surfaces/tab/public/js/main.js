@@ -14,6 +14,7 @@ import { renderDetail } from './detail.js';
 import { h, replace } from './dom.js';
 import { renderQueue } from './queue.js';
 import { renderSettings } from './settings.js';
+import { renderSummary } from './summary.js';
 import { renderTemplates } from './templates.js';
 
 /**
@@ -153,6 +154,21 @@ function route(api) {
     (params.get('page') === 'templates'
       ? renderTemplates(main, api, { isCurrent })
       : renderSettings(main, api, params.get('client') ?? '', { isCurrent })
+    ).catch((/** @type {unknown} */ error) => {
+      if (isCurrent()) replace(main, ...errorView(error));
+    });
+    return;
+  }
+  if (params.get('page') === 'summary') {
+    renderSummary(
+      main,
+      api,
+      { client: params.get('client') ?? '', month: params.get('month') ?? '' },
+      {
+        setState: (state) =>
+          go(`?${new URLSearchParams({ page: 'summary', ...state }).toString()}`),
+        isCurrent,
+      },
     ).catch((/** @type {unknown} */ error) => {
       if (isCurrent()) replace(main, ...errorView(error));
     });
