@@ -92,6 +92,12 @@ export const ChangeRequestErrors = {
       `This change's window ended at ${end}; re-assess it with a new window and send it for approval again.`,
       { end },
     ),
+  workDone: (status: string) =>
+    new DomainError(
+      'CR.WORK_DONE',
+      `This change is ${status.replace(/_/g, ' ')}: it has been carried out, so it cannot be cancelled. Roll it back, or file its review.`,
+      { status },
+    ),
   alreadyReviewed: () =>
     new DomainError('CR.ALREADY_REVIEWED', 'This change already has a post-implementation review.'),
   outcomeContradicts: (status: string, outcome: string) =>

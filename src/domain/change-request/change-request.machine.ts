@@ -377,6 +377,7 @@ export function transition(
     case 'Cancelled': {
       if (!isRequester(cr, ctx.actor) && !isMspStaff(ctx.roles))
         return err(E.notRequesterOrStaff());
+      if (WORK_DONE.has(cr.status)) return err(E.workDone(cr.status));
       const reasonText = requiredReason(ev.reason, 'cancel a request');
       if (!reasonText.ok) return reasonText;
       const reason = reasonText.value;
@@ -396,6 +397,9 @@ export function transition(
     }
   }
 }
+
+/** A change that has been carried out ends as reviewed or rolled back, never as "cancelled". */
+const WORK_DONE: ReadonlySet<ChangeStatus> = new Set(['implemented', 'review_pending']);
 
 /**
  * A technician moves a request to another class (issue 4 §1). Any round in progress is withdrawn:

@@ -293,8 +293,18 @@ function retrospectiveBanner(request: ChangeRequest): Banner {
 }
 
 function overdueBanner(request: ChangeRequest, timeZone: string | undefined): Banner {
+  const due = request.reviewDueAt ? ` (due ${formatInstant(request.reviewDueAt, timeZone)})` : '';
+  const waitingOn = awaitedApprovers(request).map((p) => p.name);
+  const missing = [
+    ...(request.review ? [] : ['the post-implementation review (file it below)']),
+    ...(request.retrospective?.status === 'pending'
+      ? [
+          `the client's retrospective approval${waitingOn.length > 0 ? ` (waiting on ${waitingOn.join(', ')})` : ''}`,
+        ]
+      : []),
+  ];
   return {
-    text: `The post-implementation review of ${request.id} is overdue${request.reviewDueAt ? ` (due ${formatInstant(request.reviewDueAt, timeZone)})` : ''}. File it below to close the change.`,
+    text: `${request.id} is overdue for its close-out${due}. Still missing: ${missing.join(' and ') || 'nothing; it closes on its own'}.`,
     style: 'attention',
   };
 }

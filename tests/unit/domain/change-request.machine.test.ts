@@ -1241,7 +1241,20 @@ describe(transition.name, () => {
   });
 
   describe('cancel', () => {
-    for (const status of NON_TERMINAL_PATH) {
+    it('refuses once the change has been carried out: implemented, or an emergency waiting for its review', () => {
+      const emergency = emergencyApproved();
+      const started = accepted(emergency, { type: 'WorkStarted' }, tech()).next;
+      const done = accepted(started, { type: 'ImplementationCompleted' }, tech()).next;
+      assert.equal(done.status, 'review_pending');
+      for (const cr of [requestAt('implemented'), done])
+        for (const who of [people.carla, people.tina, people.lena])
+          assert.equal(
+            refusal(cr, { type: 'Cancelled', reason: 'never mind' }, contextFor(who)).code,
+            'CR.WORK_DONE',
+          );
+    });
+
+    for (const status of NON_TERMINAL_PATH.filter((s) => s !== 'implemented')) {
       for (const who of ['carla', 'tina', 'lena'] as const) {
         it(`lets ${who} cancel a ${status} request with a reason`, () => {
           const cr = requestAt(status);
