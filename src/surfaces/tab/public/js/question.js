@@ -21,11 +21,12 @@ import { announce, h, replace, when } from './dom.js';
  * @param {ItilContext & { isCurrent: () => boolean }} ctx
  */
 export function questionSection(ctx) {
-  const section = h('section', {
-    class: 'card',
-    'aria-labelledby': 'questions-title',
-    hidden: true,
-  });
+  const title = h('h2', { id: 'questions-title' }, 'Questions');
+  const section = h(
+    'section',
+    { class: 'card', 'aria-labelledby': 'questions-title', hidden: true },
+    title,
+  );
   void ctx.api.get(`requests/${segment(ctx.requestId)}/questions`).then(
     (data) => {
       if (!ctx.isCurrent()) return;
@@ -33,7 +34,7 @@ export function questionSection(ctx) {
       if (!q.mayAsk && !q.mayAnswer && q.earlier.length === 0) return;
       replace(
         section,
-        h('h2', { id: 'questions-title' }, 'Questions'),
+        title,
         q.open
           ? h(
               'p',
@@ -89,7 +90,7 @@ export function questionSection(ctx) {
     (/** @type {unknown} */ error) => {
       replace(
         section,
-        h('h2', { id: 'questions-title' }, 'Questions'),
+        title,
         h('p', { class: 'alert' }, error instanceof Error ? error.message : String(error)),
       );
       section.hidden = false;
