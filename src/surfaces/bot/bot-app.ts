@@ -61,6 +61,7 @@ import { assessFields, assessIssueFor, type AssessInputs } from './cards/assessm
 import type { AdaptiveCardJson } from './cards/template';
 import { requestListCard, welcomeCard } from './cards/welcome.view';
 import { templateDecisionCard } from './routes/template.route';
+import { summaryCommand } from './routes/summary.route';
 
 export interface BotDeps {
   readonly useCases: UseCaseDeps & { readonly outbox: OutboxStore };
@@ -440,7 +441,7 @@ export function createBotApplication(deps: BotDeps): Application<TurnState> {
     const reopen = (issues: readonly FieldIssue[], banner: Banner) =>
       statusFor(uc, actor, requestId, banner, { assessForm: { values, issues } });
     if (form.issues.length > 0) {
-      const rest = validateAssessment(form.fields);
+      const rest = validateAssessment(form.fields, { selfId: visible.value.stored.request.id });
       return reopen([...form.issues, ...(rest.ok ? [] : rest.error.issues)], FIX_FIELDS);
     }
     const overrideReason = values.overrideReason.trim();
@@ -505,6 +506,8 @@ async function handleCommand(
     return listFor(uc, identity);
   if (command === 'approvals' || command === 'my approvals')
     return approvalInboxCard(await approvalInbox(uc, identity.person));
+  const summary = summaryCommand(uc, identity.person, command);
+  if (summary) return summary;
   const status = /^status\s+(\S+)$/.exec(command);
   if (status) return statusFor(uc, identity.person, status[1]!);
   if (command === 'help' || command === 'hi' || command === 'hello' || command === '')

@@ -173,7 +173,8 @@ export function assessForm(
   const errors = Object.fromEntries(PLACED.map((f) => [f, ''])) as Record<PlacedField, string>;
   const unplaced: { text: string }[] = [];
   for (const issue of state?.issues ?? []) {
-    const field = issue.field as PlacedField;
+    // A list's item problem ("dependencies.1") belongs beside the list's input.
+    const field = issue.field.replace(/\.\d+$/, '') as PlacedField;
     if (field in errors) {
       const line = `${FIELD_NAMES[field]} ${issue.message}`;
       errors[field] = errors[field] ? `${errors[field]} ${line}` : line;
