@@ -101,7 +101,7 @@ describe('ITIL cards and verbs over the Bot Framework protocol', function () {
     });
     includes(
       cardText(await waitForCard(tina, id, 'needs your assessment')),
-      'Assess it in the Cabinet tab',
+      'Assess it here (Assess) or in the Cabinet tab',
     );
     cabRequest = id;
     await assessAndSend(uc, tina, id, assessmentFields({ ...contosoSlot(), risk: 'high' }));

@@ -226,7 +226,7 @@ function render(
 
 function assessmentBanner(request: ChangeRequest, hasLink: boolean): Banner {
   return {
-    text: `${request.id} from ${request.requester.name} needs your assessment: set its impact, risk, rollback plan and window, then send it for approval. Assess it in the Cabinet tab${hasLink ? ' (button below)' : ''}.`,
+    text: `${request.id} from ${request.requester.name} needs your assessment: set its impact, risk, rollback plan and window, then send it for approval. Assess it here (Assess) or in the Cabinet tab${hasLink ? ' (Assess in the tab)' : ''}.`,
     style: 'warning',
   };
 }
