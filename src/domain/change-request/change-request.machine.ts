@@ -399,6 +399,17 @@ export function transition(
 }
 
 /** A change that has been carried out ends as reviewed or rolled back, never as "cancelled". */
+/**
+ * Whether the machine would accept `event` from this actor now: a dry run, so surfaces offer
+ * only the buttons and forms that would pass, without restating the rules.
+ */
+export function wouldAccept(
+  cr: ChangeRequest,
+  ctx: TransitionContext,
+): (event: ChangeEvent) => boolean {
+  return (event) => transition(cr, event, ctx).ok;
+}
+
 const WORK_DONE: ReadonlySet<ChangeStatus> = new Set(['implemented', 'review_pending']);
 
 /**

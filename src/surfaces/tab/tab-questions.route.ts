@@ -3,10 +3,9 @@ import { z } from 'zod';
 import { answerQuestion } from '../../application/use-cases/clarify-change';
 import type { UseCaseDeps } from '../../application/use-cases/context';
 import { resolveRequest } from '../../application/use-cases/resolve-request';
-import { isRequester } from '../../domain/change-request/change-request.machine';
+import { wouldAccept } from '../../domain/change-request/change-request.machine';
+import { rulesFor } from '../../domain/client/client-rules';
 import { NOTE_MAX } from '../../domain/change-request/change-request.payloads';
-import { isMspStaff } from '../../domain/client/client';
-import { samePerson } from '../../domain/shared/person';
 import { requestIdParam } from './tab-api.route';
 import { apiRoute, parseInput, unwrap, type Authenticate } from './tab-http';
 
@@ -21,8 +20,8 @@ const AnswerBody = z.object({
   answer: z.string().trim().min(1, 'is required').max(NOTE_MAX),
 });
 
-/** States a question may be asked in (the machine's rule, so the page offers only what would pass). */
-const ASKABLE = new Set(['triaged', 'awaiting_approval']);
+/** Stand-in text for the dry run of asking or answering; never stored. */
+const PROBE = 'probe';
 
 /**
  * Questions on a request (issue 4 §3): who may ask or answer now, the open question and the
@@ -37,16 +36,22 @@ export function mountTabQuestionsApi(server: Server, deps: TabQuestionsDeps): vo
   server.get(
     '/api/tab/requests/:id/questions',
     route(async ({ actor, req }) => {
-      const { roles, stored } = unwrap(await resolveRequest(uc, actor, requestIdParam(req)));
+      const { client, roles, stored } = unwrap(
+        await resolveRequest(uc, actor, requestIdParam(req)),
+      );
       const r = stored.request;
-      const open = r.approval?.steps.find((s) => s.status === 'open');
-      const seated = open?.approvers.some((a) => samePerson(a, actor)) ?? false;
+      const may = wouldAccept(r, {
+        actor,
+        roles,
+        now: uc.clock.now().toISOString(),
+        rules: rulesFor(client),
+      });
       const q = r.clarification;
       return {
         body: {
           version: r.version,
-          mayAsk: ASKABLE.has(r.status) && (isMspStaff(roles) || seated),
-          mayAnswer: r.status === 'needs_info' && q !== undefined && isRequester(r, actor),
+          mayAsk: may({ type: 'InfoRequested', question: PROBE }),
+          mayAnswer: may({ type: 'InfoProvided', answer: PROBE }),
           ...(q ? { open: { question: q.question, by: q.askedBy.name, at: q.askedAt } } : {}),
           earlier: (r.clarifications ?? []).map((c) => ({
             question: c.question,

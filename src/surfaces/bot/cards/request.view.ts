@@ -6,7 +6,7 @@ import { unconfiguredRules } from '../../../domain/client/client-rules';
 import type { ChangeRequest, Person } from '../../../domain/change-request/change-request';
 import {
   isRequester,
-  transition,
+  wouldAccept,
   type ChangeEvent,
 } from '../../../domain/change-request/change-request.machine';
 import { isExecutableType } from '../../../domain/execution/execution-plan';
@@ -253,13 +253,12 @@ const PROBE_ASSESSED: ChangeEvent = {
 
 /** Whether the domain would accept `event` from this viewer now (a dry run of the transition). */
 function permits(request: ChangeRequest, viewer: Viewer): (event: ChangeEvent) => boolean {
-  const context = {
+  return wouldAccept(request, {
     actor: viewer.person,
     roles: viewer.roles,
     now: request.updatedAt,
     rules: unconfiguredRules('UTC'),
-  };
-  return (event) => transition(request, event, context).ok;
+  });
 }
 
 /** SHA-256 over the card's canonical JSON. */
