@@ -20,6 +20,12 @@ import {
 import { createTableStorage, type TableStorage } from '../src/adapters/storage/table-storage';
 import type { Clock } from '../src/application/ports/clock';
 import type { UseCaseDeps } from '../src/application/use-cases/context';
+import {
+  assessChange,
+  previewAssessment,
+  sendForApproval,
+} from '../src/application/use-cases/assess-change';
+import { configureClientSettings } from '../src/application/use-cases/client-settings';
 import { decideApproval } from '../src/application/use-cases/decide-approval';
 import {
   ExecutionWorker,
@@ -51,7 +57,6 @@ const TENANT = CONTOSO.tenantId;
 const contoso = SANDBOX_DIRECTORY.contoso;
 const person = (p: SandboxPerson): Person => ({ tid: p.tid, oid: p.oid, name: p.name });
 const requester = person(CONTOSO.carla);
-const approver = person(CONTOSO.andy);
 const technician = person(MSP.tina);
 const systemClock: Clock = { now: () => new Date() };
 
@@ -138,10 +143,36 @@ async function openBench(azurite: RunningAzurite): Promise<Bench> {
     mspTenantId: MSP.tenantId,
   };
   await seedSandbox(useCases);
+  // The bench measures execution, not scheduling: Contoso may take changes at any time here.
+  const cleared = await configureClientSettings(useCases, {
+    actor: { kind: 'operator', operator: { tid: MSP.tenantId, oid: 'cabinet-bench' } },
+    clientTenantId: TENANT,
+    settings: { schedule: null },
+  });
+  if (!cleared.ok) throw new Error(`Clearing Contoso's schedule failed: ${cleared.error.message}`);
   return { storage, useCases };
 }
 
-/** Raised by Carla, approved by Andy, as in the bot. */
+/** An assessment that passes every readiness rule, booked from an hour from now. */
+function benchAssessment(now: Date): Record<string, unknown> {
+  const hour = 3_600_000;
+  return {
+    impact: 'minor',
+    risk: 'low',
+    affectedUsers: '1',
+    affectedServices: ['Microsoft 365'],
+    implementationPlan: 'Run the Cabinet wizard for the request and confirm each step in the tab.',
+    testPlan: 'Check the user in the admin centre after the run.',
+    rollbackPlan:
+      'If any step fails or the requester reports a problem within an hour, the technician rolls the run back from the tab, which restores every captured prior state, and confirms with the requester; about 15 minutes.',
+    dependencies: [],
+    windowStart: new Date(now.getTime() + hour).toISOString(),
+    windowEnd: new Date(now.getTime() + 3 * hour).toISOString(),
+    sensitivity: [],
+  };
+}
+
+/** Raised by Carla, assessed and sent by Tina, approved by each step's approvers, as in the bot. */
 async function approvedRequest(bench: Bench, type: ExecutableType): Promise<ChangeRequest> {
   const submitted = await submitChange(bench.useCases, {
     actor: requester,
@@ -150,15 +181,43 @@ async function approvedRequest(bench: Bench, type: ExecutableType): Promise<Chan
   });
   if (!submitted.ok)
     throw new Error(`Raising the ${type} request failed: ${submitted.error.message}`);
-  const decided = await decideApproval(bench.useCases, {
-    actor: approver,
-    requestId: submitted.value.request.id,
-    version: submitted.value.request.version,
-    decision: 'approve',
+  const requestId = submitted.value.request.id;
+  const preview = await previewAssessment(bench.useCases, {
+    actor: technician,
+    requestId,
+    fields: benchAssessment(new Date()),
   });
-  if (decided.kind !== 'decided')
-    throw new Error(`Approving the ${type} request did not decide it (${decided.kind}).`);
-  return decided.request;
+  if (!preview.ok)
+    throw new Error(`Assessing the ${type} request failed: ${preview.error.message}`);
+  const assessed = await assessChange(bench.useCases, {
+    actor: technician,
+    requestId,
+    fields: { ...benchAssessment(new Date()), risk: preview.value.suggestion.level },
+  });
+  const sent =
+    assessed.kind === 'done'
+      ? await sendForApproval(bench.useCases, { actor: technician, requestId })
+      : assessed;
+  if (sent.kind !== 'done')
+    throw new Error(`Sending the ${type} request for approval failed: ${sent.error.message}`);
+  // Every step votes in turn (Contoso's CAB sits for high-risk changes), as its approvers would.
+  let request = sent.request;
+  while (request.status === 'awaiting_approval') {
+    const open = request.approval?.steps.find((st) => st.status === 'open');
+    const voter = open?.approvers.find((a) => !open.votes.some((v) => v.seat.oid === a.oid));
+    if (!open || !voter) throw new Error(`The ${type} request has no one left to vote.`);
+    const decided = await decideApproval(bench.useCases, {
+      actor: voter,
+      requestId,
+      version: request.version,
+      step: open.id,
+      decision: 'approve',
+    });
+    if (decided.kind !== 'decided')
+      throw new Error(`Approving the ${type} request did not decide it (${decided.kind}).`);
+    request = decided.request;
+  }
+  return request;
 }
 
 function graphDirectory(cloud: RunningMicrosoftCloud): GraphTenantDirectory {
