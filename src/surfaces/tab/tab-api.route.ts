@@ -1,5 +1,7 @@
 import type { Request, Server } from 'restify';
 import { z } from 'zod';
+import { wouldAccept } from '../../domain/change-request/change-request.machine';
+import { rulesFor } from '../../domain/client/client-rules';
 import type { UseCaseDeps } from '../../application/use-cases/context';
 import { listQueue, requestHistory } from '../../application/use-cases/browse-requests';
 import { listExecutions, type ExecutionDeps } from '../../application/use-cases/execution';
@@ -87,7 +89,16 @@ export function mountTabReadApi(server: Server, deps: TabApiDeps): void {
         await requestHistory(deps.useCases, { actor, requestId: requestIdParam(req) }),
       );
       const request = history.stored.request;
-      const viewer = viewerView(history.roles, request);
+      const viewer = viewerView(
+        history.roles,
+        request,
+        wouldAccept(request, {
+          actor,
+          roles: history.roles,
+          now: deps.useCases.clock.now().toISOString(),
+          rules: rulesFor(history.client),
+        }),
+      );
       const runs = deps.execution
         ? unwrap(await listExecutions(deps.execution, { actor, requestId: request.id })).runs
         : [];

@@ -1,4 +1,11 @@
+import { reviewRequiredFor } from '../../domain/assessment/post-implementation-review';
 import { decidedBy, settledDecision } from '../../domain/change-request/approval-summary';
+import type { ClosureOutcome } from '../../domain/change-request/change-class';
+import type { ChangeEvent } from '../../domain/change-request/change-request.machine';
+import {
+  PROBE_ASSESSED,
+  reviewOutcomesAllowed,
+} from '../../domain/change-request/change-request.probes';
 import type { TimelineEntry } from '../../application/use-cases/browse-requests';
 import type { ApprovalState } from '../../domain/approval/approval.policy';
 import { samePerson } from '../../domain/shared/person';
@@ -255,9 +262,7 @@ function itilView(request: ChangeRequest) {
             outcome: review.outcome,
             ...(review.unexpectedImpacts ? { unexpectedImpacts: review.unexpectedImpacts } : {}),
             becomeStandard: review.becomeStandard,
-            ...(review.becomeStandardNote
-              ? { becomeStandardNote: review.becomeStandardNote }
-              : {}),
+            ...(review.becomeStandardNote ? { becomeStandardNote: review.becomeStandardNote } : {}),
             by: review.by.name,
             at: review.at,
           },
@@ -293,13 +298,28 @@ export interface ViewerView {
   readonly roles: readonly ClientRole[];
   /** MSP staff on an executable request in a state that allows a run. */
   readonly mayExecute: boolean;
+  /** The viewer may assess (and so reclassify and send for approval) now. */
+  readonly mayAssess: boolean;
+  /** The review outcomes the viewer may file now; empty when there is no review to file. */
+  readonly reviewOutcomes: readonly ClosureOutcome[];
 }
 
-export function viewerView(roles: ReadonlySet<ClientRole>, request: ChangeRequest): ViewerView {
+/**
+ * What the viewer may do on the request page. The ITIL actions are dry runs of the machine, so the
+ * page offers exactly what the server would accept.
+ */
+export function viewerView(
+  roles: ReadonlySet<ClientRole>,
+  request: ChangeRequest,
+  accepts: (event: ChangeEvent) => boolean,
+): ViewerView {
   return {
     roles: [...roles].sort(),
     mayExecute:
       isMspStaff(roles) && isExecutableType(request.type) && EXECUTION_STATES.has(request.status),
+    // Assessing is offered on triaged requests; re-assessing one awaiting approval withdraws its round.
+    mayAssess: request.status === 'triaged' && accepts(PROBE_ASSESSED),
+    reviewOutcomes: reviewRequiredFor(request.changeClass) ? reviewOutcomesAllowed(accepts) : [],
   };
 }
 

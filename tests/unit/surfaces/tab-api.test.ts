@@ -255,7 +255,12 @@ describe('Tab API', () => {
         ),
         { name: 'userPrincipalName', label: 'Sign-in name', value: 'leaver@contoso.example' },
       );
-      assert.deepEqual(response.body.viewer, { roles: ['tech'], mayExecute: true });
+      assert.deepEqual(response.body.viewer, {
+        roles: ['tech'],
+        mayExecute: true,
+        mayAssess: false,
+        reviewOutcomes: [],
+      });
       const timeline = response.body.timeline as { type: string; actor: string }[];
       assert.deepEqual(
         timeline.map((e) => e.type),
@@ -274,7 +279,12 @@ describe('Tab API', () => {
       const response = await get(`/api/tab/requests/${ids.offboard}`, people.carla);
 
       assert.equal(response.status, 200);
-      assert.deepEqual(response.body.viewer, { roles: ['client_admin'], mayExecute: false });
+      assert.deepEqual(response.body.viewer, {
+        roles: ['client_admin'],
+        mayExecute: false,
+        mayAssess: false,
+        reviewOutcomes: [],
+      });
     });
 
     it('answers another tenant’s request exactly like one that does not exist', async () => {

@@ -348,6 +348,20 @@ describe('Tab ITIL API (assess, reclassify, send for approval, ask, review)', ()
       return (await detail())['version'] as number;
     }
 
+    it('offers the review, with the outcomes that fit, only to the client’s MSP staff once it is implemented', async () => {
+      const viewerOf = async (who: Person) =>
+        (await call(who, `requests/${id}`)).body['viewer'] as Body;
+      assert.equal((await viewerOf(people.tina))['mayAssess'], true, 'triaged: Tina may assess');
+      assert.equal((await viewerOf(people.carla))['mayAssess'], false);
+      await implemented();
+      assert.deepEqual((await viewerOf(people.tina))['reviewOutcomes'], [
+        'successful',
+        'successful_with_issues',
+      ]);
+      assert.deepEqual((await viewerOf(people.carla))['reviewOutcomes'], []);
+      assert.equal((await viewerOf(people.tina))['mayAssess'], false);
+    });
+
     it('returns the review’s field issues, then closes the request with its review', async () => {
       const version = await implemented();
       const bad = await call(people.tina, `requests/${id}/review`, {

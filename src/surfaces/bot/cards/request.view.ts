@@ -1,4 +1,8 @@
 import { createHash } from 'node:crypto';
+import {
+  PROBE_ASSESSED,
+  reviewOutcomesAllowed,
+} from '../../../domain/change-request/change-request.probes';
 import type { Delegation } from '../../../domain/approval/delegation.policy';
 import { awaitedApprovers, currentRound } from '../../../application/use-cases/notifications';
 import { decidedBy, settledDecision } from '../../../domain/change-request/approval-summary';
@@ -10,10 +14,7 @@ import {
   type ChangeEvent,
 } from '../../../domain/change-request/change-request.machine';
 import { isExecutableType } from '../../../domain/execution/execution-plan';
-import {
-  PIR_OUTCOMES,
-  reviewRequiredFor,
-} from '../../../domain/assessment/post-implementation-review';
+import { reviewRequiredFor } from '../../../domain/assessment/post-implementation-review';
 import { canonicalize } from '../../../domain/audit/audit-chain';
 import { isMspStaff, type ClientRole } from '../../../domain/client/client';
 import type { JsonValue } from '../../../domain/shared/json';
@@ -96,14 +97,7 @@ export function requestStatusCard(
   const canAsk = can({ type: 'InfoRequested', question: PROBE });
   const canAnswer = can({ type: 'InfoProvided', answer: PROBE });
   // Normal and emergency changes close by their review (the PIR); standard changes keep Close.
-  const reviewOutcomes = reviewRequiredFor(request.changeClass)
-    ? PIR_OUTCOMES.filter((outcome) =>
-        can({
-          type: 'ReviewFiled',
-          review: { objectiveAchieved: 'partly', outcome, becomeStandard: false },
-        }),
-      )
-    : [];
+  const reviewOutcomes = reviewRequiredFor(request.changeClass) ? reviewOutcomesAllowed(can) : [];
   const canEdit = can({
     type: 'Edited',
     changes: {
@@ -236,21 +230,6 @@ const PROBE = 'probe';
 /** A stand-in reason that passes the domain's reason check, for probing reclassification. */
 const PROBE_REASON = 'probe reason for the card';
 /** A stand-in assessment keeping the suggested risk, so the probe asks only who and when. */
-const PROBE_ASSESSED: ChangeEvent = {
-  type: 'Assessed',
-  assessment: {
-    impact: 'none',
-    risk: 'low',
-    affectedUsers: 0,
-    affectedServices: [],
-    implementationPlan: PROBE,
-    testPlan: PROBE,
-    dependencies: [],
-    sensitivity: [],
-  },
-  suggestion: { level: 'low', score: 0, floor: 'low', floorBy: [], signals: [] },
-};
-
 /** Whether the domain would accept `event` from this viewer now (a dry run of the transition). */
 function permits(request: ChangeRequest, viewer: Viewer): (event: ChangeEvent) => boolean {
   return wouldAccept(request, {

@@ -78,11 +78,6 @@ export const ITIL_LABEL = /** @type {Readonly<Record<string, string>>} */ (
 );
 const label = (/** @type {string} */ code) => ITIL_LABEL[code] ?? code.replaceAll('_', ' ');
 
-/** @param {string[]} roles */
-export function isStaff(roles) {
-  return roles.includes('tech') || roles.includes('lead');
-}
-
 /**
  * The assessment and approval cards, and the technician's actions where the state allows them.
  * @param {Detail} detail
@@ -90,7 +85,6 @@ export function isStaff(roles) {
  */
 export function itilSections(detail, ctx) {
   const r = detail.request;
-  const staff = isStaff(detail.viewer.roles);
   return [
     r.question
       ? h(
@@ -104,7 +98,7 @@ export function itilSections(detail, ctx) {
     r.retrospectiveSteps
       ? stepsCard('retro-steps', 'Retrospective approval', r.retrospectiveSteps)
       : null,
-    staff && r.status === 'triaged' ? triageActions(r, ctx) : null,
+    detail.viewer.mayAssess ? triageActions(r, ctx) : null,
   ];
 }
 

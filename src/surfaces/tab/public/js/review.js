@@ -1,6 +1,6 @@
 // @ts-check
 import { segment } from './api.js';
-import { alertBox, clearErrors, field, isStaff, select, showProblem, value } from './assessment.js';
+import { alertBox, clearErrors, field, select, showProblem, value } from './assessment.js';
 import { announce, h, when } from './dom.js';
 
 /**
@@ -10,7 +10,6 @@ import { announce, h, when } from './dom.js';
  * @typedef {import('./assessment.js').ItilContext} ItilContext
  */
 
-const REVIEW_STATES = new Set(['implemented', 'review_pending', 'failed']);
 const OBJECTIVE = [
   ['yes', 'Yes'],
   ['partly', 'Partly'],
@@ -53,19 +52,23 @@ export function reviewSection(detail, ctx) {
       ),
     );
   }
-  if (!isStaff(detail.viewer.roles) || !REVIEW_STATES.has(r.status) || r.changeClass === 'standard')
-    return null;
+  // Which outcomes fit (and whether there is a review to file at all) is the server's dry run.
+  const allowed = detail.viewer.reviewOutcomes;
+  if (allowed.length === 0) return null;
   return h(
     'section',
     { class: 'card', 'aria-labelledby': 'review-title' },
     h('h2', { id: 'review-title' }, 'File review'),
     r.reviewDueAt ? h('p', { class: 'hint' }, `Due ${when(r.reviewDueAt)}.`) : null,
-    reviewForm(ctx),
+    reviewForm(ctx, allowed),
   );
 }
 
-/** @param {ItilContext} ctx */
-function reviewForm(ctx) {
+/**
+ * @param {ItilContext} ctx
+ * @param {string[]} allowed the outcomes the server would accept
+ */
+function reviewForm(ctx, allowed) {
   const alert = alertBox();
   const noteField = field(
     'becomeStandardNote',
@@ -84,7 +87,14 @@ function reviewForm(ctx) {
       'form',
       { class: 'wizard itil-form', novalidate: true, 'aria-labelledby': 'review-title' },
       field('objectiveAchieved', 'Objective achieved', select(OBJECTIVE, undefined)),
-      field('outcome', 'Outcome', select(OUTCOMES, undefined)),
+      field(
+        'outcome',
+        'Outcome',
+        select(
+          OUTCOMES.filter(([code]) => allowed.includes(/** @type {string} */ (code))),
+          undefined,
+        ),
+      ),
       field('unexpectedImpacts', 'Unexpected impacts', h('textarea', { rows: 3 })),
       h(
         'div',

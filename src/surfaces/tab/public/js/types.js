@@ -46,7 +46,8 @@
  *   failed: string[], inPlace: string[], undone: string[], notStarted: string[], doneByHand: string[]
  * }} RunOutcome
  * @typedef {{
- *   request: RequestDetail, viewer: { roles: string[], mayExecute: boolean },
+ *   request: RequestDetail,
+ *   viewer: { roles: string[], mayExecute: boolean, mayAssess: boolean, reviewOutcomes: string[] },
  *   timeline: TimelineEntry[], runs?: Run[], wizard?: { defaults: Record<string, unknown> },
  *   execution: 'available' | 'unavailable'
  * }} Detail
