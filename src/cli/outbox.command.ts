@@ -88,6 +88,10 @@ function what(message: OutboxMessage): string {
     }
     case 'graph.execute':
       return `graph run ${message.runId} for ${message.requestId}`;
+    case 'index.sync':
+      return `index sync for ${message.requestId}`;
+    case 'teams.channel':
+      return `${message.notification.template} for ${message.notification.requestId} to the ${message.channel} channel`;
   }
 }
 

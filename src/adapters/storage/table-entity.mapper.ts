@@ -173,7 +173,9 @@ export function outboxEntity(
     kind: message.kind,
     ...(message.kind === 'teams.notify'
       ? { rtid: message.recipient.tid, roid: message.recipient.oid }
-      : { runId: message.runId }),
+      : message.kind === 'graph.execute'
+        ? { runId: message.runId }
+        : {}),
     status: 'pending' satisfies OutboxStatus,
     attempts: 0,
     nextAttemptAt: at,

@@ -30,7 +30,9 @@ export type NotificationTemplate =
   | 'review_overdue'
   /** Issue 4: the client's approver is asked to approve a standard-change template; a template suspended. */
   | 'template_approval_request'
-  | 'template_suspended';
+  | 'template_suspended'
+  /** Issue 5: a request at risk of breaching, or breached, posted to the SLA channel (edited in place). */
+  | 'sla_alert';
 
 /** A proactive Teams message, written to the outbox in the same transaction as the change that causes it. */
 export interface Notification {
@@ -68,7 +70,27 @@ export interface GraphExecuteMessage {
 }
 
 /** What an outbox row carries: a Teams notification or a Graph run to drive. Never a secret. */
-export type OutboxMessage = TeamsNotifyMessage | GraphExecuteMessage;
+/**
+ * Bring the MSP-wide index of open requests up to date with this request (issue 5: the SLA sweeper
+ * and wallboard read the index, never a scan of history). Written with every request change.
+ */
+export interface IndexSyncMessage {
+  readonly kind: 'index.sync';
+  readonly requestId: string;
+}
+
+/** A card for one of the MSP's bound Teams channels (issue 5: the SLA channel), edited in place by `cardKey`. */
+export interface TeamsChannelMessage {
+  readonly kind: 'teams.channel';
+  readonly channel: 'sla';
+  readonly notification: Notification;
+}
+
+export type OutboxMessage =
+  | TeamsNotifyMessage
+  | GraphExecuteMessage
+  | IndexSyncMessage
+  | TeamsChannelMessage;
 
 /** What driving a run from its outbox row came to: nothing more to do now, or try again at `at`. */
 export type DriveOutcome =

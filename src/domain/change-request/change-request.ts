@@ -2,6 +2,7 @@ import type { ApprovalPlan, ApprovalState } from '../approval/approval.policy';
 import type { Assessment, RiskLevel } from '../assessment/assessment';
 import type { PostImplementationReview } from '../assessment/post-implementation-review';
 import type { RiskSignalCode } from '../assessment/risk.policy';
+import type { SlaSnapshot, SlaThreshold } from '../sla/sla';
 import type { ChangeRequestId, ClientCode, TenantId } from '../shared/ids';
 import type { Person } from '../shared/person';
 import type { ChangeClass, ClosureOutcome } from './change-class';
@@ -119,6 +120,12 @@ export interface ChangeRequest {
   /** Emergency only: when the post-implementation review falls due (N business days after implementation). */
   readonly reviewDueAt?: string;
   readonly review?: FiledReview;
+  /** The first technician action (issue 5: acknowledged = first MSP staff action on the request). */
+  readonly acknowledgedAt?: string;
+  /** SLA clocks and state, recomputed on every transition (issue 5). */
+  readonly sla?: SlaSnapshot;
+  /** SLA thresholds already posted to the SLA channel, so each is posted once. */
+  readonly slaPosted?: readonly SlaThreshold[];
   /** Reminder and escalation keys already sent (see `dueFollowUps`), so each goes out once. */
   readonly followUpsSent?: readonly string[];
   readonly assignee?: Person;

@@ -1,6 +1,7 @@
 import type { ClientApprovalPolicy } from '../approval/approval-policy';
 import type { ClassOverrides } from '../change-request/change-class';
 import type { ScheduleSettings } from '../schedule/schedule';
+import type { ClientSlaSettings } from '../sla/sla';
 import type { ClientCode, ObjectId, TenantId } from '../shared/ids';
 import type { Person } from '../shared/person';
 
@@ -18,6 +19,8 @@ export interface ClientSettings {
   readonly emergencyQuotaPerMonth?: number;
   /** Business days after implementation an emergency change's review is due (default 5). */
   readonly reviewDueBusinessDays?: number;
+  /** SLA targets per type, business hours and holidays (issue 5); absent: Cabinet's defaults. */
+  readonly sla?: ClientSlaSettings;
 }
 
 /**

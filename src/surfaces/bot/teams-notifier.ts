@@ -220,6 +220,7 @@ function render(
       return status(banner ?? overdueBanner(request, extras.timeZone), links);
     case 'template_approval_request':
     case 'template_suspended':
+    case 'sla_alert':
       return status(banner, links);
   }
 }
