@@ -1,12 +1,14 @@
 import { createHash } from 'node:crypto';
 import { readdirSync, readFileSync } from 'node:fs';
-import { extname, join, relative, sep } from 'node:path';
+import { dirname, extname, join, relative, sep } from 'node:path';
 import type { Next, Request, Response, Server } from 'restify';
 
 /** The tab's pages, styles and scripts: plain files, served as they are in the repository. */
 export const TAB_PUBLIC_DIR = join(__dirname, 'public');
 
 const TEAMS_JS_BUNDLE = '@microsoft/teams-js/dist/umd/MicrosoftTeams.min.js';
+/** chart.js exports only its module builds; the UMD bundle sits beside the CommonJS entry. */
+const CHART_JS_BUNDLE = join(dirname(require.resolve('chart.js')), 'chart.umd.min.js');
 
 const CONTENT_TYPES: Readonly<Record<string, string>> = {
   '.html': 'text/html; charset=utf-8',
@@ -45,7 +47,7 @@ function asset(body: Buffer, type: string): Asset {
   };
 }
 
-/** Every file under `public/` by its URL path below `/tab/`, plus the teams-js bundle from node_modules. */
+/** Every file under `public/` by its URL path below `/tab/`, plus the teams-js and chart.js bundles from node_modules. */
 function loadAssets(publicDir: string): Map<string, Asset> {
   const assets = new Map<string, Asset>();
   const walk = (dir: string) => {
@@ -66,6 +68,10 @@ function loadAssets(publicDir: string): Map<string, Asset> {
   assets.set(
     'vendor/teams-js.min.js',
     asset(readFileSync(require.resolve(TEAMS_JS_BUNDLE)), CONTENT_TYPES['.js']!),
+  );
+  assets.set(
+    'vendor/chart.umd.min.js',
+    asset(readFileSync(CHART_JS_BUNDLE), CONTENT_TYPES['.js']!),
   );
   return assets;
 }
