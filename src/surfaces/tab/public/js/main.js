@@ -16,6 +16,7 @@ import { renderQueue } from './queue.js';
 import { renderSettings } from './settings.js';
 import { renderSummary } from './summary.js';
 import { renderTemplates } from './templates.js';
+import { renderWallboard } from './wallboard.js';
 
 /**
  * The Cabinet tab: signs in (Teams SSO, or a sandbox person outside Teams), then shows the queue
@@ -170,6 +171,12 @@ function route(api) {
         isCurrent,
       },
     ).catch((/** @type {unknown} */ error) => {
+      if (isCurrent()) replace(main, ...errorView(error));
+    });
+    return;
+  }
+  if (params.get('page') === 'wallboard') {
+    renderWallboard(main, api, { isCurrent }).catch((/** @type {unknown} */ error) => {
       if (isCurrent()) replace(main, ...errorView(error));
     });
     return;
