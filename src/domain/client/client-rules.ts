@@ -2,6 +2,7 @@ import type { ClientApprovalPolicy } from '../approval/approval-policy';
 import type { ClassOverrides } from '../change-request/change-class';
 import type { ScheduleSettings } from '../schedule/schedule';
 import { NOTICE_HOURS_DEFAULT, WEEKDAYS } from '../schedule/schedule';
+import { withSlaDefaults, type SlaSettings } from '../sla/sla.policy';
 import type { ClientProfile } from './client';
 
 export const DEFAULT_EMERGENCY_QUOTA_PER_MONTH = 2;
@@ -22,6 +23,8 @@ export interface ClientRules {
   readonly emergencyQuotaPerMonth: number;
   readonly reviewDueBusinessDays: number;
   readonly timeZone: string;
+  /** SLA targets, business hours and holidays (issue 5), read in `timeZone`. */
+  readonly sla: SlaSettings;
 }
 
 export function rulesFor(client: ClientProfile): ClientRules {
@@ -54,6 +57,7 @@ export function rulesFor(client: ClientProfile): ClientRules {
     emergencyQuotaPerMonth: s.emergencyQuotaPerMonth ?? DEFAULT_EMERGENCY_QUOTA_PER_MONTH,
     reviewDueBusinessDays: s.reviewDueBusinessDays ?? DEFAULT_REVIEW_DUE_BUSINESS_DAYS,
     timeZone: schedule.timeZone,
+    sla: withSlaDefaults(s.sla),
   };
 }
 
