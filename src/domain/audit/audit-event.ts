@@ -67,7 +67,11 @@ export type AuditEventType =
   | 'template.declined'
   | 'template.suspended'
   | 'template.reenabled'
-  | 'template.promotion_suggested';
+  | 'template.promotion_suggested'
+  // Issue 5: the SLA sweeper saw a request cross a threshold; an MSP lead bound the SLA channel.
+  | 'sla.at_risk'
+  | 'sla.breached'
+  | 'sla.channel_bound';
 
 /**
  * What a transition or use case wants recorded. `payload` is stored in clear; `personal` holds

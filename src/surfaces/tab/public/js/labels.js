@@ -94,6 +94,8 @@ export const TIMELINE = {
   'template.reenabled': 'Template re-enabled',
   'template.promotion_suggested': 'Suggested as a template',
   'client.settings_changed': 'Client settings changed',
+  'sla.at_risk': 'SLA at risk',
+  'sla.breached': 'SLA breached',
 };
 
 /** Queue filters: a name for people and the states it covers (none: every state). */
