@@ -273,6 +273,7 @@ export function submitted(options: NewRequestOptions = {}): {
     source: options.source ?? 'teams',
     changeClass: 'normal',
     now: NOW,
+    rules: rulesFor(contosoProfile()),
   });
   return { request: created.next, audit: created.audit };
 }

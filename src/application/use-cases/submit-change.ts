@@ -100,6 +100,7 @@ export async function submitChange(
       changeClass,
       ...(template ? { templateId: template.template.id } : {}),
       now: at,
+      rules,
     });
     const system: TransitionContext = {
       actor: command.actor,

@@ -24,6 +24,7 @@ import { bookableSchedule, type ClientRules } from '../client/client-rules';
 import { addBusinessDays } from '../schedule/business-days';
 import { checkExecutionSlot, checkScheduledSlot } from '../schedule/schedule.policy';
 import type { Slot } from '../schedule/schedule';
+import { computeSla } from '../sla/sla.policy';
 import type { DomainError } from '../shared/errors';
 import type { ChangeRequestId, ClientCode, TenantId } from '../shared/ids';
 import type { JsonObject } from '../shared/json';
@@ -122,6 +123,8 @@ export interface NewChangeRequest {
   /** Set when the request fits a standard-change template active for the client. */
   readonly templateId?: string;
   readonly now: string;
+  /** The client's rules: the request's SLA clocks start now under them. */
+  readonly rules: ClientRules;
 }
 
 /** A saved form becomes a request: status `submitted`, version 1 (DESIGN.md §2). */
@@ -146,7 +149,7 @@ export function createChangeRequest(input: ChangeInput, meta: NewChangeRequest):
     updatedAt: meta.now,
   };
   return {
-    next,
+    next: { ...next, sla: computeSla(next, meta.rules, meta.now) },
     audit: event('request.submitted', meta.requester, next, {
       payload: {
         status: 'submitted',
@@ -171,8 +174,35 @@ export function createChangeRequest(input: ChangeInput, meta: NewChangeRequest):
  * The normal-change state machine (DESIGN.md §2). Pure: takes the request, an event and the
  * acting context; returns the next request and its one audit event, or why the event is refused.
  * @remarks A refused event changes nothing; callers persist `next` and `audit` together or not at all.
+ * Every accepted event recomputes the SLA snapshot (issue 5), and the first one by MSP staff acting
+ * as themselves acknowledges the request.
  */
 export function transition(
+  cr: ChangeRequest,
+  ev: ChangeEvent,
+  ctx: TransitionContext,
+): Result<Transition, DomainError> {
+  const decided = decide(cr, ev, ctx);
+  return decided.ok ? ok(withSla(decided.value, ctx)) : decided;
+}
+
+/**
+ * Acknowledgement and SLA clocks on an accepted transition, in one place so no event can miss them.
+ * @remarks Cabinet's own steps (`ctx.system`) and client people do not acknowledge. Only
+ * `work.implemented`, where the resolve clock is met, records the SLA state in the audit chain.
+ */
+function withSla(t: Transition, ctx: TransitionContext): Transition {
+  const acknowledges = !t.next.acknowledgedAt && !ctx.system && isMspStaff(ctx.roles);
+  const acknowledged = acknowledges ? { ...t.next, acknowledgedAt: ctx.now } : t.next;
+  const sla = computeSla(acknowledged, ctx.rules, ctx.now);
+  const audit =
+    t.audit.type === 'work.implemented'
+      ? { ...t.audit, payload: { ...t.audit.payload, slaState: sla.resolve.state } }
+      : t.audit;
+  return { next: { ...acknowledged, sla }, audit };
+}
+
+function decide(
   cr: ChangeRequest,
   ev: ChangeEvent,
   ctx: TransitionContext,
@@ -407,7 +437,8 @@ export function wouldAccept(
   cr: ChangeRequest,
   ctx: TransitionContext,
 ): (event: ChangeEvent) => boolean {
-  return (event) => transition(cr, event, ctx).ok;
+  // Acceptance does not depend on the SLA, so the dry run skips its maths.
+  return (event) => decide(cr, event, ctx).ok;
 }
 
 const WORK_DONE: ReadonlySet<ChangeStatus> = new Set(['implemented', 'review_pending']);

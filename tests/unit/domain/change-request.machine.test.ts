@@ -20,6 +20,7 @@ import {
   type ChangeType,
 } from '../../../src/domain/change-request/change-request.payloads';
 import type { ClientProfile } from '../../../src/domain/client/client';
+import { rulesFor } from '../../../src/domain/client/client-rules';
 import type { ScheduleSettings } from '../../../src/domain/schedule/schedule';
 import type { DomainError } from '../../../src/domain/shared/errors';
 import { formatRequestId } from '../../../src/domain/shared/ids';
@@ -109,6 +110,7 @@ function submittedAs(
     changeClass,
     ...(options.templateId ? { templateId: options.templateId } : {}),
     now: NOW,
+    rules: rulesFor(contosoProfile()),
   }).next;
 }
 
@@ -219,6 +221,7 @@ describe(createChangeRequest.name, () => {
       source: 'msp',
       changeClass: 'normal',
       now: NOW,
+      rules: rulesFor(contosoProfile()),
     });
     const clear = JSON.stringify(created.audit.payload);
     for (const secret of [
