@@ -8,6 +8,8 @@ import type { UseCaseDeps } from '../../application/use-cases/context';
 import type { StepRule } from '../../domain/approval/approval-policy';
 import { rolesFor, type ClientProfile } from '../../domain/client/client';
 import { rulesFor } from '../../domain/client/client-rules';
+import { CHANGE_TYPES } from '../../domain/change-request/change-request.payloads';
+import { slaTargetsFor } from '../../domain/sla/sla.policy';
 import { asClientCode } from '../../domain/shared/ids';
 import { samePerson, type Person } from '../../domain/shared/person';
 import { apiRoute, parseInput, TabHttpError, unwrap, type Authenticate } from './tab-http';
@@ -115,6 +117,15 @@ function settingsView(client: ClientProfile, mayEdit: boolean) {
     classOverrides: rules.classOverrides,
     emergencyQuotaPerMonth: rules.emergencyQuotaPerMonth,
     reviewDueBusinessDays: rules.reviewDueBusinessDays,
+    sla: {
+      targets: CHANGE_TYPES.map((type) => ({
+        type,
+        ...slaTargetsFor(type, rules.sla),
+        overridden: rules.sla.targets[type] !== undefined,
+      })),
+      businessHours: rules.sla.businessHours,
+      holidays: rules.sla.holidays,
+    },
     // Object ids appear only here, for the leads who write them into the approval policy.
     ...(mayEdit
       ? {

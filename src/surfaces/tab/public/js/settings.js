@@ -20,6 +20,10 @@ import { announce, h, replace } from './dom.js';
  *   },
  *   schedule: { maintenanceWindows: Rule[], blackouts: Rule[], noticeHours: number, emergencyExempt: boolean, windowsConfigured: boolean },
  *   classOverrides: Record<string, string>, emergencyQuotaPerMonth: number, reviewDueBusinessDays: number,
+ *   sla: {
+ *     targets: { type: string, acknowledgeMinutes: number, resolveMinutes: number, businessHoursOnly: boolean, overridden: boolean }[],
+ *     businessHours: { days: string[], start: string, end: string }, holidays: string[]
+ *   },
  *   parts?: Record<string, unknown>, people?: { tid: string, oid: string, name: string }[]
  * }} SettingsView
  */
@@ -125,8 +129,69 @@ export async function renderSettings(main, api, code, nav) {
         ],
       ]),
     ),
+    slaSection(view),
     view.mayEdit && view.parts ? editSection(api, view, reload) : null,
   );
+}
+
+/**
+ * Service levels (issue 5): each type's targets, whether its clock keeps business hours, and the
+ * client's business hours and holidays in its zone.
+ * @param {SettingsView} view
+ */
+function slaSection(view) {
+  const sla = view.sla;
+  return h(
+    'section',
+    { class: 'card', 'aria-labelledby': 'set-sla' },
+    h('h2', { id: 'set-sla' }, 'Service levels (SLA)'),
+    h(
+      'table',
+      { id: 'set-sla-targets' },
+      h('caption', { class: 'visually-hidden' }, 'SLA targets per type of request'),
+      h(
+        'thead',
+        {},
+        h(
+          'tr',
+          {},
+          ['Type', 'Acknowledge within', 'Resolve within', 'Clock runs', 'Set by'].map((t) =>
+            h('th', { scope: 'col' }, t),
+          ),
+        ),
+      ),
+      h(
+        'tbody',
+        {},
+        sla.targets.map((t) =>
+          h(
+            'tr',
+            {},
+            h('th', { scope: 'row' }, t.type.replaceAll('_', ' ')),
+            h('td', {}, minutesText(t.acknowledgeMinutes)),
+            h('td', {}, minutesText(t.resolveMinutes)),
+            h('td', {}, t.businessHoursOnly ? 'in business hours' : 'round the clock'),
+            h('td', {}, t.overridden ? 'this client' : 'Cabinet’s default'),
+          ),
+        ),
+      ),
+    ),
+    dl([
+      [
+        'Business hours',
+        `${sla.businessHours.days.join(', ')} ${sla.businessHours.start}–${sla.businessHours.end} (${view.timeZone})`,
+      ],
+      ['Holidays', sla.holidays.length > 0 ? sla.holidays.join(', ') : 'none'],
+    ]),
+  );
+}
+
+/** Working minutes for people: "15 min", "4 h", "8 h 30 min". @param {number} minutes */
+function minutesText(minutes) {
+  const hours = Math.floor(minutes / 60);
+  const rest = minutes % 60;
+  if (hours === 0) return `${rest} min`;
+  return rest === 0 ? `${hours} h` : `${hours} h ${rest} min`;
 }
 
 /** @param {[string, string][]} rows */
