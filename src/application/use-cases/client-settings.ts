@@ -4,6 +4,7 @@ import type { AuditActor } from '../../domain/audit/audit-event';
 import { rolesFor, type ClientProfile, type ClientSettings } from '../../domain/client/client';
 import { validateScheduleSettings } from '../../domain/schedule/schedule.settings';
 import { isValidZone } from '../../domain/schedule/schedule.time';
+import { validateSlaSettings } from '../../domain/sla/sla.settings';
 import { DomainError, ValidationError, type FieldIssue } from '../../domain/shared/errors';
 import { asClientCode, asTenantId } from '../../domain/shared/ids';
 import { samePerson, type Person } from '../../domain/shared/person';
@@ -19,6 +20,7 @@ export const SETTINGS_PARTS = [
   'classOverrides',
   'emergencyQuotaPerMonth',
   'reviewDueBusinessDays',
+  'sla',
 ] as const;
 export type SettingsPart = (typeof SETTINGS_PARTS)[number];
 
@@ -37,7 +39,7 @@ export interface ConfigureClientSettingsCommand {
   readonly code?: string;
   /**
    * `{ approvalPolicy?, schedule?, classOverrides?, emergencyQuotaPerMonth?, reviewDueBusinessDays?,
-   * timeZone? }`: each part given replaces the stored one; `null` clears a part back to Cabinet's
+   * timeZone?, sla? }`: each part given replaces the stored one; `null` clears a part back to Cabinet's
    * default; parts not given stay as they are.
    */
   readonly settings: unknown;
@@ -69,10 +71,10 @@ export const SettingsErrors = {
 } as const;
 
 /**
- * Configures a client's ITIL settings (issue 4 §1, §3, §4, §5): approval policy, schedule, class
- * overrides, emergency quota and review due days, each checked by its domain validator, and every
- * field to fix reported at once. Saved with a `client.settings_changed` entry naming the parts that
- * changed.
+ * Configures a client's ITIL settings (issue 4 §1, §3, §4, §5) and SLA (issue 5): approval policy,
+ * schedule, class overrides, emergency quota, review due days and SLA targets, business hours and
+ * holidays, each checked by its domain validator, and every field to fix reported at once. Saved
+ * with a `client.settings_changed` entry naming the parts that changed.
  * @remarks The profile's time zone and the schedule's are one: a schedule without a zone takes the
  * client's, a different zone is refused, and moving the client to another zone needs its schedule
  * again (local window times would otherwise silently move).
@@ -210,6 +212,16 @@ function parseSettings(
       const overrides = validateClassOverrides(value);
       if (!overrides.ok) nested('classOverrides', overrides.error.issues);
       else next['classOverrides'] = overrides.value;
+    }
+  }
+
+  if (given('sla')) {
+    const value = raw['sla'];
+    if (value === null) delete next['sla'];
+    else {
+      const sla = validateSlaSettings(value);
+      if (!sla.ok) nested('sla', sla.error.issues);
+      else next['sla'] = sla.value;
     }
   }
 

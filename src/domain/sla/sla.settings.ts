@@ -91,7 +91,7 @@ const Settings = z
  */
 export function validateSlaSettings(raw: unknown): Result<ClientSlaSettings, ValidationError> {
   const parsed = Settings.safeParse(raw);
-  if (!parsed.success) return err(new ValidationError(toIssues(parsed.error, 'sla')));
+  if (!parsed.success) return err(new ValidationError(toIssues(parsed.error, 'settings')));
   const value = parsed.data;
   const settings: ClientSlaSettings = {
     ...(value.targets ? { targets: stripEmpty(value.targets) } : {}),
