@@ -104,6 +104,7 @@ export async function startCabinet(
           clients: storage.clients,
           clock,
           ...(worker ? { runs: worker } : {}),
+          openRequests: { index: storage.openRequests, requests: storage.requests },
         },
         { log },
       )

@@ -58,12 +58,15 @@ export function describeChangeRequestStoreContract(name: string, make: MakeStora
         created.request.id,
       );
       const rows = await sut.outbox.list(tenant);
-      assert.equal(rows.length, 1);
-      assert.equal(rows[0]!.status, 'pending');
+      assert.deepEqual(
+        rows.map((row) => row.status),
+        ['pending', 'pending'],
+      );
       assert.deepEqual(
         rows.filter(isNotificationRow).map((row) => row.message.notification.requestId),
         [created.request.id],
       );
+      assert.deepEqual(rows[1]!.message, { kind: 'index.sync', requestId: created.request.id });
     });
 
     it('gives concurrent creates distinct consecutive numbers', async () => {
@@ -114,7 +117,14 @@ export function describeChangeRequestStoreContract(name: string, make: MakeStora
       assert.ok(error instanceof ConcurrencyError);
       assert.deepEqual(await sut.requests.get(tenant, current.request.id), current);
       assert.equal((await sut.audit.read(tenant)).length, 2);
-      assert.equal((await sut.outbox.list(tenant)).length, 0);
+      assert.deepEqual(
+        (await sut.outbox.list(tenant)).map((row) => row.message),
+        [
+          { kind: 'index.sync', requestId: created.request.id },
+          { kind: 'index.sync', requestId: created.request.id },
+        ],
+        'only the index.sync rows of the create and the winning update',
+      );
     });
 
     it('lets exactly one of two concurrent updates on the same ETag win', async () => {

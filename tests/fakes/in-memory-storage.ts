@@ -61,6 +61,8 @@ import {
   InMemoryTemplateCatalogueRows,
 } from './in-memory-template-catalogue';
 import { assertExecutionWrite, encodeRun } from '../../src/adapters/storage/run-record';
+import { withIndexSync } from '../../src/application/ports/open-request-index';
+import { InMemoryOpenRequestIndex } from './in-memory-open-request-index';
 
 /** A clock that only moves when told to. */
 export class FakeClock implements Clock {
@@ -195,13 +197,18 @@ export class InMemoryChangeRequestStore implements ChangeRequestStore {
       const write = build(number);
       const stored = { request: structuredClone(write.request), etag: etag() };
       try {
-        await this.data.commit(tenantId, write.audit, write.outbox, () => {
-          if ((this.data.counters.get(tenantId) ?? 0) !== number - 1) throw new NumberTaken();
-          this.data.counters.set(tenantId, number);
-          const map = this.data.requests.get(tenantId) ?? new Map<number, StoredChangeRequest>();
-          map.set(number, stored);
-          this.data.requests.set(tenantId, map);
-        });
+        await this.data.commit(
+          tenantId,
+          write.audit,
+          withIndexSync(write.request, write.outbox),
+          () => {
+            if ((this.data.counters.get(tenantId) ?? 0) !== number - 1) throw new NumberTaken();
+            this.data.counters.set(tenantId, number);
+            const map = this.data.requests.get(tenantId) ?? new Map<number, StoredChangeRequest>();
+            map.set(number, stored);
+            this.data.requests.set(tenantId, map);
+          },
+        );
         return structuredClone(stored);
       } catch (error) {
         if (!(error instanceof NumberTaken)) throw error;
@@ -215,12 +222,17 @@ export class InMemoryChangeRequestStore implements ChangeRequestStore {
     write: ChangeRequestWrite,
   ): Promise<StoredChangeRequest> {
     const stored = { request: structuredClone(write.request), etag: etag() };
-    await this.data.commit(tenantId, write.audit, write.outbox, () => {
-      const map = this.data.requests.get(tenantId);
-      const current = map?.get(write.request.number);
-      if (!map || !current || current.etag !== expectedEtag) throw new ConcurrencyError();
-      map.set(write.request.number, stored);
-    });
+    await this.data.commit(
+      tenantId,
+      write.audit,
+      withIndexSync(write.request, write.outbox),
+      () => {
+        const map = this.data.requests.get(tenantId);
+        const current = map?.get(write.request.number);
+        if (!map || !current || current.etag !== expectedEtag) throw new ConcurrencyError();
+        map.set(write.request.number, stored);
+      },
+    );
     return structuredClone(stored);
   }
 }
@@ -534,7 +546,8 @@ export class InMemoryExecutionStore implements ExecutionStore {
     const request = write.request
       ? { request: structuredClone(write.request.next), etag: etag() }
       : undefined;
-    await this.data.commit(tenantId, write.audit, write.outbox, () => {
+    const outbox = write.request ? withIndexSync(write.request.next, write.outbox) : write.outbox;
+    await this.data.commit(tenantId, write.audit, outbox, () => {
       const runs = this.data.runs.get(tenantId) ?? new Map<string, StoredRun>();
       const current = runs.get(write.run.id);
       if (write.runEtag === undefined) {
@@ -677,5 +690,6 @@ export function createInMemoryStorage(clock: Clock = new FakeClock()) {
     delegations: new InMemoryDelegationStore(data),
     catalogue: (mspTenantId: TenantId) =>
       new InMemoryTemplateCatalogue(data, catalogueRows, mspTenantId),
+    openRequests: new InMemoryOpenRequestIndex(),
   };
 }

@@ -1,6 +1,7 @@
 import { odata, type TableClient } from '@azure/data-tables';
 import { sealEvents } from '../../application/audit/seal-events';
 import type { DataKeyring } from '../../application/ports/data-keyring';
+import { withIndexSync } from '../../application/ports/open-request-index';
 import type {
   ExecutionStore,
   ExecutionWrite,
@@ -82,7 +83,7 @@ export class TableExecutionStore implements ExecutionStore {
     const result = await this.committer.commit(tenantId, () => ({
       ops,
       events,
-      outbox: write.outbox,
+      outbox: write.request ? withIndexSync(write.request.next, write.outbox) : write.outbox,
     }));
     const requestEtag = write.request ? result.etags.get(requestRowKey(requestNumber)) : undefined;
     return {

@@ -10,6 +10,7 @@ import type { TemplateCatalogue } from '../../application/ports/template-catalog
 import type { TenantId } from '../../domain/shared/ids';
 import type { ExecutionStore, PasswordVault } from '../../application/ports/execution-store';
 import type { OutboxStore } from '../../application/ports/outbox';
+import type { OpenRequestIndex } from '../../application/ports/open-request-index';
 import { TableDataKeyring } from '../crypto/table-data-keyring';
 import {
   PartitionCommitter,
@@ -25,6 +26,7 @@ import { TableDelegationStore } from './table-delegation-store';
 import { TableTemplateCatalogue } from './table-template-catalogue';
 import { guarded } from './table-errors';
 import { TableExecutionStore } from './table-execution-store';
+import { TableOpenRequestIndex } from './table-open-request-index';
 import { TableOutboxStore } from './table-outbox-store';
 import { TablePasswordVault } from './table-password-vault';
 
@@ -53,6 +55,8 @@ export interface TableStorage {
   readonly delegations: DelegationStore;
   /** The standard-change catalogue; global templates live in the MSP tenant's partition. */
   readonly catalogue: (mspTenantId: TenantId) => TemplateCatalogue;
+  /** The MSP-wide index of open requests (issue 5), kept up to date by the relay's `index.sync` rows. */
+  readonly openRequests: OpenRequestIndex;
   /** Counters of the group committer (transactions, entries, head conflicts). */
   readonly commitStats: Readonly<CommitterStats>;
   /** Resolves when storage answers and the tables exist (for `/readyz`); StorageUnavailableError otherwise. */
@@ -61,12 +65,13 @@ export interface TableStorage {
   ensureTables(): Promise<void>;
 }
 
-/** The table names for a prefix: client data, MSP-wide directory, conversations, data keys. */
+/** The table names for a prefix: client data, MSP-wide directory, conversations, data keys, open-request index. */
 export function tableNames(prefix: string): {
   readonly data: string;
   readonly directory: string;
   readonly conversations: string;
   readonly keys: string;
+  readonly openRequests: string;
 } {
   if (!/^[A-Za-z][A-Za-z0-9]{2,40}$/.test(prefix))
     throw new Error(
@@ -77,6 +82,7 @@ export function tableNames(prefix: string): {
     directory: `${prefix}directory`,
     conversations: `${prefix}conversations`,
     keys: `${prefix}keys`,
+    openRequests: `${prefix}openrequests`,
   };
 }
 
@@ -93,6 +99,7 @@ export function createTableStorage(options: CreateTableStorageOptions): TableSto
   const directory = openTable(options.connectionString, names.directory);
   const conversationsTable = openTable(options.connectionString, names.conversations);
   const keysTable = openTable(options.connectionString, names.keys);
+  const openRequestsTable = openTable(options.connectionString, names.openRequests);
   const committer = new PartitionCommitter(
     openTable(options.connectionString, names.data, { sdkRetries: false }),
     data,
@@ -100,7 +107,13 @@ export function createTableStorage(options: CreateTableStorageOptions): TableSto
     options.commit,
   );
   const keyring = new TableDataKeyring(keysTable);
-  const tables: readonly TableClient[] = [data, directory, conversationsTable, keysTable];
+  const tables: readonly TableClient[] = [
+    data,
+    directory,
+    conversationsTable,
+    keysTable,
+    openRequestsTable,
+  ];
   return {
     requests: new TableChangeRequestStore(data, committer, keyring),
     audit: new TableAuditLog(data, committer, keyring),
@@ -112,6 +125,7 @@ export function createTableStorage(options: CreateTableStorageOptions): TableSto
     passwords: new TablePasswordVault(data, keyring),
     delegations: new TableDelegationStore(data, committer, keyring),
     catalogue: (mspTenantId) => new TableTemplateCatalogue(data, committer, keyring, mspTenantId),
+    openRequests: new TableOpenRequestIndex(openRequestsTable),
     commitStats: committer.stats,
     async ping() {
       await Promise.all(tables.map((table) => readRow(table, 'ping', 'ping')));

@@ -1,13 +1,16 @@
 import { performance } from 'node:perf_hooks';
-import type { TenantId } from '../../domain/shared/ids';
+import type { ChangeRequestId, TenantId } from '../../domain/shared/ids';
+import type { ChangeRequestStore } from '../ports/change-request-store';
 import type { ClientDirectory } from '../ports/client-directory';
 import type { Clock } from '../ports/clock';
 import type { Notifier } from '../ports/notifier';
+import { openRequestEntry, type OpenRequestIndex } from '../ports/open-request-index';
 import {
   isGraphExecuteRow,
   isNotificationRow,
   type DriveOutcome,
   type GraphExecuteMessage,
+  type IndexSyncMessage,
   type OutboxRow,
   type OutboxStore,
   type RunDriver,
@@ -50,6 +53,14 @@ export interface OutboxRelayDeps {
   readonly clock: Clock;
   /** Drives `graph.execute` rows; without one they stay pending for an instance that has it. */
   readonly runs?: RunDriver;
+  /**
+   * Brings the open-request index up to date for `index.sync` rows (issue 5); without it they stay
+   * pending for an instance that has it.
+   */
+  readonly openRequests?: {
+    readonly index: OpenRequestIndex;
+    readonly requests: Pick<ChangeRequestStore, 'get'>;
+  };
 }
 
 /** A run that asks to be driven again sooner than this is put off this long, so it cannot spin. */
@@ -60,6 +71,9 @@ const MIN_RESCHEDULE_MS = 1_000;
  * so this instance's own pass does not claim it straight back; then any instance may claim it.
  */
 const HOLD_BACK_MS = 5_000;
+
+/** Times one `index.sync` row re-reads a request that keeps changing before it fails and backs off. */
+const MAX_INDEX_SYNCS = 5;
 
 /**
  * Delivers outbox rows at least once: proactive Teams messages to the notifier, `graph.execute`
@@ -186,6 +200,7 @@ export class OutboxRelay {
       // One person's messages go in order (a re-issued card must update the first, not race it); people in parallel.
       const byRecipient = new Map<string, OutboxRow<TeamsNotifyMessage>[]>();
       const holdingBack: Promise<unknown>[] = [];
+      const indexing: Promise<void>[] = [];
       for (const row of rows) {
         if (isNotificationRow(row)) {
           const key = `${row.message.recipient.tid}|${row.message.recipient.oid}`;
@@ -193,6 +208,9 @@ export class OutboxRelay {
         } else if (isGraphExecuteRow(row)) {
           const held = this.queueDrive(row);
           if (held) holdingBack.push(held);
+        } else if (isIndexSyncRow(row)) {
+          const synced = this.syncIndex(row);
+          if (synced) indexing.push(synced);
         }
       }
       const [results] = await Promise.all([
@@ -204,6 +222,7 @@ export class OutboxRelay {
           }),
         ),
         ...holdingBack,
+        ...indexing,
       ]);
       delivered += results.reduce((a, b) => a + b, 0);
     }
@@ -223,6 +242,42 @@ export class OutboxRelay {
       await this.recordFailure(row, error);
       return false;
     }
+  }
+
+  /**
+   * Syncs the row's request into the open-request index from its stored state (not from the row,
+   * so rows delivered late or twice never bring back an old state).
+   * @remarks After each sync the request is read again and synced again if it moved meanwhile: an
+   * instance holding an older read could otherwise re-create the entry of a request that another
+   * instance had just removed as terminal. A request that no longer exists has nothing to index.
+   */
+  private syncIndex(row: OutboxRow<IndexSyncMessage>): Promise<void> | undefined {
+    const deps = this.deps.openRequests;
+    if (!deps) {
+      this.log(
+        `outbox ${row.id} (index.sync of ${row.message.requestId}) stays pending: this instance has no open-request index`,
+      );
+      return undefined;
+    }
+    const id = row.message.requestId as ChangeRequestId;
+    return (async () => {
+      try {
+        let synced: string | undefined;
+        for (let attempt = 0; ; attempt += 1) {
+          const stored = await deps.requests.get(row.tenantId, id);
+          // The entry itself, not just version and time: SLA thresholds are recorded without a version bump.
+          const state = stored && JSON.stringify(openRequestEntry(stored.request) ?? null);
+          if (!stored || state === synced) break;
+          if (attempt === MAX_INDEX_SYNCS)
+            throw new Error(`Request ${id} kept changing while its index entry was synced.`);
+          await deps.index.sync(stored.request);
+          synced = state;
+        }
+        await this.deps.outbox.complete(row, this.deps.clock.now());
+      } catch (error: unknown) {
+        await this.recordFailure(row, error);
+      }
+    })();
   }
 
   /**
@@ -410,6 +465,10 @@ interface HeldBackRow {
   readonly claimed: OutboxRow<GraphExecuteMessage>;
   /** The row as its hold-back write left it; undefined if that write found it changed. */
   readonly current: Promise<OutboxRow<GraphExecuteMessage> | undefined>;
+}
+
+function isIndexSyncRow(row: OutboxRow): row is OutboxRow<IndexSyncMessage> {
+  return row.message.kind === 'index.sync';
 }
 
 function runKey(row: OutboxRow<GraphExecuteMessage>): string {

@@ -71,8 +71,8 @@ async function entries(h: Harness) {
 
 async function rowsSince(h: Harness, count: number) {
   return (await h.deps.outbox.list(CONTOSO_TENANT_ID))
-    .filter(isNotificationRow)
     .slice(count)
+    .filter(isNotificationRow)
     .map((r) => ({
       to: r.message.recipient.oid,
       template: r.message.notification.template,

@@ -46,6 +46,7 @@ describe('change request flow', () => {
       notifier,
       clients: h.deps.clients,
       clock: h.clock,
+      openRequests: { index: h.storage.openRequests, requests: h.deps.requests },
     });
     for (const p of [people.carla, people.avery, people.tina])
       await openConversation(h.deps, { person: p, reference: ref });
@@ -150,6 +151,11 @@ describe('change request flow', () => {
         })
       ).length,
       0,
+    );
+    assert.deepEqual(
+      await h.storage.openRequests.list(),
+      [],
+      'the closed request has left the open-request index',
     );
 
     const entries = await h.deps.audit.read(CONTOSO_TENANT_ID);

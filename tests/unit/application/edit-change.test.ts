@@ -68,8 +68,8 @@ describe(editChange.name, () => {
     assert.equal(result.value.approval?.version, V + 1);
     assert.equal(result.value.approval?.status, 'pending');
     const reissued = (await h.deps.outbox.list(CONTOSO_TENANT_ID))
-      .filter(isNotificationRow)
       .slice(outboxBefore)
+      .filter(isNotificationRow)
       .map((r) => ({ to: r.message.recipient.oid, ...r.message.notification }));
     assert.deepEqual(reissued, [
       {

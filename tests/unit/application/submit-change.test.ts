@@ -94,11 +94,14 @@ describe(submitChange.name, () => {
     const rows = await h.deps.outbox.list(CONTOSO_TENANT_ID);
     assert.deepEqual(
       rows.map((r) => r.message),
-      [people.tina].map((t) => ({
-        kind: 'teams.notify',
-        recipient: { tid: t.tid, oid: t.oid },
-        notification: { template: 'assessment_needed', requestId: 'CONTOSO-1', version: 1 },
-      })),
+      [
+        ...[people.tina].map((t) => ({
+          kind: 'teams.notify',
+          recipient: { tid: t.tid, oid: t.oid },
+          notification: { template: 'assessment_needed', requestId: 'CONTOSO-1', version: 1 },
+        })),
+        { kind: 'index.sync', requestId: 'CONTOSO-1' },
+      ],
     );
     assert.ok(rows.every((r) => r.status === 'pending'));
     assert.deepEqual(h.outboxWrites, [CONTOSO_TENANT_ID]);
@@ -253,7 +256,9 @@ describe(submitChange.name, () => {
       const result = await sut(h.deps, raise(people.carla));
       assert.ok(result.ok, 'raising needs no approver yet');
       const auditBefore = (await h.deps.audit.read(CONTOSO_TENANT_ID)).length;
-      const outboxBefore = (await h.deps.outbox.list(CONTOSO_TENANT_ID)).length;
+      const outboxBefore = (await h.deps.outbox.list(CONTOSO_TENANT_ID)).filter(
+        isNotificationRow,
+      ).length;
       let error: unknown;
       try {
         await sendToApprovers(h.deps, result.value.request);
@@ -274,7 +279,7 @@ describe(submitChange.name, () => {
       assert.equal(after?.request.approval, undefined);
       assert.deepEqual(after?.request, stored?.request);
       assert.equal(
-        (await h.deps.outbox.list(CONTOSO_TENANT_ID)).length,
+        (await h.deps.outbox.list(CONTOSO_TENANT_ID)).filter(isNotificationRow).length,
         outboxBefore,
         'no approval card for nobody',
       );

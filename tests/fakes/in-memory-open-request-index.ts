@@ -1,0 +1,39 @@
+import {
+  isOlderThan,
+  openRequestEntry,
+  type ListOpenRequestsOptions,
+  type OpenRequestEntry,
+  type OpenRequestIndex,
+} from '../../src/application/ports/open-request-index';
+import type { ChangeRequest } from '../../src/domain/change-request/change-request';
+import type { ChangeRequestId, TenantId } from '../../src/domain/shared/ids';
+
+/** The open-request index in memory, under the same newer-wins and terminal-removes rules as the Table index. */
+export class InMemoryOpenRequestIndex implements OpenRequestIndex {
+  readonly entries = new Map<string, OpenRequestEntry>();
+
+  sync(request: ChangeRequest): Promise<void> {
+    const key = `${request.tenantId}|${request.id}`;
+    const existing = this.entries.get(key);
+    if (existing && isOlderThan(request, existing)) return Promise.resolve();
+    const entry = openRequestEntry(request);
+    if (entry) this.entries.set(key, structuredClone(entry));
+    else this.entries.delete(key);
+    return Promise.resolve();
+  }
+
+  list(options: ListOpenRequestsOptions = {}): Promise<OpenRequestEntry[]> {
+    return Promise.resolve(
+      structuredClone(
+        [...this.entries.values()].filter(
+          (entry) => !options.tenantIds || options.tenantIds.includes(entry.tenantId),
+        ),
+      ),
+    );
+  }
+
+  get(tenantId: TenantId, requestId: ChangeRequestId): Promise<OpenRequestEntry | undefined> {
+    const found = this.entries.get(`${tenantId}|${requestId}`);
+    return Promise.resolve(found ? structuredClone(found) : undefined);
+  }
+}
