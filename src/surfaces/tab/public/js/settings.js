@@ -35,6 +35,7 @@ const PARTS = [
   ['classOverrides', 'Class overrides'],
   ['emergencyQuotaPerMonth', 'Emergency quota per month'],
   ['reviewDueBusinessDays', 'Review due (business days)'],
+  ['sla', 'SLA'],
 ];
 const SIDE = /** @type {Readonly<Record<string, string>>} */ ({
   client: 'client',
@@ -183,6 +184,13 @@ function slaSection(view) {
       ],
       ['Holidays', sla.holidays.length > 0 ? sla.holidays.join(', ') : 'none'],
     ]),
+    view.mayEdit
+      ? h(
+          'p',
+          { class: 'hint' },
+          'To change them, write the SLA part below, e.g. {"targets":{"incident":{"acknowledgeMinutes":10,"resolveMinutes":180}},"businessHours":{"days":["mon","tue","wed","thu","fri"],"start":"08:00","end":"18:00"},"holidays":["2026-12-25"]}. Types left out keep Cabinet’s defaults; minutes are working minutes.',
+        )
+      : null,
   );
 }
 
@@ -282,7 +290,7 @@ function partForm(api, code, part, label, current, reload) {
         part,
         `${label} (JSON)`,
         h('textarea', {
-          rows: part === 'approvalPolicy' || part === 'schedule' ? 12 : 2,
+          rows: part === 'approvalPolicy' || part === 'schedule' || part === 'sla' ? 12 : 2,
           class: 'json',
           spellcheck: 'false',
           value: JSON.stringify(current ?? null, null, 2),

@@ -221,8 +221,10 @@ export async function renderWallboard(main, api, nav) {
     ),
   );
 
-  const axis = { ticks: { color: colour('--text') }, grid: { color: colour('--border') } };
-  const legend = { labels: { color: colour('--text') } };
+  // Large enough to read across a room.
+  const font = { size: 16 };
+  const axis = { ticks: { color: colour('--text'), font }, grid: { color: colour('--border') } };
+  const legend = { labels: { color: colour('--text'), font } };
   const stateChart = new Chart(stateCanvas, {
     type: 'bar',
     data: {
