@@ -167,6 +167,40 @@ describe('configureClientSettings (Table Storage on Azurite)', () => {
     assert.equal(rulesFor(cleared.value.profile).windowsConfigured, false);
   });
 
+  it('saves SLA targets, business hours and holidays, audited, and reports their fields to fix', async () => {
+    const saved = await configureClientSettings(deps(), {
+      actor: as(MSP.lena),
+      code: 'CONTOSO',
+      settings: {
+        sla: {
+          targets: { incident: { acknowledgeMinutes: 10 } },
+          businessHours: { days: ['mon', 'tue', 'wed', 'thu'], start: '08:00', end: '16:00' },
+          holidays: ['2026-12-25'],
+        },
+      },
+    });
+    assert.ok(saved.ok, saved.ok ? '' : saved.error.message);
+    assert.deepEqual(saved.value.changed, ['sla']);
+    const rules = rulesFor((await storage.clients.get(CONTOSO.tenantId))!.profile);
+    assert.equal(rules.sla.targets.incident?.acknowledgeMinutes, 10);
+    assert.deepEqual(rules.sla.holidays, ['2026-12-25']);
+    const last = JSON.parse((await storage.audit.read(CONTOSO.tenantId)).at(-1)!.canonical) as {
+      payload: { parts: string[] };
+    };
+    assert.deepEqual(last.payload.parts, ['sla']);
+
+    const bad = await configureClientSettings(deps(), {
+      actor: as(MSP.lena),
+      code: 'CONTOSO',
+      settings: { sla: { targets: { incident: { resolveMinutes: 0 } }, holidays: ['soon'] } },
+    });
+    assert.ok(!bad.ok);
+    assert.deepEqual(
+      (bad.error as ValidationError).issues.map((i) => i.field),
+      ['sla.targets.incident.resolveMinutes', 'sla.holidays.0'],
+    );
+  });
+
   it('lets only an MSP lead of that client (or the CLI operator) configure', async () => {
     const before = await chainLength();
     const tech = await configureClientSettings(deps(), {
