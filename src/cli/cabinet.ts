@@ -7,6 +7,7 @@ import { ConfigError, loadConfig, type Config } from '../config';
 import { AUDIT_USAGE, runAuditCommand } from './audit.command';
 import { CliStorageError, openCliStorage } from './cli-storage';
 import { CLIENTS_USAGE, runClientsCommand } from './clients.command';
+import { INDEX_USAGE, runIndexCommand } from './index.command';
 import { OUTBOX_USAGE, runOutboxCommand } from './outbox.command';
 import { REPORT_USAGE, runReportCommand } from './report.command';
 import { runTemplatesCommand, TEMPLATES_USAGE } from './templates.command';
@@ -66,6 +67,18 @@ const GROUPS: Readonly<Record<string, CommandGroup>> = {
         templates: storage.catalogue(context.config.mspTenantId),
         clients: storage.clients,
         clock: { now: () => new Date() },
+        out: context.out,
+      });
+    },
+  },
+  index: {
+    usage: INDEX_USAGE,
+    run: async (args, context) => {
+      const storage = await context.storage();
+      return runIndexCommand(args, {
+        clients: storage.clients,
+        requests: storage.requests,
+        index: storage.openRequests,
         out: context.out,
       });
     },
