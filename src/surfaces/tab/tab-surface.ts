@@ -1,5 +1,6 @@
 import type { Server } from 'restify';
 import { z } from 'zod';
+import type { OpenRequestIndex } from '../../application/ports/open-request-index';
 import type { UseCaseDeps } from '../../application/use-cases/context';
 import type { ExecutionDeps } from '../../application/use-cases/execution';
 import type { TenantId } from '../../domain/shared/ids';
@@ -16,6 +17,7 @@ import { mountTabTemplatesApi } from './tab-templates.route';
 import { openRoute, parseInput, TabHttpError, type Authenticate } from './tab-http';
 import { mountTabStatic } from './tab-static.route';
 import { mountTabSummaryApi } from './tab-summary.route';
+import { mountTabWallboardApi } from './tab-wallboard.route';
 
 /** One sandbox person the sign-in picker offers. */
 export interface SandboxSignInPerson {
@@ -42,6 +44,8 @@ export interface TabSurfaceDeps {
   readonly execution?: ExecutionDeps;
   /** Token rules; Cabinet supplies which tenants it serves and the clock. */
   readonly auth: Omit<TabTokenValidatorOptions, 'tenantAllowed' | 'clock'>;
+  /** The open-request index the SLA wallboard reads; the wallboard's API is mounted only with it. */
+  readonly openRequests?: Pick<OpenRequestIndex, 'list'>;
   /** Mounted only when given; the composition root never passes it in production. */
   readonly sandboxSignIn?: SandboxSignIn;
   readonly log: (message: string) => void;
@@ -77,6 +81,13 @@ export function createTabSurface(deps: TabSurfaceDeps): (server: Server) => void
     mountTabTemplatesApi(server, { useCases, authenticate, log: deps.log });
     mountTabSettingsApi(server, { useCases, authenticate, log: deps.log });
     mountTabSummaryApi(server, { useCases, authenticate, log: deps.log });
+    if (deps.openRequests)
+      mountTabWallboardApi(server, {
+        useCases,
+        openRequests: deps.openRequests,
+        authenticate,
+        log: deps.log,
+      });
     const signIn = deps.sandboxSignIn;
     if (!signIn) return;
     server.get(

@@ -1,0 +1,112 @@
+import { strict as assert } from 'node:assert';
+import { slaWallboard, type SlaWallboard } from '../../../src/application/use-cases/sla-wallboard';
+import type { Person } from '../../../src/domain/shared/person';
+import { createHarness, people, seedClients, type Harness } from '../../support/fixtures';
+import { seededIndex, wallboardEntries, WALLBOARD_NOW } from '../../support/wallboard-fixtures';
+
+describe(slaWallboard.name, () => {
+  let h: Harness;
+
+  before(async () => {
+    h = createHarness();
+    await seedClients(h);
+    h.clock.advance(WALLBOARD_NOW.getTime() - h.clock.now().getTime());
+  });
+
+  async function sut(actor: Person): Promise<SlaWallboard> {
+    const result = await slaWallboard(
+      { ...h.deps, openRequests: seededIndex(wallboardEntries()) },
+      { actor },
+    );
+    assert.ok(result.ok, result.ok ? '' : result.error.message);
+    return result.value;
+  }
+
+  it('groups a lead’s open requests by client, type, status and SLA state', async () => {
+    const board = await sut(people.lena);
+    assert.deepEqual(
+      board.clients.map((c) => [c.code, c.open, c.byState]),
+      [
+        ['CONTOSO', 4, { breached: 2, at_risk: 1, paused: 0, on_track: 1, met: 0, none: 0 }],
+        ['FABRIKAM', 4, { breached: 1, at_risk: 0, paused: 0, on_track: 2, met: 0, none: 1 }],
+      ],
+    );
+    assert.deepEqual(board.clients[0]?.byType, {
+      incident: 1,
+      offboard: 1,
+      new_user: 1,
+      general: 1,
+    });
+    assert.deepEqual(board.clients[1]?.byStatus, {
+      submitted: 1,
+      triaged: 1,
+      in_progress: 1,
+      awaiting_approval: 1,
+    });
+    assert.equal(board.totals.open, 8);
+    assert.equal(board.totals.byState.breached, 3);
+  });
+
+  it('counts breaches today and this week in each client’s own zone', async () => {
+    const board = await sut(people.lena);
+    // Contoso's offboarding missed its acknowledgement today; its new starter yesterday (Tuesday).
+    // Fabrikam's VPN outage breached at 23:30 Tuesday in New York: this week, not today there.
+    assert.deepEqual(
+      board.clients.map((c) => [c.code, c.breachesToday, c.breachesThisWeek]),
+      [
+        ['CONTOSO', 1, 2],
+        ['FABRIKAM', 0, 1],
+      ],
+    );
+    assert.equal(board.totals.breachesToday, 1);
+    assert.equal(board.totals.breachesThisWeek, 3);
+  });
+
+  it('works out attainment from the clocks already met or missed', async () => {
+    const board = await sut(people.lena);
+    assert.deepEqual(
+      board.clients.map((c) => c.attainment),
+      [
+        { met: 2, missed: 2, share: 0.5 },
+        { met: 2, missed: 1, share: 2 / 3 },
+      ],
+    );
+    assert.deepEqual(board.totals.attainment, { met: 4, missed: 3, share: 4 / 7 });
+  });
+
+  it('lists running clocks soonest due first with minutes to breach, negative once late', async () => {
+    const board = await sut(people.lena);
+    assert.deepEqual(
+      board.closest.map((d) => [d.requestId, d.clock, d.minutesToBreach, d.state]),
+      [
+        ['FABRIKAM-3', 'resolve', -330, 'breached'],
+        ['CONTOSO-2', 'acknowledge', -10, 'breached'],
+        ['CONTOSO-1', 'resolve', 30, 'at_risk'],
+        ['FABRIKAM-1', 'acknowledge', 75, 'on_track'],
+        ['CONTOSO-2', 'resolve', 1380, 'on_track'],
+        ['FABRIKAM-1', 'resolve', 1500, 'on_track'],
+        ['FABRIKAM-4', 'resolve', 1740, 'on_track'],
+        ['CONTOSO-4', 'resolve', 3300, 'on_track'],
+      ],
+    );
+  });
+
+  it('shows a technician only the clients they serve', async () => {
+    const board = await sut(people.tina);
+    assert.deepEqual(
+      board.clients.map((c) => c.code),
+      ['CONTOSO'],
+    );
+    assert.ok(board.closest.every((d) => d.clientCode === 'CONTOSO'));
+    assert.equal(board.totals.open, 4);
+  });
+
+  it('refuses a client user: the board is the MSP’s view', async () => {
+    const result = await slaWallboard(
+      { ...h.deps, openRequests: seededIndex(wallboardEntries()) },
+      { actor: people.carla },
+    );
+    assert.ok(!result.ok);
+    assert.equal(result.error.code, 'ACCESS.MSP_ONLY');
+  });
+});
