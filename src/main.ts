@@ -1,5 +1,6 @@
 import { loadConfig, ConfigError, type Config } from './config';
 import type { Clock } from './application/ports/clock';
+import type { OpenRequestIndex } from './application/ports/open-request-index';
 import { FollowUpSweeper } from './application/use-cases/follow-ups';
 import { OutboxRelay } from './application/use-cases/relay-outbox';
 import type { UseCaseDeps } from './application/use-cases/context';
@@ -119,7 +120,12 @@ export async function startCabinet(
     adapter,
     log,
   });
-  const tab = tabSurface(config, options.sandbox?.cloud, { useCases, execution, log });
+  const tab = tabSurface(config, options.sandbox?.cloud, {
+    useCases,
+    execution,
+    openRequests: storage.openRequests,
+    log,
+  });
   const http = await startHttpServer(
     {
       bot,
@@ -190,12 +196,14 @@ function tabSurface(
   deps: {
     readonly useCases: UseCaseDeps;
     readonly execution: ExecutionDeps | undefined;
+    readonly openRequests: OpenRequestIndex;
     readonly log: (message: string) => void;
   },
 ) {
   const common = {
     useCases: deps.useCases,
     ...(deps.execution ? { execution: deps.execution } : {}),
+    openRequests: deps.openRequests,
     log: deps.log,
   };
   if (config.mode === 'sandbox') {
