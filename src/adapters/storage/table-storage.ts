@@ -10,6 +10,8 @@ import type { TemplateCatalogue } from '../../application/ports/template-catalog
 import type { TenantId } from '../../domain/shared/ids';
 import type { ExecutionStore, PasswordVault } from '../../application/ports/execution-store';
 import type { OutboxStore } from '../../application/ports/outbox';
+import type { ChannelStore } from '../../application/ports/channel-store';
+import type { Lease } from '../../application/ports/lease';
 import type { OpenRequestIndex } from '../../application/ports/open-request-index';
 import { TableDataKeyring } from '../crypto/table-data-keyring';
 import {
@@ -29,6 +31,8 @@ import { TableExecutionStore } from './table-execution-store';
 import { TableOpenRequestIndex } from './table-open-request-index';
 import { TableOutboxStore } from './table-outbox-store';
 import { TablePasswordVault } from './table-password-vault';
+import { TableChannelStore } from './table-channel-store';
+import { TableLease } from './table-lease';
 
 /** Where the tables are and how they are named; `clock` stamps audit entries and outbox rows. */
 export interface CreateTableStorageOptions {
@@ -55,6 +59,10 @@ export interface TableStorage {
   readonly delegations: DelegationStore;
   /** The standard-change catalogue; global templates live in the MSP tenant's partition. */
   readonly catalogue: (mspTenantId: TenantId) => TemplateCatalogue;
+  /** Named leases (the SLA sweeper's), in their own table. */
+  readonly leases: Lease;
+  /** The MSP's bound Teams channels (the SLA channel) and the cards posted there. */
+  readonly channels: ChannelStore;
   /** The MSP-wide index of open requests (issue 5), kept up to date by the relay's `index.sync` rows. */
   readonly openRequests: OpenRequestIndex;
   /** Counters of the group committer (transactions, entries, head conflicts). */
@@ -72,6 +80,7 @@ export function tableNames(prefix: string): {
   readonly conversations: string;
   readonly keys: string;
   readonly openRequests: string;
+  readonly leases: string;
 } {
   if (!/^[A-Za-z][A-Za-z0-9]{2,40}$/.test(prefix))
     throw new Error(
@@ -83,6 +92,7 @@ export function tableNames(prefix: string): {
     conversations: `${prefix}conversations`,
     keys: `${prefix}keys`,
     openRequests: `${prefix}openrequests`,
+    leases: `${prefix}leases`,
   };
 }
 
@@ -99,6 +109,7 @@ export function createTableStorage(options: CreateTableStorageOptions): TableSto
   const directory = openTable(options.connectionString, names.directory);
   const conversationsTable = openTable(options.connectionString, names.conversations);
   const keysTable = openTable(options.connectionString, names.keys);
+  const leasesTable = openTable(options.connectionString, names.leases);
   const openRequestsTable = openTable(options.connectionString, names.openRequests);
   const committer = new PartitionCommitter(
     openTable(options.connectionString, names.data, { sdkRetries: false }),
@@ -113,6 +124,7 @@ export function createTableStorage(options: CreateTableStorageOptions): TableSto
     conversationsTable,
     keysTable,
     openRequestsTable,
+    leasesTable,
   ];
   return {
     requests: new TableChangeRequestStore(data, committer, keyring),
@@ -126,6 +138,8 @@ export function createTableStorage(options: CreateTableStorageOptions): TableSto
     delegations: new TableDelegationStore(data, committer, keyring),
     catalogue: (mspTenantId) => new TableTemplateCatalogue(data, committer, keyring, mspTenantId),
     openRequests: new TableOpenRequestIndex(openRequestsTable),
+    leases: new TableLease(leasesTable),
+    channels: new TableChannelStore(conversationsTable),
     commitStats: committer.stats,
     async ping() {
       await Promise.all(tables.map((table) => readRow(table, 'ping', 'ping')));
