@@ -1,4 +1,5 @@
 import type { TenantId } from '../../domain/shared/ids';
+import type { ChannelPurpose } from './channel-store';
 import type { Notification, Recipient } from './outbox';
 
 export type DeliveryResult =
@@ -14,6 +15,16 @@ export interface Notifier {
   deliver(
     tenantId: TenantId,
     recipient: Recipient,
+    notification: Notification,
+  ): Promise<DeliveryResult>;
+  /**
+   * Posts the card to the MSP's channel for `purpose`, or updates the post already made under
+   * `notification.cardKey`; `no_conversation` while no channel is bound. Absent where the notifier
+   * reaches people only.
+   */
+  deliverToChannel?(
+    purpose: ChannelPurpose,
+    tenantId: TenantId,
     notification: Notification,
   ): Promise<DeliveryResult>;
 }

@@ -14,6 +14,7 @@ import {
   type OutboxRow,
   type OutboxStore,
   type RunDriver,
+  type TeamsChannelMessage,
   type TeamsNotifyMessage,
 } from '../ports/outbox';
 
@@ -201,6 +202,8 @@ export class OutboxRelay {
       const byRecipient = new Map<string, OutboxRow<TeamsNotifyMessage>[]>();
       const holdingBack: Promise<unknown>[] = [];
       const indexing: Promise<void>[] = [];
+      // Channel posts go one at a time, so a later alert for a request edits the post the earlier one made.
+      const forChannels: OutboxRow<TeamsChannelMessage>[] = [];
       for (const row of rows) {
         if (isNotificationRow(row)) {
           const key = `${row.message.recipient.tid}|${row.message.recipient.oid}`;
@@ -211,9 +214,11 @@ export class OutboxRelay {
         } else if (isIndexSyncRow(row)) {
           const synced = this.syncIndex(row);
           if (synced) indexing.push(synced);
+        } else if (isChannelRow(row)) {
+          forChannels.push(row);
         }
       }
-      const [results] = await Promise.all([
+      const [results, posted] = await Promise.all([
         Promise.all(
           [...byRecipient.values()].map(async (queue) => {
             let sent = 0;
@@ -221,10 +226,11 @@ export class OutboxRelay {
             return sent;
           }),
         ),
+        this.deliverToChannels(forChannels),
         ...holdingBack,
         ...indexing,
       ]);
-      delivered += results.reduce((a, b) => a + b, 0);
+      delivered += results.reduce((a, b) => a + b, 0) + posted;
     }
   }
 
@@ -242,6 +248,40 @@ export class OutboxRelay {
       await this.recordFailure(row, error);
       return false;
     }
+  }
+
+  /**
+   * Posts (or edits in place) the MSP channel cards, in order; returns how many went out.
+   * @remarks While no channel is bound a row waits, like a message for someone who never opened
+   * Cabinet, and binding one releases it. A crash after the post but before the activity id is
+   * recorded repeats that one post when the row is delivered again; once recorded, it is an edit.
+   */
+  private async deliverToChannels(
+    rows: readonly OutboxRow<TeamsChannelMessage>[],
+  ): Promise<number> {
+    let sent = 0;
+    for (const row of rows) {
+      const { channel, notification } = row.message;
+      try {
+        const result = (await this.deps.notifier.deliverToChannel?.(
+          channel,
+          row.tenantId,
+          notification,
+        )) ?? { status: 'no_conversation' as const };
+        if (result.status === 'sent') {
+          await this.deps.outbox.complete(row, this.deps.clock.now());
+          sent += 1;
+          continue;
+        }
+        this.log(
+          `outbox ${row.id} (${notification.template} for ${notification.requestId}) waits: no ${channel.toUpperCase()} channel is bound; an MSP lead types "bind ${channel} channel" in the Teams channel to use`,
+        );
+        await this.deps.outbox.waitForRecipient(row, this.deps.clock.now());
+      } catch (error: unknown) {
+        await this.recordFailure(row, error);
+      }
+    }
+    return sent;
   }
 
   /**
@@ -465,6 +505,10 @@ interface HeldBackRow {
   readonly claimed: OutboxRow<GraphExecuteMessage>;
   /** The row as its hold-back write left it; undefined if that write found it changed. */
   readonly current: Promise<OutboxRow<GraphExecuteMessage> | undefined>;
+}
+
+function isChannelRow(row: OutboxRow): row is OutboxRow<TeamsChannelMessage> {
+  return row.message.kind === 'teams.channel';
 }
 
 function isIndexSyncRow(row: OutboxRow): row is OutboxRow<IndexSyncMessage> {

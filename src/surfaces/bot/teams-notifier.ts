@@ -27,6 +27,8 @@ import type { AdaptiveCardJson } from './cards/template';
 import { templateApprovalCard } from './cards/template.view';
 import { asTemplateId } from '../../domain/catalogue/template';
 import type { TemplateCatalogue } from '../../application/ports/template-catalogue';
+import type { ChannelPurpose, ChannelStore } from '../../application/ports/channel-store';
+import { slaAlertCard } from './cards/sla.view';
 
 export interface TeamsNotifierDeps {
   readonly adapter: TeamsAdapter;
@@ -42,6 +44,8 @@ export interface TeamsNotifierDeps {
   /** Delegations in force decide whether a delegate's approval card has its buttons. */
   readonly delegations: DelegationStore;
   readonly clock: Clock;
+  /** The MSP's bound channels (the SLA channel); without it channel cards wait. */
+  readonly channels?: ChannelStore;
 }
 
 /**
@@ -88,6 +92,37 @@ export class TeamsNotifier implements Notifier {
       }
       throw error;
     }
+  }
+
+  async deliverToChannel(
+    purpose: ChannelPurpose,
+    tenantId: TenantId,
+    notification: Notification,
+  ): Promise<DeliveryResult> {
+    const channels = this.deps.channels;
+    const binding = await channels?.get(purpose);
+    if (!channels || !binding) return { status: 'no_conversation' };
+    const stored = await this.deps.requests.get(
+      tenantId,
+      notification.requestId as ChangeRequestId,
+    );
+    const client = await this.deps.clients.get(tenantId);
+    if (!stored || !client)
+      throw new Error(`Request ${notification.requestId} for the channel card no longer exists.`);
+    const card = slaAlertCard(stored.request, {
+      clientName: client.profile.name,
+      timeZone: rulesFor(client.profile).timeZone,
+      ...(this.deps.wizardLink ? { openUrl: this.deps.wizardLink(stored.request.id) } : {}),
+    });
+    const cardKey = notification.cardKey;
+    const existing = cardKey
+      ? await channels.getCardActivity(binding, tenantId, cardKey)
+      : undefined;
+    // A 403/404 from a channel means Cabinet was removed from the team: fail loudly, never hold silently.
+    const activityId = await this.send(binding.reference, card, existing);
+    if (cardKey && !existing)
+      await channels.saveCardActivity(binding, tenantId, cardKey, activityId);
+    return { status: 'sent', activityId };
   }
 
   private async requestCard(
@@ -220,8 +255,13 @@ function render(
       return status(banner ?? overdueBanner(request, extras.timeZone), links);
     case 'template_approval_request':
     case 'template_suspended':
-    case 'sla_alert':
       return status(banner, links);
+    case 'sla_alert':
+      return slaAlertCard(request, {
+        clientName,
+        ...zone,
+        ...(extras.wizardUrl ? { openUrl: extras.wizardUrl } : {}),
+      });
   }
 }
 
