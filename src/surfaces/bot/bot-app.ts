@@ -62,6 +62,8 @@ import type { AdaptiveCardJson } from './cards/template';
 import { requestListCard, welcomeCard } from './cards/welcome.view';
 import { templateDecisionCard } from './routes/template.route';
 import { summaryCommand } from './routes/summary.route';
+import { slaChannelCommand } from './routes/sla-channel.route';
+import type { ChannelStore } from '../../application/ports/channel-store';
 
 export interface BotDeps {
   readonly useCases: UseCaseDeps & { readonly outbox: OutboxStore };
@@ -69,6 +71,8 @@ export interface BotDeps {
   readonly execution?: ExecutionDeps;
   readonly adapter: TeamsAdapter;
   readonly log: (message: string) => void;
+  /** The MSP's bound channels; without it `bind sla channel` is not offered. */
+  readonly channels?: ChannelStore;
 }
 
 type CardResult = AdaptiveCardJson;
@@ -115,6 +119,10 @@ export function createBotApplication(deps: BotDeps): Application<TurnState> {
     }
     const card = await guardCard(deps, async () => {
       const actor = await withDisplayName(uc, unnamed);
+      const bound = deps.channels
+        ? slaChannelCommand({ ...uc, channels: deps.channels }, context, actor)
+        : undefined;
+      if (bound) return bound;
       const opened =
         context.activity.conversation?.conversationType === 'personal'
           ? await rememberConversation(context, actor)
