@@ -2,6 +2,7 @@ import { loadConfig, ConfigError, type Config } from './config';
 import type { Clock } from './application/ports/clock';
 import type { OpenRequestIndex } from './application/ports/open-request-index';
 import { FollowUpSweeper } from './application/use-cases/follow-ups';
+import { SlaSweeper } from './application/use-cases/sla-sweeper';
 import { OutboxRelay } from './application/use-cases/relay-outbox';
 import type { UseCaseDeps } from './application/use-cases/context';
 import { ExecutionWorker, type ExecutionDeps } from './application/use-cases/execution';
@@ -33,6 +34,7 @@ export interface StartCabinetOptions {
 }
 
 const FOLLOW_UP_INTERVAL_MS = 60_000;
+const SLA_SWEEP_INTERVAL_MS = 30_000;
 /**
  * The composition root: builds the storage adapters, use cases, bot, HTTP server and background
  * relay from a validated config, and starts them.
@@ -71,6 +73,7 @@ export async function startCabinet(
     clock,
     ...(wizardLink ? { wizardLink } : {}),
     templates: storage.catalogue(config.mspTenantId),
+    channels: storage.channels,
   });
   const directory = config.graph ? graphDirectory(config, log) : undefined;
   const useCases: UseCaseDeps & { readonly outbox: typeof storage.outbox } = {
@@ -112,6 +115,13 @@ export async function startCabinet(
     : undefined;
   // Reminders and escalations fall due in hours; a minute's granularity is plenty.
   const followUps = config.relay.enabled ? new FollowUpSweeper(useCases, log) : undefined;
+  // SLA targets run in minutes (15 min to acknowledge an incident): a 30 s sweep sees an at-risk mark in time.
+  const slaSweeper = config.relay.enabled
+    ? new SlaSweeper(
+        { ...useCases, openRequests: storage.openRequests, lease: storage.leases },
+        { log },
+      )
+    : undefined;
   if (config.mode === 'sandbox') await seedSandbox(useCases);
 
   const bot = createBotApplication({
@@ -119,6 +129,7 @@ export async function startCabinet(
     ...(execution ? { execution } : {}),
     adapter,
     log,
+    channels: storage.channels,
   });
   const tab = tabSurface(config, options.sandbox?.cloud, {
     useCases,
@@ -140,11 +151,13 @@ export async function startCabinet(
   serverUrl = http.url;
   relay?.start(config.relay.intervalMs);
   followUps?.start(FOLLOW_UP_INTERVAL_MS);
+  slaSweeper?.start(SLA_SWEEP_INTERVAL_MS);
   return {
     url: http.url,
     stop: async () => {
       await http.close();
       await followUps?.stop();
+      await slaSweeper?.stop();
       await relay?.stop();
       await directory?.close();
     },
