@@ -1,10 +1,11 @@
 /**
- * Benchmarks: `npm run bench [-- --only raw|audit|offboard] [--seconds n] [--runs n]`.
+ * Benchmarks: `npm run bench [-- --only raw|audit|offboard|sla] [--seconds n] [--runs n]`.
  * Starts its own in-memory Azurite on loopback and measures
  *   (a) the raw baseline: 100-entity batch inserts into one partition from 4 concurrent loops;
  *   (b) audit appends with 1 writer process keeping 50 appends in flight (group commit batches them);
  *   (c) the same with 4 writer processes on one tenant;
- *   (d) offboarding one user against the sandbox cloud with batching on and off (offboard.bench.ts).
+ *   (d) offboarding one user against the sandbox cloud with batching on and off (offboard.bench.ts);
+ *   (e) an SLA sweep over 1k open requests with and without 100k closed ones beside them (sla.bench.ts).
  * Figures depend on the machine; Azurite promises no throughput, so nothing here is asserted.
  */
 import { randomBytes } from 'node:crypto';
@@ -18,6 +19,7 @@ import type { TenantId } from '../src/domain/shared/ids';
 import { startAzurite, type RunningAzurite } from '../src/sandbox/azurite';
 import { runAuditWriters } from '../tests/support/audit-writers';
 import { runOffboardBench } from './offboard.bench';
+import { runSlaBench } from './sla.bench';
 
 const TARGET_RATIO = 0.5;
 const IN_FLIGHT = 50;
@@ -30,8 +32,14 @@ const { values } = parseArgs({
   },
 });
 const only = values.only;
-if (only !== undefined && only !== 'raw' && only !== 'audit' && only !== 'offboard')
-  throw new Error('--only takes raw, audit or offboard');
+if (
+  only !== undefined &&
+  only !== 'raw' &&
+  only !== 'audit' &&
+  only !== 'offboard' &&
+  only !== 'sla'
+)
+  throw new Error('--only takes raw, audit, offboard or sla');
 const seconds = Number(values.seconds);
 if (!(seconds > 0 && seconds <= 60))
   throw new Error('--seconds takes a number of seconds between 0 and 60');
@@ -131,8 +139,9 @@ async function storageBench(azurite: RunningAzurite): Promise<void> {
 async function main(): Promise<void> {
   const azurite = await startAzurite();
   try {
-    if (only !== 'offboard') await storageBench(azurite);
+    if (only !== 'offboard' && only !== 'sla') await storageBench(azurite);
     if (only === undefined || only === 'offboard') await runOffboardBench({ azurite, runs });
+    if (only === undefined || only === 'sla') await runSlaBench({ azurite });
   } finally {
     await azurite.stop();
   }
