@@ -4,6 +4,7 @@ import { createTableStorage, type TableStorage } from '../../src/adapters/storag
 import { verifyAuditChain } from '../../src/cli/audit.command';
 import { azuriteConnectionString } from '../../src/sandbox/azurite';
 import { event, newTenant, notify, rejection, request, write } from '../contract/contract-support';
+import { run } from '../contract/execution-support';
 import { useAzurite } from '../support/azurite-fixture';
 import { startFlakyProxy, type FlakyProxy } from '../support/flaky-proxy';
 
@@ -74,21 +75,19 @@ describe('Commits whose outcome the network hid (Azurite behind a cutting proxy)
     );
 
     assert.equal(updated.request.version, 2);
-    assert.equal((await storage.outbox.list(tenant)).length, 1);
+    assert.deepEqual(
+      (await storage.outbox.list(tenant)).map((row) => row.message.kind),
+      ['teams.notify', 'index.sync', 'index.sync'],
+    );
     assert.equal((await storage.audit.read(tenant)).length, 2);
   });
 
   it('reports an unknown outcome when a commit without entries or outbox rows is cut', async () => {
     const tenant = newTenant();
-    const created = await storage.requests.create(tenant, (n) => write(request(tenant, n)));
-
+    // Request writes always carry an index.sync row now, so a bare run write is the commit with neither.
     proxy.dropNextTransaction('response');
     const error = await rejection(
-      storage.requests.update(tenant, created.etag, {
-        request: request(tenant, 1, { version: 2 }),
-        audit: [],
-        outbox: [],
-      }),
+      storage.runs.save(tenant, { run: run(tenant, 1), audit: [], outbox: [] }),
     );
 
     assert.ok(error instanceof StorageUnavailableError);

@@ -73,6 +73,7 @@ function main(): void {
       clients: storage.clients,
       clock,
       runs: worker,
+      openRequests: { index: storage.openRequests, requests: storage.requests },
     },
     { leaseMs: args.rowLeaseMs, baseDelayMs: 200, maxDelayMs: 1_000, log },
   );
