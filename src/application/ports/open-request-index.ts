@@ -27,6 +27,9 @@ export interface OpenRequestEntry {
   readonly acknowledgedAt?: string;
   readonly sla?: SlaSnapshot;
   readonly slaPosted: readonly SlaThreshold[];
+  /** The times it waited on the client, so its SLA can be computed from the entry alone. */
+  readonly clarification?: { readonly askedAt: string };
+  readonly clarifications?: readonly { readonly askedAt: string; readonly answeredAt: string }[];
   readonly createdAt: string;
   readonly updatedAt: string;
 }
@@ -76,6 +79,15 @@ export function openRequestEntry(request: ChangeRequest): OpenRequestEntry | und
     ...(request.acknowledgedAt ? { acknowledgedAt: request.acknowledgedAt } : {}),
     ...(request.sla ? { sla: request.sla } : {}),
     slaPosted: [...(request.slaPosted ?? [])],
+    ...(request.clarification ? { clarification: { askedAt: request.clarification.askedAt } } : {}),
+    ...(request.clarifications && request.clarifications.length > 0
+      ? {
+          clarifications: request.clarifications.map((q) => ({
+            askedAt: q.askedAt,
+            answeredAt: q.answeredAt,
+          })),
+        }
+      : {}),
     createdAt: request.createdAt,
     updatedAt: request.updatedAt,
   };

@@ -81,11 +81,14 @@ async function recordFor(
   entry: OpenRequestEntry,
   client: ClientProfile,
 ): Promise<number> {
+  const rules: SlaRules = { timeZone: rulesFor(client).timeZone, sla: client.settings.sla ?? {} };
+  const now = deps.clock.now().toISOString();
+  // The entry carries what the clocks need: most requests cross nothing and are never read.
+  if (newThresholds(computeSla(entry, rules, now), entry.slaPosted).length === 0) return 0;
   const stored = await deps.requests.get(entry.tenantId, entry.requestId);
   if (!stored) return 0;
   const { request } = stored;
-  const rules: SlaRules = { timeZone: rulesFor(client).timeZone, sla: client.settings.sla ?? {} };
-  const snapshot = computeSla(request, rules, deps.clock.now().toISOString());
+  const snapshot = computeSla(request, rules, now);
   const fresh: SlaThreshold[] = newThresholds(snapshot, request.slaPosted);
   if (fresh.length === 0) return 0;
   const { next, audit } = recordThresholds(request, snapshot, fresh);

@@ -245,7 +245,19 @@ const RANK: { readonly [S in SlaState]: number } = {
  * An ended request (denied, cancelled, rolled back) has nothing left to resolve, so both clocks
  * stop there and count as met at that moment.
  */
-export function computeSla(cr: ChangeRequest, rules: SlaRules, now: string): SlaSnapshot {
+/**
+ * What the SLA clocks are computed from: a request, or its entry in the open-request index (which
+ * carries the same fields, so the sweeper need not read the request).
+ */
+export type SlaSubject = Pick<
+  ChangeRequest,
+  'type' | 'status' | 'createdAt' | 'updatedAt' | 'acknowledgedAt' | 'sla'
+> & {
+  readonly clarification?: { readonly askedAt: string };
+  readonly clarifications?: readonly { readonly askedAt: string; readonly answeredAt: string }[];
+};
+
+export function computeSla(cr: SlaSubject, rules: SlaRules, now: string): SlaSnapshot {
   const targets = slaTargetsFor(cr.type, rules.sla);
   const settings = withSlaDefaults(rules.sla);
   const calendar: SlaCalendar = {
