@@ -1,7 +1,27 @@
 import assert from 'node:assert/strict';
 import type { OpenRequestIndex } from '../../src/application/ports/open-request-index';
 import type { ClientCode } from '../../src/domain/shared/ids';
+import type { SlaSnapshot } from '../../src/domain/sla/sla';
 import { newOid, newTenant, request } from './contract-support';
+
+/** A request's SLA: acknowledged on time, resolution late. */
+const SLA: SlaSnapshot = {
+  acknowledge: {
+    targetMinutes: 60,
+    dueAt: '2026-11-23T10:00:00.000Z',
+    metAt: '2026-11-23T09:05:00.000Z',
+    usedMinutes: 5,
+    state: 'met',
+  },
+  resolve: {
+    targetMinutes: 480,
+    dueAt: '2026-11-23T17:00:00.000Z',
+    usedMinutes: 480,
+    state: 'breached',
+  },
+  state: 'breached',
+  computedAt: '2026-11-23T17:00:00.000Z',
+};
 
 /** Makes a fresh, empty open-request index for one test. */
 export type MakeOpenRequestIndex = () => Promise<OpenRequestIndex>;
@@ -104,6 +124,71 @@ export function describeOpenRequestIndexContract(name: string, make: MakeOpenReq
         (await sut.list()).map((e) => e.requestId),
         ['CONTOSO-2'],
       );
+    });
+
+    it('records the SLA outcome of a request once when it ends, newest state winning', async () => {
+      const [a, b] = [newTenant(), newTenant()];
+      const since = '2026-11-20T00:00:00.000Z';
+      await sut.sync(request(a, 1, { sla: SLA }));
+      assert.deepEqual(await sut.outcomes({ since: '2026-01-01T00:00:00.000Z' }), []);
+
+      const closed = request(a, 1, {
+        version: 3,
+        status: 'closed',
+        sla: { ...SLA, resolve: { ...SLA.resolve, metAt: '2026-11-24T11:00:00.000Z' } },
+        updatedAt: '2026-11-24T11:00:00.000Z',
+      });
+      await sut.sync(closed);
+      await sut.sync(closed);
+      await sut.sync(
+        request(a, 1, {
+          version: 2,
+          status: 'cancelled',
+          sla: SLA,
+          updatedAt: '2026-11-30T09:00:00.000Z',
+        }),
+      );
+      await sut.sync(request(a, 2, { status: 'denied' }));
+      await sut.sync(
+        request(b, 1, {
+          clientCode: 'BRAVO' as ClientCode,
+          status: 'cancelled',
+          sla: SLA,
+          updatedAt: '2026-10-31T23:30:00.000Z',
+        }),
+      );
+
+      assert.equal(await sut.get(a, closed.id), undefined);
+      const outcome = {
+        tenantId: a,
+        clientCode: 'CONTOSO',
+        requestId: 'CONTOSO-1',
+        number: 1,
+        type: 'general',
+        status: 'closed',
+        version: 3,
+        endedAt: '2026-11-24T11:00:00.000Z',
+        acknowledge: {
+          state: 'met',
+          dueAt: '2026-11-23T10:00:00.000Z',
+          metAt: '2026-11-23T09:05:00.000Z',
+        },
+        resolve: {
+          state: 'breached',
+          dueAt: '2026-11-23T17:00:00.000Z',
+          metAt: '2026-11-24T11:00:00.000Z',
+        },
+      };
+      assert.deepEqual(await sut.outcomes({ since, tenantIds: [a, b] }), [outcome]);
+      const ids = async (options: Parameters<OpenRequestIndex['outcomes']>[0]) =>
+        (await sut.outcomes(options)).map((o) => o.requestId).sort();
+      assert.deepEqual(await ids({ since: '2026-10-31T23:30:00.000Z' }), ['BRAVO-1', 'CONTOSO-1']);
+      assert.deepEqual(await ids({ since: '2026-10-01T00:00:00.000Z', tenantIds: [b] }), [
+        'BRAVO-1',
+      ]);
+      assert.deepEqual(await ids({ since: '2026-11-24T11:00:00.001Z' }), []);
+      assert.deepEqual(await sut.outcomes({ since, tenantIds: [] }), []);
+      assert.deepEqual(await sut.list(), []);
     });
 
     it("lists every client's open requests, or only the clients asked for", async () => {

@@ -101,6 +101,7 @@ describe('OutboxRelay keeping the open-request index (Azurite)', () => {
         failures-- > 0 ? Promise.reject(new Error('storage hiccup')) : storage.openRequests.sync(r),
       list: (o) => storage.openRequests.list(o),
       get: (t, id) => storage.openRequests.get(t, id),
+      outcomes: (o) => storage.openRequests.outcomes(o),
     };
     const sut = relay({ index: flaky });
 

@@ -7,6 +7,7 @@
 import type {
   OpenRequestEntry,
   OpenRequestIndex,
+  SlaOutcome,
 } from '../../src/application/ports/open-request-index';
 import type { ChangeStatus } from '../../src/domain/change-request/change-request';
 import type { ChangeType } from '../../src/domain/change-request/change-request.payloads';
@@ -152,12 +153,23 @@ export function wallboardEntries(): OpenRequestEntry[] {
   ];
 }
 
-/** An index holding `entries` (the wallboard only lists). */
-export function seededIndex(entries: readonly OpenRequestEntry[]): Pick<OpenRequestIndex, 'list'> {
+/** An index holding `entries` and the `outcomes` of ended requests (the wallboard only reads). */
+export function seededIndex(
+  entries: readonly OpenRequestEntry[],
+  outcomes: readonly SlaOutcome[] = [],
+): Pick<OpenRequestIndex, 'list' | 'outcomes'> {
   return {
     list: (options = {}) =>
       Promise.resolve(
         entries.filter((e) => !options.tenantIds || options.tenantIds.includes(e.tenantId)),
+      ),
+    outcomes: (options) =>
+      Promise.resolve(
+        outcomes.filter(
+          (o) =>
+            o.endedAt >= options.since &&
+            (!options.tenantIds || options.tenantIds.includes(o.tenantId)),
+        ),
       ),
   };
 }

@@ -5,7 +5,7 @@ import {
   type ChangeStatus,
 } from '../../domain/change-request/change-request';
 import type { ChangeType } from '../../domain/change-request/change-request.payloads';
-import type { SlaSnapshot, SlaThreshold } from '../../domain/sla/sla';
+import type { SlaSnapshot, SlaState, SlaThreshold } from '../../domain/sla/sla';
 import type { ChangeRequestId, ClientCode, ObjectId, TenantId } from '../../domain/shared/ids';
 import type { OutboxMessage } from './outbox';
 
@@ -39,6 +39,42 @@ export interface ListOpenRequestsOptions {
   readonly tenantIds?: readonly TenantId[];
 }
 
+/** How one SLA clock stood when its request ended. */
+export interface SlaOutcomeClock {
+  readonly state: SlaState;
+  readonly dueAt: string;
+  readonly metAt?: string;
+}
+
+/**
+ * The final SLA of a request that ended (closed, denied, cancelled, rolled back): what the wallboard
+ * needs to keep counting its breaches and attainment after it has left the open index, without
+ * reading request history. One per request; a later terminal state of it replaces the earlier one.
+ */
+export interface SlaOutcome {
+  readonly tenantId: TenantId;
+  readonly clientCode: ClientCode;
+  readonly requestId: ChangeRequestId;
+  readonly number: number;
+  readonly type: ChangeType;
+  readonly status: ChangeStatus;
+  readonly version: number;
+  /**
+   * The instant it ended (the terminal state's `updatedAt`), UTC: the index does not know client
+   * zones, so readers bucket it into the client's local days.
+   */
+  readonly endedAt: string;
+  readonly acknowledge: SlaOutcomeClock;
+  readonly resolve: SlaOutcomeClock;
+}
+
+export interface ListSlaOutcomesOptions {
+  /** Outcomes that ended at or after this ISO instant. */
+  readonly since: string;
+  /** Only these clients' outcomes; every client's when absent. */
+  readonly tenantIds?: readonly TenantId[];
+}
+
 /**
  * The index of open (non-terminal) requests across every client. Kept up to date through the
  * outbox (`index.sync` rows written with every request change), so it may briefly lag the requests.
@@ -46,9 +82,12 @@ export interface ListOpenRequestsOptions {
 export interface OpenRequestIndex {
   /**
    * Brings the request's entry up to date: written while the request is open, removed once it is
-   * terminal. An entry newer than `request` (see {@link isOlderThan}) is left as it is.
+   * terminal, when its {@link SlaOutcome} (if it has an SLA) is written instead. An entry or outcome
+   * newer than `request` (see {@link isOlderThan}) is left as it is.
    */
   sync(request: ChangeRequest): Promise<void>;
+  /** The SLA outcomes of requests that ended since `since` (of `tenantIds` when given), in no particular order. */
+  outcomes(options: ListSlaOutcomesOptions): Promise<SlaOutcome[]>;
   /** Every open request (of `tenantIds` when given), in no particular order. */
   list(options?: ListOpenRequestsOptions): Promise<OpenRequestEntry[]>;
   get(tenantId: TenantId, requestId: ChangeRequestId): Promise<OpenRequestEntry | undefined>;
@@ -90,6 +129,28 @@ export function openRequestEntry(request: ChangeRequest): OpenRequestEntry | und
       : {}),
     createdAt: request.createdAt,
     updatedAt: request.updatedAt,
+  };
+}
+
+/** The SLA outcome of a request, or undefined while it is open or when it never had an SLA. */
+export function slaOutcome(request: ChangeRequest): SlaOutcome | undefined {
+  if (!isTerminal(request.status) || !request.sla) return undefined;
+  const clock = (c: SlaSnapshot['acknowledge']): SlaOutcomeClock => ({
+    state: c.state,
+    dueAt: c.dueAt,
+    ...(c.metAt !== undefined ? { metAt: c.metAt } : {}),
+  });
+  return {
+    tenantId: request.tenantId,
+    clientCode: request.clientCode,
+    requestId: request.id,
+    number: request.number,
+    type: request.type,
+    status: request.status,
+    version: request.version,
+    endedAt: request.updatedAt,
+    acknowledge: clock(request.sla.acknowledge),
+    resolve: clock(request.sla.resolve),
   };
 }
 

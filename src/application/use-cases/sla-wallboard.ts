@@ -14,13 +14,27 @@ import type { ChangeRequestId, ClientCode, TenantId } from '../../domain/shared/
 import type { Person } from '../../domain/shared/person';
 import { err, ok, type Result } from '../../domain/shared/result';
 import type { SlaClock } from '../../domain/sla/sla';
-import type { OpenRequestEntry, OpenRequestIndex } from '../ports/open-request-index';
+import type {
+  OpenRequestEntry,
+  OpenRequestIndex,
+  SlaOutcome,
+  SlaOutcomeClock,
+} from '../ports/open-request-index';
 import type { UseCaseDeps } from './context';
 import { AccessErrors } from './errors';
 import { identify } from './identify';
 
 /** Rows in "closest to breach": a screenful on a TV. */
 const CLOSEST_SHOWN = 15;
+
+/** Attainment counts requests that ended within this long of now (issue 5: the last 7 days). */
+const ATTAINMENT_WINDOW_MS = 7 * DAY_MS;
+
+/**
+ * How far back ended requests are read: the attainment window, or the start of the local ISO week in
+ * the zone furthest from UTC (at most 6 days and 14 hours back), whichever is earlier.
+ */
+const OUTCOMES_WINDOW_MS = 8 * DAY_MS;
 
 /**
  * The SLA state of an open request as the wallboard shows it. `none`: no SLA snapshot yet (the
@@ -38,7 +52,10 @@ export type WallboardState = (typeof WALLBOARD_STATES)[number];
 
 export type StateCounts = Readonly<Record<WallboardState, number>>;
 
-/** Share of SLA clocks met on time, among the clocks already decided (met, or breached). */
+/**
+ * Share of SLA clocks met on time, among the clocks already decided (met, or breached): those of
+ * open requests, and those of requests that ended in the last 7 days.
+ */
 export interface Attainment {
   readonly met: number;
   readonly missed: number;
@@ -103,20 +120,21 @@ export const WallboardErrors = {
 } as const;
 
 export type SlaWallboardDeps = Pick<UseCaseDeps, 'clients' | 'mspTenantId' | 'clock'> & {
-  readonly openRequests: Pick<OpenRequestIndex, 'list'>;
+  readonly openRequests: Pick<OpenRequestIndex, 'list' | 'outcomes'>;
 };
 
 /**
  * The SLA wallboard for MSP staff over the clients they serve (issue 5): open requests by client,
  * type, status and SLA state, the running clocks closest to breach, breaches today and this week,
  * and attainment per client.
- * @remarks Reads the open-request index only (DESIGN.md §4), never request history, so what it
- * counts is what is still open: "breaches today/this week" are clocks of open requests whose due
- * time fell in the client's local day/ISO week (Monday first); attainment is the share of decided
- * clocks of open requests met on time. A request that breached and was then closed drops out of
- * both. The index's snapshot may be older than now (the sweeper recomputes it), so a running clock
- * whose due time has passed counts as breached whatever its stored state. Client users are
- * refused: the board shows other clients and the MSP's people.
+ * @remarks Reads the open-request index and its SLA outcomes of ended requests (DESIGN.md §4), never
+ * request history. "Breaches today/this week" are breached clocks, of open requests or of requests
+ * that have ended since, whose due time fell in the client's local day/ISO week (Monday first);
+ * attainment is the share of decided clocks met on time, over open requests and requests that ended
+ * in the last 7 days. So a request that breached and was then closed still counts. The index's
+ * snapshot may be older than now (the sweeper recomputes it), so a running clock whose due time has
+ * passed counts as breached whatever its stored state. Client users are refused: the board shows
+ * other clients and the MSP's people.
  */
 export async function slaWallboard(
   deps: SlaWallboardDeps,
@@ -128,18 +146,39 @@ export async function slaWallboard(
       identity.memberships.length > 0 ? WallboardErrors.mspOnly() : AccessErrors.notRegistered(),
     );
   const clients = identity.memberships.map((m) => m.client);
-  const entries = await deps.openRequests.list({ tenantIds: clients.map((c) => c.tenantId) });
-  return ok(summarizeWallboard(entries, clients, deps.clock.now().getTime()));
+  const tenantIds = clients.map((c) => c.tenantId);
+  const now = deps.clock.now().getTime();
+  const [entries, outcomes] = await Promise.all([
+    deps.openRequests.list({ tenantIds }),
+    deps.openRequests.outcomes({
+      since: new Date(now - OUTCOMES_WINDOW_MS).toISOString(),
+      tenantIds,
+    }),
+  ]);
+  return ok(summarizeWallboard(entries, clients, now, outcomes));
 }
 
-/** The wallboard of `entries`, grouped under `clients` (entries of other clients are ignored). */
+/**
+ * The wallboard of `entries` and the `outcomes` of ended requests, grouped under `clients` (those
+ * of other clients are ignored). A request both open and ended (the index mid-sync) counts as ended.
+ */
 export function summarizeWallboard(
   entries: readonly OpenRequestEntry[],
   clients: readonly ClientProfile[],
   now: number,
+  outcomes: readonly SlaOutcome[] = [],
 ): SlaWallboard {
+  const ended = new Map<string, SlaOutcome[]>();
+  const endedIds = new Set<string>();
+  for (const outcome of outcomes) {
+    const list = ended.get(outcome.tenantId) ?? [];
+    list.push(outcome);
+    ended.set(outcome.tenantId, list);
+    endedIds.add(`${outcome.tenantId}|${outcome.requestId}`);
+  }
   const byTenant = new Map<string, OpenRequestEntry[]>();
   for (const entry of entries) {
+    if (endedIds.has(`${entry.tenantId}|${entry.requestId}`)) continue;
     const list = byTenant.get(entry.tenantId) ?? [];
     list.push(entry);
     byTenant.set(entry.tenantId, list);
@@ -199,6 +238,18 @@ export function summarizeWallboard(
             });
         });
       }
+      for (const outcome of ended.get(client.tenantId) ?? []) {
+        const recent = Date.parse(outcome.endedAt) > now - ATTAINMENT_WINDOW_MS;
+        for (const c of [outcome.acknowledge, outcome.resolve]) {
+          const state = outcomeState(c, outcome.endedAt);
+          if (recent && state === 'met') met += 1;
+          if (state !== 'breached') continue;
+          if (recent) missed += 1;
+          const due = Date.parse(c.dueAt);
+          if (due >= today && due <= now) breachesToday += 1;
+          if (due >= week && due <= now) breachesThisWeek += 1;
+        }
+      }
       return {
         tenantId: client.tenantId,
         code: client.code,
@@ -252,6 +303,19 @@ function clockState(clock: SlaClock, now: number): ClockState {
   if (clock.state === 'paused') return 'paused';
   if (clock.state === 'breached' || Date.parse(clock.dueAt) <= now) return 'breached';
   return clock.state === 'at_risk' ? 'at_risk' : 'on_track';
+}
+
+/**
+ * How a clock of an ended request was decided: met on time, breached (late, or its due time passed
+ * before the request ended), or undecided (the request ended first, e.g. cancelled) when undefined.
+ */
+function outcomeState(clock: SlaOutcomeClock, endedAt: string): 'met' | 'breached' | undefined {
+  const due = Date.parse(clock.dueAt);
+  if (clock.metAt !== undefined)
+    return clock.state === 'breached' || Date.parse(clock.metAt) > due ? 'breached' : 'met';
+  if (clock.state === 'breached') return 'breached';
+  // A paused clock's due time is where it would fall had it resumed: not passed while it waited.
+  return clock.state !== 'paused' && due <= Date.parse(endedAt) ? 'breached' : undefined;
 }
 
 /** The worse of a request's two clocks (the order `SlaSnapshot.state` uses). */

@@ -45,7 +45,7 @@ export interface TabSurfaceDeps {
   /** Token rules; Cabinet supplies which tenants it serves and the clock. */
   readonly auth: Omit<TabTokenValidatorOptions, 'tenantAllowed' | 'clock'>;
   /** The open-request index the SLA wallboard reads; the wallboard's API is mounted only with it. */
-  readonly openRequests?: Pick<OpenRequestIndex, 'list'>;
+  readonly openRequests?: Pick<OpenRequestIndex, 'list' | 'outcomes'>;
   /** Mounted only when given; the composition root never passes it in production. */
   readonly sandboxSignIn?: SandboxSignIn;
   readonly log: (message: string) => void;

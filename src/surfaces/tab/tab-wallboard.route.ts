@@ -6,7 +6,7 @@ import { apiRoute, unwrap, type Authenticate } from './tab-http';
 
 export interface TabWallboardDeps {
   readonly useCases: UseCaseDeps;
-  readonly openRequests: Pick<OpenRequestIndex, 'list'>;
+  readonly openRequests: Pick<OpenRequestIndex, 'list' | 'outcomes'>;
   readonly authenticate: Authenticate;
   readonly log: (message: string) => void;
 }

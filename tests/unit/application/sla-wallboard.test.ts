@@ -1,5 +1,8 @@
 import { strict as assert } from 'node:assert';
+import type { SlaOutcome } from '../../../src/application/ports/open-request-index';
 import { slaWallboard, type SlaWallboard } from '../../../src/application/use-cases/sla-wallboard';
+import type { ChangeRequestId, ClientCode, TenantId } from '../../../src/domain/shared/ids';
+import { CONTOSO, FABRIKAM } from '../../../src/sandbox/sandbox-tenants';
 import type { Person } from '../../../src/domain/shared/person';
 import { createHarness, people, seedClients, type Harness } from '../../support/fixtures';
 import { seededIndex, wallboardEntries, WALLBOARD_NOW } from '../../support/wallboard-fixtures';
@@ -72,6 +75,77 @@ describe(slaWallboard.name, () => {
       ],
     );
     assert.deepEqual(board.totals.attainment, { met: 4, missed: 3, share: 4 / 7 });
+  });
+
+  it('still counts the breaches and attainment of requests that have ended since', async () => {
+    const ended = (
+      client: { readonly tenantId: string; readonly code: string },
+      number: number,
+      endedAt: string,
+      acknowledge: SlaOutcome['acknowledge'],
+      resolve: SlaOutcome['resolve'],
+    ): SlaOutcome => ({
+      tenantId: client.tenantId as TenantId,
+      clientCode: client.code as ClientCode,
+      requestId: `${client.code}-${number}` as ChangeRequestId,
+      number,
+      type: 'general',
+      status: 'closed',
+      version: 5,
+      endedAt,
+      acknowledge,
+      resolve,
+    });
+    const outcomes = [
+      // Resolved this morning, two days after its Monday due time: a breach this week.
+      ended(
+        CONTOSO,
+        9,
+        '2026-11-25T09:30:00.000Z',
+        { state: 'met', dueAt: '2026-11-23T09:00:00.000Z', metAt: '2026-11-23T08:50:00.000Z' },
+        { state: 'breached', dueAt: '2026-11-23T15:00:00.000Z', metAt: '2026-11-25T09:30:00.000Z' },
+      ),
+      // Cancelled last Saturday, its acknowledgement missed on Friday; resolution never decided.
+      ended(
+        CONTOSO,
+        8,
+        '2026-11-21T12:00:00.000Z',
+        { state: 'breached', dueAt: '2026-11-20T12:00:00.000Z' },
+        { state: 'on_track', dueAt: '2026-11-22T12:00:00.000Z' },
+      ),
+      // Ended more than a week ago: out of the board.
+      ended(
+        FABRIKAM,
+        9,
+        '2026-11-10T12:00:00.000Z',
+        { state: 'breached', dueAt: '2026-11-09T12:00:00.000Z' },
+        { state: 'breached', dueAt: '2026-11-10T11:00:00.000Z' },
+      ),
+    ];
+    const result = await slaWallboard(
+      { ...h.deps, openRequests: seededIndex(wallboardEntries(), outcomes) },
+      { actor: people.lena },
+    );
+    assert.ok(result.ok, result.ok ? '' : result.error.message);
+    const board = result.value;
+
+    assert.deepEqual(
+      board.clients.map((c) => [c.code, c.open, c.breachesToday, c.breachesThisWeek]),
+      [
+        ['CONTOSO', 4, 1, 3],
+        ['FABRIKAM', 4, 0, 1],
+      ],
+    );
+    assert.deepEqual(
+      board.clients.map((c) => c.attainment),
+      [
+        { met: 3, missed: 4, share: 3 / 7 },
+        { met: 2, missed: 1, share: 2 / 3 },
+      ],
+    );
+    assert.equal(board.totals.breachesThisWeek, 4);
+    assert.deepEqual(board.totals.attainment, { met: 5, missed: 5, share: 0.5 });
+    assert.ok(board.closest.every((d) => d.requestId !== 'CONTOSO-9'));
   });
 
   it('lists running clocks soonest due first with minutes to breach, negative once late', async () => {

@@ -194,7 +194,7 @@ export async function renderWallboard(main, api, nav) {
         h(
           'p',
           { class: 'hint' },
-          'Counts the clocks of requests still open: met on time, or breached.',
+          'Counts the clocks of open requests and of those that ended in the last 7 days: met on time, or breached.',
         ),
       ),
     ),
