@@ -168,13 +168,19 @@ export function summarizeWallboard(
   now: number,
   outcomes: readonly SlaOutcome[] = [],
 ): SlaWallboard {
-  const ended = new Map<string, SlaOutcome[]>();
-  const endedIds = new Set<string>();
+  // A request can end twice in different months (rolled back, then closed): the latest outcome counts.
+  const latest = new Map<string, SlaOutcome>();
   for (const outcome of outcomes) {
+    const key = `${outcome.tenantId}|${outcome.requestId}`;
+    const seen = latest.get(key);
+    if (!seen || seen.endedAt < outcome.endedAt) latest.set(key, outcome);
+  }
+  const ended = new Map<string, SlaOutcome[]>();
+  const endedIds = new Set(latest.keys());
+  for (const outcome of latest.values()) {
     const list = ended.get(outcome.tenantId) ?? [];
     list.push(outcome);
     ended.set(outcome.tenantId, list);
-    endedIds.add(`${outcome.tenantId}|${outcome.requestId}`);
   }
   const byTenant = new Map<string, OpenRequestEntry[]>();
   for (const entry of entries) {

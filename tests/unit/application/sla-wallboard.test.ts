@@ -105,6 +105,15 @@ describe(slaWallboard.name, () => {
         { state: 'met', dueAt: '2026-11-23T09:00:00.000Z', metAt: '2026-11-23T08:50:00.000Z' },
         { state: 'breached', dueAt: '2026-11-23T15:00:00.000Z', metAt: '2026-11-25T09:30:00.000Z' },
       ),
+      // The same request's earlier end (rolled back, then reopened elsewhere in the index's history,
+      // e.g. in another month's partition): only its latest outcome counts.
+      ended(
+        CONTOSO,
+        9,
+        '2026-11-24T09:00:00.000Z',
+        { state: 'breached', dueAt: '2026-11-23T08:00:00.000Z', metAt: '2026-11-23T08:50:00.000Z' },
+        { state: 'breached', dueAt: '2026-11-23T15:00:00.000Z', metAt: '2026-11-24T09:00:00.000Z' },
+      ),
       // Cancelled last Saturday, its acknowledgement missed on Friday; resolution never decided.
       ended(
         CONTOSO,
