@@ -1,35 +1,21 @@
 import { strict as assert } from 'node:assert';
-import type { Application, TeamsAdapter, TurnState } from '@microsoft/teams-ai';
-import { createLocalJWKSet } from 'jose';
 import type { UseCaseDeps } from '../../../src/application/use-cases/context';
 import { submitChange } from '../../../src/application/use-cases/submit-change';
 import type { ChangeType } from '../../../src/domain/change-request/change-request.payloads';
 import { rulesFor } from '../../../src/domain/client/client-rules';
 import type { Person } from '../../../src/domain/shared/person';
 import { CONTOSO, FABRIKAM, MSP } from '../../../src/sandbox/sandbox-tenants';
-import { startHttpServer, type RunningHttpServer } from '../../../src/surfaces/http/server';
-import { createTabSurface } from '../../../src/surfaces/tab/tab-surface';
 import { createInMemoryStorage, FakeClock } from '../../fakes/in-memory-storage';
 import { nextSlot, sendToApprovers } from '../../support/approval-flow';
 import { asPerson, onboardSandboxClients } from '../../support/client-settings-fixture';
 import { validFields } from '../../support/fixtures';
-import {
-  TAB_CLIENT_ID,
-  TAB_HOST,
-  mintTabToken,
-  signingKey,
-  type SigningKey,
-} from '../../support/tab-tokens';
+import { startTabApi, type TabApiServer, type TabJson } from '../../support/tab-api-server';
+import { signingKey, type SigningKey } from '../../support/tab-tokens';
 
 const carla = asPerson(CONTOSO.carla);
 const andy = asPerson(CONTOSO.andy);
 const fiona = asPerson(FABRIKAM.fiona);
 const frank = asPerson(FABRIKAM.frank);
-
-interface Json {
-  readonly status: number;
-  readonly body: Record<string, unknown>;
-}
 
 type Row = Record<string, unknown>;
 
@@ -40,7 +26,7 @@ describe('Tab approvals API', () => {
   let clock: FakeClock;
   let storage: ReturnType<typeof createInMemoryStorage>;
   let deps: UseCaseDeps;
-  let http: RunningHttpServer;
+  let api: TabApiServer;
 
   before(async () => {
     key = await signingKey();
@@ -51,52 +37,13 @@ describe('Tab approvals API', () => {
     storage = createInMemoryStorage(clock);
     await onboardSandboxClients(storage);
     deps = { ...storage, templates: storage.catalogue(MSP.tenantId), mspTenantId: MSP.tenantId };
-    const log = () => undefined;
-    const tab = createTabSurface({
-      useCases: deps,
-      auth: {
-        clientId: TAB_CLIENT_ID,
-        applicationIdHost: TAB_HOST,
-        keySetFor: () => createLocalJWKSet({ keys: [key.jwk] }),
-      },
-      log,
-    });
-    http = await startHttpServer(
-      {
-        bot: {} as Application<TurnState>,
-        adapter: {} as TeamsAdapter,
-        readiness: () => Promise.resolve(),
-        allowServiceUrl: () => false,
-        log,
-        tab,
-      },
-      { host: '127.0.0.1', port: 0 },
-    );
+    api = await startTabApi({ surface: { useCases: deps }, key, now: () => clock.now() });
   });
 
-  afterEach(async () => {
-    await http.close();
-  });
+  afterEach(() => api.close());
 
-  async function call(
-    person: Person | undefined,
-    method: string,
-    path: string,
-    body?: unknown,
-  ): Promise<Json> {
-    const token = person
-      ? await mintTabToken(person, { key, now: Math.floor(clock.now().getTime() / 1000) })
-      : undefined;
-    const response = await fetch(`${http.url}/api/tab/${path}`, {
-      method,
-      headers: {
-        ...(token ? { authorization: `Bearer ${token}` } : {}),
-        ...(body === undefined ? {} : { 'content-type': 'application/json' }),
-      },
-      ...(body === undefined ? {} : { body: JSON.stringify(body) }),
-    });
-    return { status: response.status, body: (await response.json()) as Record<string, unknown> };
-  }
+  const call = (person: Person | undefined, method: string, path: string, body?: unknown) =>
+    api.call(person, path, { method, body });
 
   /** Submitted by `requester` and sent to the approvers in its own week, so bookings never conflict. */
   async function awaiting(requester: Person, type: ChangeType, week: number) {
@@ -111,7 +58,7 @@ describe('Tab approvals API', () => {
     });
   }
 
-  const items = (json: Json) => json.body['items'] as Row[];
+  const items = (json: TabJson) => json.body['items'] as Row[];
 
   it("lists the caller's waiting requests oldest first and bulk-approves only the routine ones", async () => {
     const routine = await awaiting(carla, 'licence_change', 0);

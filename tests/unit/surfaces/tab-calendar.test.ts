@@ -1,9 +1,5 @@
 import { strict as assert } from 'node:assert';
-import type { Application, TeamsAdapter, TurnState } from '@microsoft/teams-ai';
-import { createLocalJWKSet } from 'jose';
 import type { Person } from '../../../src/domain/change-request/change-request';
-import { startHttpServer, type RunningHttpServer } from '../../../src/surfaces/http/server';
-import { createTabSurface } from '../../../src/surfaces/tab/tab-surface';
 import { bookCalendarScenario, type CalendarScenario } from '../../support/calendar-fixtures';
 import {
   CONTOSO_TENANT_ID,
@@ -15,18 +11,14 @@ import {
   seedClients,
   type Harness,
 } from '../../support/fixtures';
-import { TAB_CLIENT_ID, mintTabToken, signingKey, type SigningKey } from '../../support/tab-tokens';
-
-interface Json {
-  readonly status: number;
-  readonly body: Record<string, unknown>;
-}
+import { startTabApi, type TabApiServer, type TabJson } from '../../support/tab-api-server';
+import { signingKey, type SigningKey } from '../../support/tab-tokens';
 
 /** `GET /api/tab/calendar` over real HTTP, with Teams-SSO-like tokens. */
 describe('Tab calendar API', () => {
   let key: SigningKey;
   let h: Harness;
-  let http: RunningHttpServer;
+  let api: TabApiServer;
   let s: CalendarScenario;
 
   before(async () => {
@@ -38,37 +30,12 @@ describe('Tab calendar API', () => {
       { contoso: contosoProfile(), fabrikam: fabrikamProfile() },
       people,
     );
-    const tab = createTabSurface({
-      useCases: h.deps,
-      auth: { clientId: TAB_CLIENT_ID, keySetFor: () => createLocalJWKSet({ keys: [key.jwk] }) },
-      log: () => undefined,
-    });
-    http = await startHttpServer(
-      {
-        // The tab never reaches the bot; these would fail loudly if it did.
-        bot: {} as Application<TurnState>,
-        adapter: {} as TeamsAdapter,
-        readiness: () => Promise.resolve(),
-        allowServiceUrl: () => false,
-        log: () => undefined,
-        tab,
-      },
-      { host: '127.0.0.1', port: 0 },
-    );
+    api = await startTabApi({ surface: { useCases: h.deps }, key, now: () => h.clock.now() });
   });
 
-  after(() => http.close());
+  after(() => api.close());
 
-  async function get(query: string, who?: Person): Promise<Json> {
-    const token = who
-      ? await mintTabToken(who, { key, now: Math.floor(h.clock.now().getTime() / 1000) })
-      : undefined;
-    const response = await fetch(`${http.url}/api/tab/calendar?${query}`, {
-      headers: token ? { authorization: `Bearer ${token}` } : {},
-    });
-    const text = await response.text();
-    return { status: response.status, body: JSON.parse(text) as Record<string, unknown> };
-  }
+  const get = (query: string, who?: Person): Promise<TabJson> => api.call(who, `calendar?${query}`);
   const ids = (body: Record<string, unknown>) =>
     (body.changes as { id: string }[]).map((c) => c.id);
   const code = (body: Record<string, unknown>) => (body.error as { code: string }).code;

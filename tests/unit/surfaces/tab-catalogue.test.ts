@@ -1,9 +1,5 @@
 import { strict as assert } from 'node:assert';
-import type { Application, TeamsAdapter, TurnState } from '@microsoft/teams-ai';
-import { createLocalJWKSet } from 'jose';
 import type { Person } from '../../../src/domain/shared/person';
-import { startHttpServer, type RunningHttpServer } from '../../../src/surfaces/http/server';
-import { createTabSurface } from '../../../src/surfaces/tab/tab-surface';
 import {
   CONTOSO_TENANT_ID,
   FABRIKAM_TENANT_ID,
@@ -13,13 +9,10 @@ import {
   seedClients,
   type Harness,
 } from '../../support/fixtures';
-import { TAB_CLIENT_ID, TAB_HOST, mintTabToken, signingKey } from '../../support/tab-tokens';
+import { startTabApi, type TabJson } from '../../support/tab-api-server';
+import { signingKey } from '../../support/tab-tokens';
 
 type Body = Record<string, unknown>;
-interface Json {
-  readonly status: number;
-  readonly body: Body;
-}
 
 const TEMPLATE = {
   name: 'Add an Exchange Online Plan 1 licence',
@@ -32,55 +25,23 @@ const TEMPLATE = {
 
 describe('Tab templates, client settings and questions API', () => {
   let h: Harness;
-  let http: RunningHttpServer;
-  let call: (who: Person, path: string, body?: unknown) => Promise<Json>;
+  let close: () => Promise<void>;
+  let call: (who: Person, path: string, body?: unknown) => Promise<TabJson>;
 
   beforeEach(async () => {
     const key = await signingKey();
     h = createHarness();
     await seedClients(h);
-    const log = () => undefined;
-    http = await startHttpServer(
-      {
-        bot: {} as Application<TurnState>,
-        adapter: {} as TeamsAdapter,
-        readiness: () => Promise.resolve(),
-        allowServiceUrl: () => false,
-        log,
-        tab: createTabSurface({
-          useCases: h.deps,
-          auth: {
-            clientId: TAB_CLIENT_ID,
-            applicationIdHost: TAB_HOST,
-            keySetFor: () => createLocalJWKSet({ keys: [key.jwk] }),
-          },
-          log,
-        }),
-      },
-      { host: '127.0.0.1', port: 0 },
-    );
-    call = async (who, path, body) => {
-      const token = await mintTabToken(who, {
-        key,
-        now: Math.floor(h.clock.now().getTime() / 1000),
-      });
-      const response = await fetch(`${http.url}/api/tab/${path}`, {
-        method: body === undefined ? 'GET' : 'POST',
-        headers: {
-          authorization: `Bearer ${token}`,
-          ...(body === undefined ? {} : { 'content-type': 'application/json' }),
-        },
-        ...(body === undefined ? {} : { body: JSON.stringify(body) }),
-      });
-      return { status: response.status, body: (await response.json()) as Body };
-    };
+    const api = await startTabApi({ surface: { useCases: h.deps }, key, now: () => h.clock.now() });
+    close = () => api.close();
+    call = (who, path, body) => api.call(who, path, { body });
   });
 
-  afterEach(() => http.close());
+  afterEach(() => close());
 
-  const errorOf = (r: Json) =>
+  const errorOf = (r: TabJson) =>
     r.body['error'] as { code: string; message: string; issues?: { field: string }[] };
-  const clientsOf = (r: Json) =>
+  const clientsOf = (r: TabJson) =>
     r.body['clients'] as { code: string; templates: Body[]; isLead: boolean }[];
 
   describe('templates', () => {

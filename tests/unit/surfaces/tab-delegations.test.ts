@@ -1,20 +1,11 @@
 import { strict as assert } from 'node:assert';
-import type { Application, TeamsAdapter, TurnState } from '@microsoft/teams-ai';
-import { createLocalJWKSet } from 'jose';
 import { verifyChain } from '../../../src/domain/audit/audit-chain';
 import type { Person } from '../../../src/domain/shared/person';
 import { CONTOSO, FABRIKAM, MSP } from '../../../src/sandbox/sandbox-tenants';
-import { startHttpServer, type RunningHttpServer } from '../../../src/surfaces/http/server';
-import { createTabSurface } from '../../../src/surfaces/tab/tab-surface';
 import { createInMemoryStorage, FakeClock } from '../../fakes/in-memory-storage';
 import { asPerson, onboardSandboxClients } from '../../support/client-settings-fixture';
-import {
-  TAB_CLIENT_ID,
-  TAB_HOST,
-  mintTabToken,
-  signingKey,
-  type SigningKey,
-} from '../../support/tab-tokens';
+import { startTabApi, type TabApiServer } from '../../support/tab-api-server';
+import { signingKey, type SigningKey } from '../../support/tab-tokens';
 
 const andy = asPerson(CONTOSO.andy);
 const avery = asPerson(CONTOSO.avery);
@@ -22,16 +13,11 @@ const lena = asPerson(MSP.lena);
 const tina = asPerson(MSP.tina);
 const fiona = asPerson(FABRIKAM.fiona);
 
-interface Json {
-  readonly status: number;
-  readonly body: Record<string, unknown>;
-}
-
 describe('Tab delegations API', () => {
   let key: SigningKey;
   let clock: FakeClock;
   let storage: ReturnType<typeof createInMemoryStorage>;
-  let http: RunningHttpServer;
+  let api: TabApiServer;
 
   before(async () => {
     key = await signingKey();
@@ -41,56 +27,23 @@ describe('Tab delegations API', () => {
     clock = new FakeClock(new Date('2026-03-02T09:00:00.000Z'));
     storage = createInMemoryStorage(clock);
     await onboardSandboxClients(storage);
-    const log = () => undefined;
-    const tab = createTabSurface({
-      useCases: {
-        ...storage,
-        templates: storage.catalogue(MSP.tenantId),
-        mspTenantId: MSP.tenantId,
+    api = await startTabApi({
+      surface: {
+        useCases: {
+          ...storage,
+          templates: storage.catalogue(MSP.tenantId),
+          mspTenantId: MSP.tenantId,
+        },
       },
-      auth: {
-        clientId: TAB_CLIENT_ID,
-        applicationIdHost: TAB_HOST,
-        keySetFor: () => createLocalJWKSet({ keys: [key.jwk] }),
-      },
-      log,
+      key,
+      now: () => clock.now(),
     });
-    http = await startHttpServer(
-      {
-        bot: {} as Application<TurnState>,
-        adapter: {} as TeamsAdapter,
-        readiness: () => Promise.resolve(),
-        allowServiceUrl: () => false,
-        log,
-        tab,
-      },
-      { host: '127.0.0.1', port: 0 },
-    );
   });
 
-  afterEach(async () => {
-    await http.close();
-  });
+  afterEach(() => api.close());
 
-  async function call(
-    person: Person | undefined,
-    method: string,
-    path: string,
-    body?: unknown,
-  ): Promise<Json> {
-    const token = person
-      ? await mintTabToken(person, { key, now: Math.floor(clock.now().getTime() / 1000) })
-      : undefined;
-    const response = await fetch(`${http.url}/api/tab/${path}`, {
-      method,
-      headers: {
-        ...(token ? { authorization: `Bearer ${token}` } : {}),
-        ...(body === undefined ? {} : { 'content-type': 'application/json' }),
-      },
-      ...(body === undefined ? {} : { body: JSON.stringify(body) }),
-    });
-    return { status: response.status, body: (await response.json()) as Record<string, unknown> };
-  }
+  const call = (person: Person | undefined, method: string, path: string, body?: unknown) =>
+    api.call(person, path, { method, body });
 
   const inAWeek = () => new Date(clock.now().getTime() + 7 * 24 * 3600_000).toISOString();
 

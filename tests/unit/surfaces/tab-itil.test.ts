@@ -1,11 +1,7 @@
 import { strict as assert } from 'node:assert';
-import type { Application, TeamsAdapter, TurnState } from '@microsoft/teams-ai';
-import { createLocalJWKSet } from 'jose';
 import { actOnRequest } from '../../../src/application/use-cases/act-on-request';
 import { decideApproval } from '../../../src/application/use-cases/decide-approval';
 import type { Person } from '../../../src/domain/change-request/change-request';
-import { startHttpServer, type RunningHttpServer } from '../../../src/surfaces/http/server';
-import { createTabSurface } from '../../../src/surfaces/tab/tab-surface';
 import {
   createHarness,
   people,
@@ -14,13 +10,10 @@ import {
   validAssessment,
   type Harness,
 } from '../../support/fixtures';
-import { TAB_CLIENT_ID, TAB_HOST, mintTabToken, signingKey } from '../../support/tab-tokens';
+import { startTabApi, type TabJson } from '../../support/tab-api-server';
+import { signingKey } from '../../support/tab-tokens';
 
 type Body = Record<string, unknown>;
-interface Json {
-  readonly status: number;
-  readonly body: Body;
-}
 
 /** The assessment form as the tab sends it: flat fields, the window as instants with offsets. */
 function assessmentForm(overrides: Body = {}): Body {
@@ -37,8 +30,8 @@ const BOILERPLATE = 'Revert the change if needed.';
 
 describe('Tab ITIL API (assess, reclassify, send for approval, ask, review)', () => {
   let h: Harness;
-  let http: RunningHttpServer;
-  let call: (who: Person, path: string, body?: Body) => Promise<Json>;
+  let close: () => Promise<void>;
+  let call: (who: Person, path: string, body?: Body) => Promise<TabJson>;
   let id: string;
 
   beforeEach(async () => {
@@ -46,52 +39,20 @@ describe('Tab ITIL API (assess, reclassify, send for approval, ask, review)', ()
     h = createHarness();
     await seedClients(h);
     id = (await raiseGeneral(h, people.carla)).request.id;
-    const log = () => undefined;
-    http = await startHttpServer(
-      {
-        bot: {} as Application<TurnState>,
-        adapter: {} as TeamsAdapter,
-        readiness: () => Promise.resolve(),
-        allowServiceUrl: () => false,
-        log,
-        tab: createTabSurface({
-          useCases: h.deps,
-          auth: {
-            clientId: TAB_CLIENT_ID,
-            applicationIdHost: TAB_HOST,
-            keySetFor: () => createLocalJWKSet({ keys: [key.jwk] }),
-          },
-          log,
-        }),
-      },
-      { host: '127.0.0.1', port: 0 },
-    );
-    call = async (who, path, body) => {
-      const token = await mintTabToken(who, {
-        key,
-        now: Math.floor(h.clock.now().getTime() / 1000),
-      });
-      const response = await fetch(`${http.url}/api/tab/${path}`, {
-        method: body === undefined ? 'GET' : 'POST',
-        headers: {
-          authorization: `Bearer ${token}`,
-          ...(body === undefined ? {} : { 'content-type': 'application/json' }),
-        },
-        ...(body === undefined ? {} : { body: JSON.stringify(body) }),
-      });
-      return { status: response.status, body: (await response.json()) as Body };
-    };
+    const api = await startTabApi({ surface: { useCases: h.deps }, key, now: () => h.clock.now() });
+    close = () => api.close();
+    call = (who, path, body) => api.call(who, path, { body });
   });
 
-  afterEach(() => http.close());
+  afterEach(() => close());
 
-  const errorOf = (r: Json) =>
+  const errorOf = (r: TabJson) =>
     r.body['error'] as { code: string; message: string; issues?: Body[] };
   const detail = async (who: Person = people.tina) =>
     (await call(who, `requests/${id}`)).body['request'] as Body;
 
   /** Assesses with Cabinet's suggestion as the risk, so no override reason is needed. */
-  async function assess(overrides: Body = {}): Promise<Json> {
+  async function assess(overrides: Body = {}): Promise<TabJson> {
     const preview = await call(
       people.tina,
       `requests/${id}/assessment/preview`,

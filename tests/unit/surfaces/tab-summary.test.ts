@@ -1,9 +1,5 @@
 import { strict as assert } from 'node:assert';
-import type { Application, TeamsAdapter, TurnState } from '@microsoft/teams-ai';
-import { createLocalJWKSet } from 'jose';
 import type { Person } from '../../../src/domain/change-request/change-request';
-import { startHttpServer, type RunningHttpServer } from '../../../src/surfaces/http/server';
-import { createTabSurface } from '../../../src/surfaces/tab/tab-surface';
 import {
   contosoProfile,
   createHarness,
@@ -13,18 +9,14 @@ import {
   type Harness,
 } from '../../support/fixtures';
 import { bookNovember, type NovemberScenario } from '../../support/summary-fixtures';
-import { TAB_CLIENT_ID, mintTabToken, signingKey, type SigningKey } from '../../support/tab-tokens';
-
-interface Json {
-  readonly status: number;
-  readonly body: Record<string, unknown>;
-}
+import { startTabApi, type TabApiServer, type TabJson } from '../../support/tab-api-server';
+import { signingKey, type SigningKey } from '../../support/tab-tokens';
 
 /** `GET /api/tab/summary` over real HTTP, with Teams-SSO-like tokens. */
 describe('Tab monthly summary API', () => {
   let key: SigningKey;
   let h: Harness;
-  let http: RunningHttpServer;
+  let api: TabApiServer;
   let s: NovemberScenario;
 
   before(async () => {
@@ -32,39 +24,12 @@ describe('Tab monthly summary API', () => {
     h = createHarness();
     await seedClients(h);
     s = await bookNovember(h.deps, { contoso: contosoProfile(), fabrikam: fabrikamProfile() });
-    const tab = createTabSurface({
-      useCases: h.deps,
-      auth: { clientId: TAB_CLIENT_ID, keySetFor: () => createLocalJWKSet({ keys: [key.jwk] }) },
-      log: () => undefined,
-    });
-    http = await startHttpServer(
-      {
-        // The tab never reaches the bot; these would fail loudly if it did.
-        bot: {} as Application<TurnState>,
-        adapter: {} as TeamsAdapter,
-        readiness: () => Promise.resolve(),
-        allowServiceUrl: () => false,
-        log: () => undefined,
-        tab,
-      },
-      { host: '127.0.0.1', port: 0 },
-    );
+    api = await startTabApi({ surface: { useCases: h.deps }, key, now: () => h.clock.now() });
   });
 
-  after(() => http.close());
+  after(() => api.close());
 
-  async function get(query: string, who?: Person): Promise<Json> {
-    const token = who
-      ? await mintTabToken(who, { key, now: Math.floor(h.clock.now().getTime() / 1000) })
-      : undefined;
-    const response = await fetch(`${http.url}/api/tab/summary?${query}`, {
-      headers: token ? { authorization: `Bearer ${token}` } : {},
-    });
-    return {
-      status: response.status,
-      body: JSON.parse(await response.text()) as Record<string, unknown>,
-    };
-  }
+  const get = (query: string, who?: Person): Promise<TabJson> => api.call(who, `summary?${query}`);
   const code = (body: Record<string, unknown>) => (body.error as { code: string }).code;
 
   it('answers a client approver with the month by client code', async () => {

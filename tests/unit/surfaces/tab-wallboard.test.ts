@@ -1,9 +1,5 @@
 import { strict as assert } from 'node:assert';
-import type { Application, TeamsAdapter, TurnState } from '@microsoft/teams-ai';
-import { createLocalJWKSet } from 'jose';
 import type { Person } from '../../../src/domain/change-request/change-request';
-import { startHttpServer, type RunningHttpServer } from '../../../src/surfaces/http/server';
-import { createTabSurface } from '../../../src/surfaces/tab/tab-surface';
 import {
   CONTOSO_TENANT_ID,
   createHarness,
@@ -11,68 +7,33 @@ import {
   seedClients,
   type Harness,
 } from '../../support/fixtures';
-import { TAB_CLIENT_ID, mintTabToken, signingKey, type SigningKey } from '../../support/tab-tokens';
+import { startTabApi, type TabApiServer, type TabJson } from '../../support/tab-api-server';
+import { signingKey, type SigningKey } from '../../support/tab-tokens';
 import { seededIndex, wallboardEntries, WALLBOARD_NOW } from '../../support/wallboard-fixtures';
-
-interface Json {
-  readonly status: number;
-  readonly body: Record<string, unknown>;
-}
 
 /** `GET /api/tab/wallboard`, the chart bundle and the SLA part of the settings, over real HTTP. */
 describe('Tab SLA wallboard API', () => {
   let key: SigningKey;
   let h: Harness;
-  let http: RunningHttpServer;
+  let api: TabApiServer;
 
   before(async () => {
     key = await signingKey();
     h = createHarness();
     await seedClients(h);
     h.clock.advance(WALLBOARD_NOW.getTime() - h.clock.now().getTime());
-    const tab = createTabSurface({
-      useCases: h.deps,
-      openRequests: seededIndex(wallboardEntries()),
-      auth: { clientId: TAB_CLIENT_ID, keySetFor: () => createLocalJWKSet({ keys: [key.jwk] }) },
-      log: () => undefined,
+    api = await startTabApi({
+      surface: { useCases: h.deps, openRequests: seededIndex(wallboardEntries()) },
+      key,
+      now: () => h.clock.now(),
     });
-    http = await startHttpServer(
-      {
-        // The tab never reaches the bot; these would fail loudly if it did.
-        bot: {} as Application<TurnState>,
-        adapter: {} as TeamsAdapter,
-        readiness: () => Promise.resolve(),
-        allowServiceUrl: () => false,
-        log: () => undefined,
-        tab,
-      },
-      { host: '127.0.0.1', port: 0 },
-    );
   });
 
-  after(() => http.close());
+  after(() => api.close());
 
-  async function get(path: string, who?: Person): Promise<Json> {
-    const token = who
-      ? await mintTabToken(who, { key, now: Math.floor(h.clock.now().getTime() / 1000) })
-      : undefined;
-    const response = await fetch(`${http.url}/api/tab/${path}`, {
-      headers: token ? { authorization: `Bearer ${token}` } : {},
-    });
-    return { status: response.status, body: (await response.json()) as Record<string, unknown> };
-  }
-  async function post(path: string, body: unknown, who: Person): Promise<Json> {
-    const token = await mintTabToken(who, {
-      key,
-      now: Math.floor(h.clock.now().getTime() / 1000),
-    });
-    const response = await fetch(`${http.url}/api/tab/${path}`, {
-      method: 'POST',
-      headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' },
-      body: JSON.stringify(body),
-    });
-    return { status: response.status, body: (await response.json()) as Record<string, unknown> };
-  }
+  const get = (path: string, who?: Person): Promise<TabJson> => api.call(who, path);
+  const post = (path: string, body: unknown, who: Person): Promise<TabJson> =>
+    api.call(who, path, { body });
   const code = (body: Record<string, unknown>) => (body.error as { code: string }).code;
 
   it('answers an MSP lead with every client they serve, totals and the clocks closest to breach', async () => {
@@ -106,7 +67,7 @@ describe('Tab SLA wallboard API', () => {
   });
 
   it('serves chart.js from the installed package', async () => {
-    const response = await fetch(`${http.url}/tab/vendor/chart.umd.min.js`);
+    const response = await fetch(`${api.url}/tab/vendor/chart.umd.min.js`);
     assert.equal(response.status, 200);
     assert.match(response.headers.get('content-type') ?? '', /^text\/javascript/);
     assert.match(await response.text(), /Chart\.js v4\.5\.1/);
