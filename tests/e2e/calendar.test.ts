@@ -1,10 +1,6 @@
 import { strict as assert } from 'node:assert';
 import { existsSync, statSync } from 'node:fs';
-import type { Application, TeamsAdapter, TurnState } from '@microsoft/teams-ai';
-import { createLocalJWKSet } from 'jose';
 import type { Person } from '../../src/domain/change-request/change-request';
-import { startHttpServer, type RunningHttpServer } from '../../src/surfaces/http/server';
-import { createTabSurface } from '../../src/surfaces/tab/tab-surface';
 import { bookCalendarScenario, type CalendarScenario } from '../support/calendar-fixtures';
 import {
   CONTOSO_TENANT_ID,
@@ -15,8 +11,9 @@ import {
   seedClients,
   type Harness,
 } from '../support/fixtures';
+import { startTabApi, type TabApiServer } from '../support/tab-api-server';
 import { TabPage, chromiumAvailable, CHROMIUM_PATH } from '../support/tab-ui';
-import { TAB_CLIENT_ID, mintTabToken, signingKey } from '../support/tab-tokens';
+import { mintTabToken, signingKey } from '../support/tab-tokens';
 
 /**
  * The change calendar page in headless Chromium against the tab's real HTTP server: Contoso's week
@@ -25,7 +22,7 @@ import { TAB_CLIENT_ID, mintTabToken, signingKey } from '../support/tab-tokens';
 describe('Change calendar in the browser', function () {
   this.timeout(120_000);
   let h: Harness;
-  let http: RunningHttpServer | undefined;
+  let http: TabApiServer | undefined;
   let tab: TabPage | undefined;
   let s: CalendarScenario;
 
@@ -45,30 +42,21 @@ describe('Change calendar in the browser', function () {
     );
     const key = await signingKey();
     const cast: Record<string, Person> = { tina: people.tina, lena: people.lena };
-    const surface = createTabSurface({
-      useCases: h.deps,
-      auth: { clientId: TAB_CLIENT_ID, keySetFor: () => createLocalJWKSet({ keys: [key.jwk] }) },
-      sandboxSignIn: {
-        people: [
-          { key: 'tina', name: people.tina.name, description: 'MSP technician — Contoso' },
-          { key: 'lena', name: people.lena.name, description: 'MSP lead — Contoso, Fabrikam' },
-        ],
-        issue: (person) =>
-          mintTabToken(cast[person]!, { key, now: Math.floor(h.clock.now().getTime() / 1000) }),
+    http = await startTabApi({
+      surface: {
+        useCases: h.deps,
+        sandboxSignIn: {
+          people: [
+            { key: 'tina', name: people.tina.name, description: 'MSP technician — Contoso' },
+            { key: 'lena', name: people.lena.name, description: 'MSP lead — Contoso, Fabrikam' },
+          ],
+          issue: (person) =>
+            mintTabToken(cast[person]!, { key, now: Math.floor(h.clock.now().getTime() / 1000) }),
+        },
       },
-      log: () => undefined,
+      key,
+      now: () => h.clock.now(),
     });
-    http = await startHttpServer(
-      {
-        bot: {} as Application<TurnState>,
-        adapter: {} as TeamsAdapter,
-        readiness: () => Promise.resolve(),
-        allowServiceUrl: () => false,
-        log: () => undefined,
-        tab: surface,
-      },
-      { host: '127.0.0.1', port: 0 },
-    );
   });
 
   afterEach(async function () {

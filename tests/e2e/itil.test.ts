@@ -1,10 +1,6 @@
 import { strict as assert } from 'node:assert';
-import type { Application, TeamsAdapter, TurnState } from '@microsoft/teams-ai';
-import { createLocalJWKSet } from 'jose';
 import type { Person } from '../../src/domain/change-request/change-request';
 import type { ChangeRequestId } from '../../src/domain/shared/ids';
-import { startHttpServer, type RunningHttpServer } from '../../src/surfaces/http/server';
-import { createTabSurface } from '../../src/surfaces/tab/tab-surface';
 import {
   createHarness,
   people,
@@ -12,8 +8,9 @@ import {
   seedClients,
   type Harness,
 } from '../support/fixtures';
+import { startTabApi, type TabApiServer } from '../support/tab-api-server';
 import { TabPage, chromiumAvailable, CHROMIUM_PATH } from '../support/tab-ui';
-import { TAB_CLIENT_ID, mintTabToken, signingKey } from '../support/tab-tokens';
+import { mintTabToken, signingKey } from '../support/tab-tokens';
 
 /**
  * The technician's ITIL pages in headless Chromium against the tab's real HTTP server: Tina
@@ -23,7 +20,7 @@ import { TAB_CLIENT_ID, mintTabToken, signingKey } from '../support/tab-tokens';
 describe('Assessment and approval steps in the browser', function () {
   this.timeout(120_000);
   let h: Harness;
-  let http: RunningHttpServer | undefined;
+  let http: TabApiServer | undefined;
   let tab: TabPage | undefined;
   let id: ChangeRequestId;
 
@@ -39,27 +36,20 @@ describe('Assessment and approval steps in the browser', function () {
     id = (await raiseGeneral(h, people.carla)).request.id;
     const key = await signingKey();
     const cast: Record<string, Person> = { tina: people.tina };
-    const surface = createTabSurface({
-      useCases: h.deps,
-      auth: { clientId: TAB_CLIENT_ID, keySetFor: () => createLocalJWKSet({ keys: [key.jwk] }) },
-      sandboxSignIn: {
-        people: [{ key: 'tina', name: people.tina.name, description: 'MSP technician — Contoso' }],
-        issue: (person) =>
-          mintTabToken(cast[person]!, { key, now: Math.floor(h.clock.now().getTime() / 1000) }),
+    http = await startTabApi({
+      surface: {
+        useCases: h.deps,
+        sandboxSignIn: {
+          people: [
+            { key: 'tina', name: people.tina.name, description: 'MSP technician — Contoso' },
+          ],
+          issue: (person) =>
+            mintTabToken(cast[person]!, { key, now: Math.floor(h.clock.now().getTime() / 1000) }),
+        },
       },
-      log: () => undefined,
+      key,
+      now: () => h.clock.now(),
     });
-    http = await startHttpServer(
-      {
-        bot: {} as Application<TurnState>,
-        adapter: {} as TeamsAdapter,
-        readiness: () => Promise.resolve(),
-        allowServiceUrl: () => false,
-        log: () => undefined,
-        tab: surface,
-      },
-      { host: '127.0.0.1', port: 0 },
-    );
   });
 
   afterEach(async function () {

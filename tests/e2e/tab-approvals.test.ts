@@ -1,27 +1,24 @@
 import { strict as assert } from 'node:assert';
-import type { Application, TeamsAdapter, TurnState } from '@microsoft/teams-ai';
-import { createLocalJWKSet } from 'jose';
 import type { UseCaseDeps } from '../../src/application/use-cases/context';
 import { submitChange } from '../../src/application/use-cases/submit-change';
 import type { ChangeType } from '../../src/domain/change-request/change-request.payloads';
 import { rulesFor } from '../../src/domain/client/client-rules';
 import type { Person } from '../../src/domain/shared/person';
 import { CONTOSO, MSP } from '../../src/sandbox/sandbox-tenants';
-import { startHttpServer, type RunningHttpServer } from '../../src/surfaces/http/server';
-import { createTabSurface } from '../../src/surfaces/tab/tab-surface';
 import { createInMemoryStorage, FakeClock } from '../fakes/in-memory-storage';
 import { nextSlot, sendToApprovers } from '../support/approval-flow';
 import { asPerson, onboardSandboxClients } from '../support/client-settings-fixture';
 import { validFields } from '../support/fixtures';
+import { startTabApi, type TabApiServer } from '../support/tab-api-server';
 import { TabPage, chromiumAvailable, CHROMIUM_PATH } from '../support/tab-ui';
-import { TAB_CLIENT_ID, mintTabToken, signingKey } from '../support/tab-tokens';
+import { mintTabToken, signingKey } from '../support/tab-tokens';
 
 const WEEK_MS = 7 * 24 * 3600_000;
 
 /** Andy opens his approval inbox in headless Chromium and approves the routine licence change at once. */
 describe('Tab approvals page in the browser', function () {
   this.timeout(120_000);
-  let http: RunningHttpServer | undefined;
+  let http: TabApiServer | undefined;
   let andy: TabPage | undefined;
   let clock: FakeClock;
   let storage: ReturnType<typeof createInMemoryStorage>;
@@ -57,32 +54,23 @@ describe('Tab approvals page in the browser', function () {
     await onboardSandboxClients(storage);
     deps = { ...storage, templates: storage.catalogue(MSP.tenantId), mspTenantId: MSP.tenantId };
     const who: Record<string, Person> = { andy: asPerson(CONTOSO.andy) };
-    const tab = createTabSurface({
-      useCases: deps,
-      auth: { clientId: TAB_CLIENT_ID, keySetFor: () => createLocalJWKSet({ keys: [key.jwk] }) },
-      sandboxSignIn: {
-        people: [
-          { key: 'andy', name: CONTOSO.andy.name, description: 'Client approver — Contoso' },
-        ],
-        issue: (person) =>
-          mintTabToken(who[person]!, {
-            key,
-            now: Math.floor(storage.clock.now().getTime() / 1000),
-          }),
+    http = await startTabApi({
+      surface: {
+        useCases: deps,
+        sandboxSignIn: {
+          people: [
+            { key: 'andy', name: CONTOSO.andy.name, description: 'Client approver — Contoso' },
+          ],
+          issue: (person) =>
+            mintTabToken(who[person]!, {
+              key,
+              now: Math.floor(storage.clock.now().getTime() / 1000),
+            }),
+        },
       },
-      log: () => undefined,
+      key,
+      now: () => clock.now(),
     });
-    http = await startHttpServer(
-      {
-        bot: {} as Application<TurnState>,
-        adapter: {} as TeamsAdapter,
-        readiness: () => Promise.resolve(),
-        allowServiceUrl: () => false,
-        log: () => undefined,
-        tab,
-      },
-      { host: '127.0.0.1', port: 0 },
-    );
   });
 
   after(async () => {

@@ -1,10 +1,6 @@
 import { strict as assert } from 'node:assert';
-import type { Application, TeamsAdapter, TurnState } from '@microsoft/teams-ai';
-import { createLocalJWKSet } from 'jose';
 import type { TemplateId } from '../../src/domain/catalogue/template';
 import type { Person } from '../../src/domain/shared/person';
-import { startHttpServer, type RunningHttpServer } from '../../src/surfaces/http/server';
-import { createTabSurface } from '../../src/surfaces/tab/tab-surface';
 import {
   CONTOSO_TENANT_ID,
   createHarness,
@@ -13,8 +9,9 @@ import {
   seedClients,
   type Harness,
 } from '../support/fixtures';
+import { startTabApi, type TabApiServer } from '../support/tab-api-server';
 import { TabPage, chromiumAvailable, CHROMIUM_PATH } from '../support/tab-ui';
-import { TAB_CLIENT_ID, mintTabToken, signingKey } from '../support/tab-tokens';
+import { mintTabToken, signingKey } from '../support/tab-tokens';
 
 const ROLLBACK =
   'If the mailbox is not provisioned within an hour, the technician removes EXCHANGESTANDARD and ' +
@@ -28,7 +25,7 @@ const ROLLBACK =
 describe('Templates, questions and client settings in the browser', function () {
   this.timeout(120_000);
   let h: Harness;
-  let http: RunningHttpServer | undefined;
+  let http: TabApiServer | undefined;
   const tabs: TabPage[] = [];
 
   before(async function () {
@@ -47,27 +44,18 @@ describe('Templates, questions and client settings in the browser', function () 
       tina: people.tina,
       carla: people.carla,
     };
-    const surface = createTabSurface({
-      useCases: h.deps,
-      auth: { clientId: TAB_CLIENT_ID, keySetFor: () => createLocalJWKSet({ keys: [key.jwk] }) },
-      sandboxSignIn: {
-        people: Object.entries(cast).map(([k, p]) => ({ key: k, name: p.name, description: k })),
-        issue: (person) =>
-          mintTabToken(cast[person]!, { key, now: Math.floor(h.clock.now().getTime() / 1000) }),
+    http = await startTabApi({
+      surface: {
+        useCases: h.deps,
+        sandboxSignIn: {
+          people: Object.entries(cast).map(([k, p]) => ({ key: k, name: p.name, description: k })),
+          issue: (person) =>
+            mintTabToken(cast[person]!, { key, now: Math.floor(h.clock.now().getTime() / 1000) }),
+        },
       },
-      log: () => undefined,
+      key,
+      now: () => h.clock.now(),
     });
-    http = await startHttpServer(
-      {
-        bot: {} as Application<TurnState>,
-        adapter: {} as TeamsAdapter,
-        readiness: () => Promise.resolve(),
-        allowServiceUrl: () => false,
-        log: () => undefined,
-        tab: surface,
-      },
-      { host: '127.0.0.1', port: 0 },
-    );
   });
 
   afterEach(async function () {

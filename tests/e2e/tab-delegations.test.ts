@@ -1,19 +1,16 @@
 import { strict as assert } from 'node:assert';
-import type { Application, TeamsAdapter, TurnState } from '@microsoft/teams-ai';
-import { createLocalJWKSet } from 'jose';
 import type { Person } from '../../src/domain/shared/person';
 import { CONTOSO, MSP } from '../../src/sandbox/sandbox-tenants';
-import { startHttpServer, type RunningHttpServer } from '../../src/surfaces/http/server';
-import { createTabSurface } from '../../src/surfaces/tab/tab-surface';
 import { createInMemoryStorage, FakeClock } from '../fakes/in-memory-storage';
 import { asPerson, onboardSandboxClients } from '../support/client-settings-fixture';
+import { startTabApi, type TabApiServer } from '../support/tab-api-server';
 import { TabPage, chromiumAvailable, CHROMIUM_PATH } from '../support/tab-ui';
-import { TAB_CLIENT_ID, mintTabToken, signingKey } from '../support/tab-tokens';
+import { mintTabToken, signingKey } from '../support/tab-tokens';
 
 /** Andy hands his Contoso approvals to Avery for a week in headless Chromium, then takes them back. */
 describe('Tab delegations page in the browser', function () {
   this.timeout(120_000);
-  let http: RunningHttpServer | undefined;
+  let http: TabApiServer | undefined;
   let andy: TabPage | undefined;
   let storage: ReturnType<typeof createInMemoryStorage>;
 
@@ -28,36 +25,27 @@ describe('Tab delegations page in the browser', function () {
     storage = createInMemoryStorage(new FakeClock(new Date()));
     await onboardSandboxClients(storage);
     const who: Record<string, Person> = { andy: asPerson(CONTOSO.andy) };
-    const tab = createTabSurface({
-      useCases: {
-        ...storage,
-        templates: storage.catalogue(MSP.tenantId),
-        mspTenantId: MSP.tenantId,
+    http = await startTabApi({
+      surface: {
+        useCases: {
+          ...storage,
+          templates: storage.catalogue(MSP.tenantId),
+          mspTenantId: MSP.tenantId,
+        },
+        sandboxSignIn: {
+          people: [
+            { key: 'andy', name: CONTOSO.andy.name, description: 'Client approver — Contoso' },
+          ],
+          issue: (person) =>
+            mintTabToken(who[person]!, {
+              key,
+              now: Math.floor(storage.clock.now().getTime() / 1000),
+            }),
+        },
       },
-      auth: { clientId: TAB_CLIENT_ID, keySetFor: () => createLocalJWKSet({ keys: [key.jwk] }) },
-      sandboxSignIn: {
-        people: [
-          { key: 'andy', name: CONTOSO.andy.name, description: 'Client approver — Contoso' },
-        ],
-        issue: (person) =>
-          mintTabToken(who[person]!, {
-            key,
-            now: Math.floor(storage.clock.now().getTime() / 1000),
-          }),
-      },
-      log: () => undefined,
+      key,
+      now: () => storage.clock.now(),
     });
-    http = await startHttpServer(
-      {
-        bot: {} as Application<TurnState>,
-        adapter: {} as TeamsAdapter,
-        readiness: () => Promise.resolve(),
-        allowServiceUrl: () => false,
-        log: () => undefined,
-        tab,
-      },
-      { host: '127.0.0.1', port: 0 },
-    );
     andy = await TabPage.open(`${http.url}/tab/?page=delegations`, { name: 'tab-delegations' });
   });
 

@@ -1,20 +1,17 @@
 import { strict as assert } from 'node:assert';
-import type { Application, TeamsAdapter, TurnState } from '@microsoft/teams-ai';
-import { createLocalJWKSet } from 'jose';
 import type { Person } from '../../src/domain/shared/person';
 import { CONTOSO, FABRIKAM, MSP } from '../../src/sandbox/sandbox-tenants';
-import { startHttpServer, type RunningHttpServer } from '../../src/surfaces/http/server';
-import { createTabSurface } from '../../src/surfaces/tab/tab-surface';
 import { createInMemoryStorage, FakeClock } from '../fakes/in-memory-storage';
 import { asPerson, onboardSandboxClients } from '../support/client-settings-fixture';
 import { bookNovember, type NovemberScenario } from '../support/summary-fixtures';
+import { startTabApi, type TabApiServer } from '../support/tab-api-server';
 import { TabPage, chromiumAvailable, CHROMIUM_PATH } from '../support/tab-ui';
-import { TAB_CLIENT_ID, mintTabToken, signingKey } from '../support/tab-tokens';
+import { mintTabToken, signingKey } from '../support/tab-tokens';
 
 /** Carla reads Contoso's November summary in headless Chromium, then switches to October. */
 describe('Tab monthly summary page in the browser', function () {
   this.timeout(120_000);
-  let http: RunningHttpServer | undefined;
+  let http: TabApiServer | undefined;
   let carla: TabPage | undefined;
   let s: NovemberScenario;
 
@@ -37,30 +34,23 @@ describe('Tab monthly summary page in the browser', function () {
     assert.ok(contoso && fabrikam);
     s = await bookNovember(useCases, { contoso, fabrikam });
     const who: Record<string, Person> = { carla: asPerson(CONTOSO.carla) };
-    const tab = createTabSurface({
-      useCases,
-      auth: { clientId: TAB_CLIENT_ID, keySetFor: () => createLocalJWKSet({ keys: [key.jwk] }) },
-      sandboxSignIn: {
-        people: [{ key: 'carla', name: CONTOSO.carla.name, description: 'Client admin — Contoso' }],
-        issue: (person) =>
-          mintTabToken(who[person]!, {
-            key,
-            now: Math.floor(storage.clock.now().getTime() / 1000),
-          }),
+    http = await startTabApi({
+      surface: {
+        useCases,
+        sandboxSignIn: {
+          people: [
+            { key: 'carla', name: CONTOSO.carla.name, description: 'Client admin — Contoso' },
+          ],
+          issue: (person) =>
+            mintTabToken(who[person]!, {
+              key,
+              now: Math.floor(storage.clock.now().getTime() / 1000),
+            }),
+        },
       },
-      log: () => undefined,
+      key,
+      now: () => storage.clock.now(),
     });
-    http = await startHttpServer(
-      {
-        bot: {} as Application<TurnState>,
-        adapter: {} as TeamsAdapter,
-        readiness: () => Promise.resolve(),
-        allowServiceUrl: () => false,
-        log: () => undefined,
-        tab,
-      },
-      { host: '127.0.0.1', port: 0 },
-    );
     carla = await TabPage.open(`${http.url}/tab/?page=summary&month=2026-11`, {
       name: 'tab-summary',
     });

@@ -1,21 +1,18 @@
 import { strict as assert } from 'node:assert';
-import type { Application, TeamsAdapter, TurnState } from '@microsoft/teams-ai';
-import { createLocalJWKSet } from 'jose';
 import type { ChangeRequestId } from '../../src/domain/shared/ids';
 import type { Person } from '../../src/domain/shared/person';
 import { MSP } from '../../src/sandbox/sandbox-tenants';
-import { startHttpServer, type RunningHttpServer } from '../../src/surfaces/http/server';
-import { createTabSurface } from '../../src/surfaces/tab/tab-surface';
 import { createInMemoryStorage, FakeClock } from '../fakes/in-memory-storage';
 import { asPerson, onboardSandboxClients } from '../support/client-settings-fixture';
+import { startTabApi, type TabApiServer } from '../support/tab-api-server';
 import { TabPage, chromiumAvailable, CHROMIUM_PATH } from '../support/tab-ui';
-import { TAB_CLIENT_ID, mintTabToken, signingKey } from '../support/tab-tokens';
+import { mintTabToken, signingKey } from '../support/tab-tokens';
 import { seededIndex, wallboardEntries, WALLBOARD_NOW } from '../support/wallboard-fixtures';
 
 /** Lena, an MSP lead, puts the SLA wallboard on the service desk's TV (headless Chromium, 1080p). */
 describe('Tab SLA wallboard in the browser', function () {
   this.timeout(120_000);
-  let http: RunningHttpServer | undefined;
+  let http: TabApiServer | undefined;
   let lena: TabPage | undefined;
   const entries = wallboardEntries();
 
@@ -34,32 +31,23 @@ describe('Tab SLA wallboard in the browser', function () {
       mspTenantId: MSP.tenantId,
     };
     const who: Record<string, Person> = { lena: asPerson(MSP.lena) };
-    const tab = createTabSurface({
-      useCases,
-      // Read on every poll, so a request added to `entries` shows at the next refresh.
-      openRequests: seededIndex(entries),
-      auth: { clientId: TAB_CLIENT_ID, keySetFor: () => createLocalJWKSet({ keys: [key.jwk] }) },
-      sandboxSignIn: {
-        people: [{ key: 'lena', name: MSP.lena.name, description: 'MSP lead' }],
-        issue: (person) =>
-          mintTabToken(who[person]!, {
-            key,
-            now: Math.floor(storage.clock.now().getTime() / 1000),
-          }),
+    http = await startTabApi({
+      surface: {
+        useCases,
+        // Read on every poll, so a request added to `entries` shows at the next refresh.
+        openRequests: seededIndex(entries),
+        sandboxSignIn: {
+          people: [{ key: 'lena', name: MSP.lena.name, description: 'MSP lead' }],
+          issue: (person) =>
+            mintTabToken(who[person]!, {
+              key,
+              now: Math.floor(storage.clock.now().getTime() / 1000),
+            }),
+        },
       },
-      log: () => undefined,
+      key,
+      now: () => storage.clock.now(),
     });
-    http = await startHttpServer(
-      {
-        bot: {} as Application<TurnState>,
-        adapter: {} as TeamsAdapter,
-        readiness: () => Promise.resolve(),
-        allowServiceUrl: () => false,
-        log: () => undefined,
-        tab,
-      },
-      { host: '127.0.0.1', port: 0 },
-    );
     lena = await TabPage.open(`${http.url}/tab/?page=wallboard`, {
       name: 'tab-wallboard',
       viewport: { width: 1920, height: 1080 },

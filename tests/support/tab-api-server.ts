@@ -26,8 +26,8 @@ export interface TabApiServer {
 }
 
 /**
- * The tab surface alone on a loopback HTTP server, trusting tokens signed by `key`, for API tests
- * over real HTTP. The bot is never reached; its stand-ins would fail loudly if it were.
+ * The tab surface alone on a loopback HTTP server, trusting tokens signed by `key`, for API and
+ * browser tests over real HTTP. The bot is never reached; its stand-ins would fail loudly if it were.
  */
 export async function startTabApi(options: {
   readonly surface: Omit<TabSurfaceDeps, 'auth' | 'log'>;
