@@ -1,5 +1,6 @@
 import { decidedBy, settledDecision } from '../../domain/change-request/approval-summary';
 import type { Clock } from '../../application/ports/clock';
+import { roundAwaitingVotes } from '../../domain/change-request/approval-inbox.policy';
 import type { DelegationStore } from '../../application/ports/delegation-store';
 import type { TeamsAdapter } from '@microsoft/teams-ai';
 import { CardFactory, MessageFactory, type ConversationReference } from 'botbuilder';
@@ -138,10 +139,10 @@ export class TeamsNotifier implements Notifier {
     if (!stored || !client)
       throw new Error(`Request ${notification.requestId} for the notification no longer exists.`);
     const person = { ...recipient, name: '' };
-    const delegations = await this.deps.delegations.inForce(
-      tenantId,
-      this.deps.clock.now().toISOString(),
-    );
+    // Delegations only decide a delegate's buttons, so they are read only while votes are awaited.
+    const delegations = roundAwaitingVotes(stored.request)
+      ? await this.deps.delegations.inForce(tenantId, this.deps.clock.now().toISOString())
+      : [];
     const viewer: Viewer = { person, roles: rolesFor(client.profile, person), delegations };
     return render(stored.request, viewer, client.profile.name, notification, {
       timeZone: rulesFor(client.profile).timeZone,
