@@ -92,6 +92,10 @@ function what(message: OutboxMessage): string {
       return `index sync for ${message.requestId}`;
     case 'teams.channel':
       return `${message.notification.template} for ${message.notification.requestId} to the ${message.channel} channel`;
+    case 'psa.sync':
+      return message.op === 'ticket'
+        ? `open the PSA ticket for ${message.requestId}`
+        : `PSA note for ${message.requestId}${message.status ? ` (status ${message.status})` : ''}`;
   }
 }
 

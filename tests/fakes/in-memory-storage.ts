@@ -362,7 +362,7 @@ export class InMemoryOutboxStore implements OutboxStore {
       .slice(0, options.limit ?? 20);
     const claimed: OutboxRow[] = [];
     for (const row of due) {
-      if (this.replace(row, { leaseUntil }))
+      if (this.replace(row, { leaseUntil, claims: (row.claims ?? 0) + 1 }))
         claimed.push(structuredClone(this.rows(tenantId).find((r) => r.id === row.id)!));
     }
     return Promise.resolve(claimed);

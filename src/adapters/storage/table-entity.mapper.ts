@@ -189,6 +189,7 @@ export function readOutboxRow(tenantId: TenantId, row: ReadRow): OutboxRow {
   const leaseUntil = optionalString(row, 'leaseUntil');
   const lastError = optionalString(row, 'lastError');
   const reschedules = row['reschedules'] === undefined ? 0 : numberProp(row, 'reschedules');
+  const claims = row['claims'] === undefined ? 0 : numberProp(row, 'claims');
   return {
     tenantId,
     id: outboxIdFromRowKey(String(row.rowKey)),
@@ -196,6 +197,7 @@ export function readOutboxRow(tenantId: TenantId, row: ReadRow): OutboxRow {
     status: stringProp(row, 'status') as OutboxStatus,
     attempts: numberProp(row, 'attempts'),
     ...(reschedules > 0 ? { reschedules } : {}),
+    ...(claims > 0 ? { claims } : {}),
     nextAttemptAt: stringProp(row, 'nextAttemptAt'),
     ...(leaseUntil ? { leaseUntil } : {}),
     ...(lastError ? { lastError } : {}),

@@ -17,7 +17,7 @@ import { isOutboxId, outboxRowKey, prefixRange, RowKeys, tenantKey } from './tab
 type OutboxPatch = Partial<
   Pick<
     OutboxRow,
-    'status' | 'attempts' | 'reschedules' | 'nextAttemptAt' | 'leaseUntil' | 'lastError'
+    'status' | 'attempts' | 'reschedules' | 'claims' | 'nextAttemptAt' | 'leaseUntil' | 'lastError'
   >
 >;
 
@@ -48,7 +48,9 @@ export class TableOutboxStore implements OutboxStore {
     )
       .filter((row) => !row.leaseUntil || row.leaseUntil <= at)
       .slice(0, limit);
-    const claimed = await Promise.all(due.map((row) => this.patch(row, { leaseUntil })));
+    const claimed = await Promise.all(
+      due.map((row) => this.patch(row, { leaseUntil, claims: (row.claims ?? 0) + 1 })),
+    );
     return claimed.filter((row) => row !== undefined);
   }
 

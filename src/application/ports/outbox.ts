@@ -1,3 +1,5 @@
+import type { ChangeStatus } from '../../domain/change-request/change-request';
+import type { PsaPriorityLevel } from '../../domain/psa/psa';
 import type { ObjectId, TenantId } from '../../domain/shared/ids';
 
 /** Whom a notification is for: a person, found through their stored conversation reference. */
@@ -32,7 +34,9 @@ export type NotificationTemplate =
   | 'template_approval_request'
   | 'template_suspended'
   /** Issue 5: a request at risk of breaching, or breached, posted to the SLA channel (edited in place). */
-  | 'sla_alert';
+  | 'sla_alert'
+  /** Issue 6: a technician's note added in the PSA, passed on to whoever works on or raised the request. */
+  | 'psa_note';
 
 /** A proactive Teams message, written to the outbox in the same transaction as the change that causes it. */
 export interface Notification {
@@ -69,7 +73,6 @@ export interface GraphExecuteMessage {
   readonly runId: string;
 }
 
-/** What an outbox row carries: a Teams notification or a Graph run to drive. Never a secret. */
 /**
  * Bring the MSP-wide index of open requests up to date with this request (issue 5: the SLA sweeper
  * and wallboard read the index, never a scan of history). Written with every request change.
@@ -86,11 +89,32 @@ export interface TeamsChannelMessage {
   readonly notification: Notification;
 }
 
+/**
+ * Bring the request's PSA ticket up to date (issue 6): open it if it is not open yet (`ticket`), or
+ * add a note (optionally moving the ticket's status). Written with the change that causes it; the
+ * row's id is the marker the PSA write carries, so a redelivery is recognised, not repeated.
+ */
+export interface PsaSyncMessage {
+  readonly kind: 'psa.sync';
+  readonly requestId: string;
+  readonly op: 'ticket' | 'note';
+  /** `note` only: plain text for the ticket (never a secret). */
+  readonly text?: string;
+  /** `note` only: visible to technicians only. */
+  readonly internal?: boolean;
+  /** Cabinet's status after the change; the client's mapping turns it into the PSA's status. */
+  readonly status?: ChangeStatus;
+  /** Cabinet's priority level after assessment, when it changed; mapped like `status`. */
+  readonly priority?: PsaPriorityLevel;
+}
+
+/** What an outbox row carries. Never a secret. */
 export type OutboxMessage =
   | TeamsNotifyMessage
   | GraphExecuteMessage
   | IndexSyncMessage
-  | TeamsChannelMessage;
+  | TeamsChannelMessage
+  | PsaSyncMessage;
 
 /** What driving a run from its outbox row came to: nothing more to do now, or try again at `at`. */
 export type DriveOutcome =
@@ -112,6 +136,12 @@ export interface OutboxRow<M extends OutboxMessage = OutboxMessage> {
   readonly attempts: number;
   /** Times the row was put off on request (a run asked to be driven later); not failures. */
   readonly reschedules?: number;
+  /**
+   * Times the row has been claimed, this claim included. Above 1, an earlier delivery may have
+   * reached the receiver without being recorded (lost response, relay killed), so a handler for a
+   * receiver that takes no idempotency key (a PSA) looks for its first write before writing again.
+   */
+  readonly claims?: number;
   readonly nextAttemptAt: string;
   readonly leaseUntil?: string;
   readonly lastError?: string;
@@ -121,6 +151,10 @@ export interface OutboxRow<M extends OutboxMessage = OutboxMessage> {
 
 export function isNotificationRow(row: OutboxRow): row is OutboxRow<TeamsNotifyMessage> {
   return row.message.kind === 'teams.notify';
+}
+
+export function isPsaSyncRow(row: OutboxRow): row is OutboxRow<PsaSyncMessage> {
+  return row.message.kind === 'psa.sync';
 }
 
 export function isGraphExecuteRow(row: OutboxRow): row is OutboxRow<GraphExecuteMessage> {

@@ -71,7 +71,12 @@ export type AuditEventType =
   // Issue 5: the SLA sweeper saw a request cross a threshold; an MSP lead bound the SLA channel.
   | 'sla.at_risk'
   | 'sla.breached'
-  | 'sla.channel_bound';
+  | 'sla.channel_bound'
+  // Issue 6: PSA sync (ticket opened and linked, a PSA note taken in), Cabinet notes, signed intake.
+  | 'psa.ticket_linked'
+  | 'psa.note_received'
+  | 'note.added'
+  | 'webhook.accepted';
 
 /**
  * What a transition or use case wants recorded. `payload` is stored in clear; `personal` holds

@@ -2,6 +2,7 @@ import type { ApprovalPlan, ApprovalState } from '../approval/approval.policy';
 import type { Assessment, RiskLevel } from '../assessment/assessment';
 import type { PostImplementationReview } from '../assessment/post-implementation-review';
 import type { RiskSignalCode } from '../assessment/risk.policy';
+import type { PsaLink } from '../psa/psa';
 import type { SlaSnapshot, SlaThreshold } from '../sla/sla';
 import type { ChangeRequestId, ClientCode, TenantId } from '../shared/ids';
 import type { Person } from '../shared/person';
@@ -128,6 +129,8 @@ export interface ChangeRequest {
   readonly slaPosted?: readonly SlaThreshold[];
   /** Reminder and escalation keys already sent (see `dueFollowUps`), so each goes out once. */
   readonly followUpsSent?: readonly string[];
+  /** The PSA ticket this request is synced with (issue 6), when its client maps to a PSA. */
+  readonly psa?: PsaLink;
   readonly assignee?: Person;
   readonly closure?: Closure;
   readonly cancellation?: { readonly reason: string; readonly by: Person; readonly at: string };

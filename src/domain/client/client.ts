@@ -1,5 +1,6 @@
 import type { ClientApprovalPolicy } from '../approval/approval-policy';
 import type { ClassOverrides } from '../change-request/change-class';
+import type { PsaMapping } from '../psa/psa';
 import type { ScheduleSettings } from '../schedule/schedule';
 import type { ClientSlaSettings } from '../sla/sla';
 import type { ClientCode, ObjectId, TenantId } from '../shared/ids';
@@ -21,6 +22,8 @@ export interface ClientSettings {
   readonly reviewDueBusinessDays?: number;
   /** SLA targets per type, business hours and holidays (issue 5); absent: Cabinet's defaults. */
   readonly sla?: ClientSlaSettings;
+  /** Where the client's requests go in the MSP's PSA (issue 6); absent: no PSA sync. */
+  readonly psa?: PsaMapping;
 }
 
 /**

@@ -257,6 +257,8 @@ function render(
     case 'template_approval_request':
     case 'template_suspended':
       return status(banner, links);
+    case 'psa_note':
+      return status(banner, links);
     case 'sla_alert':
       return slaAlertCard(request, {
         clientName,
