@@ -1,4 +1,3 @@
-import type { ChangeStatus } from '../change-request/change-request';
 import type { ChangeType } from '../change-request/change-request.payloads';
 
 /** The PSA tools Cabinet keeps in sync (issue 6). */
@@ -32,8 +31,11 @@ export interface PsaMapping {
   readonly priorities: Readonly<Record<PsaPriorityLevel, string>>;
   /** The level a change type opens at, before assessment sets its risk (default medium; incident is always high or above). */
   readonly typePriorities?: Readonly<Partial<Record<ChangeType, PsaPriorityLevel>>>;
-  /** The PSA's status (id or name) for Cabinet statuses; unmapped statuses leave the ticket's status alone. */
-  readonly statuses?: Readonly<Partial<Record<ChangeStatus, string>>>;
+  /**
+   * The PSA's status (id or name) by Cabinet status name (`ChangeStatus`; keyed by name so this
+   * module stays below the aggregate); unmapped statuses leave the ticket's status alone.
+   */
+  readonly statuses?: Readonly<Partial<Record<string, string>>>;
 }
 
 /**
