@@ -1,6 +1,16 @@
 import type { Application, TeamsAdapter, TurnState } from '@microsoft/teams-ai';
 import * as restify from 'restify';
-import type { Server } from 'node:http';
+import type { IncomingMessage, Server, ServerResponse } from 'node:http';
+
+/**
+ * A route that reads its own body, untouched: signed webhooks must hash the exact bytes received,
+ * and cap the body before any parsing or HMAC work. Served before the body parser runs.
+ */
+export interface RawRoute {
+  /** Path prefix, e.g. `/api/webhooks/`; the first matching route takes the request. */
+  readonly prefix: string;
+  handle(req: IncomingMessage, res: ServerResponse): Promise<void>;
+}
 
 export interface HttpServerDeps {
   readonly bot: Application<TurnState>;
@@ -12,6 +22,8 @@ export interface HttpServerDeps {
   readonly log: (message: string) => void;
   /** Mounts the Teams tab's pages and API (src/surfaces/tab); absent means no tab. */
   readonly tab?: (server: restify.Server) => void;
+  /** Inbound webhooks (signed intake, PSA callbacks), served on the raw request. */
+  readonly rawRoutes?: readonly RawRoute[];
 }
 
 export interface RunningHttpServer {
@@ -28,6 +40,23 @@ export async function startHttpServer(
   listen: { readonly host: string; readonly port: number },
 ): Promise<RunningHttpServer> {
   const server = restify.createServer({ name: 'cabinet', handleUncaughtExceptions: false });
+  server.pre((req, res, next) => {
+    const route = deps.rawRoutes?.find((r) => req.url?.startsWith(r.prefix));
+    if (!route) return next();
+    route.handle(req, res).then(
+      () => next(false),
+      (error: unknown) => {
+        deps.log(
+          `${route.prefix} failed: ${error instanceof Error ? error.message : String(error)}`,
+        );
+        if (!res.headersSent) {
+          res.writeHead(500, { 'content-type': 'application/json' });
+          res.end(JSON.stringify({ error: 'Internal error; the delivery was not accepted.' }));
+        }
+        next(false);
+      },
+    );
+  });
   server.use(restify.plugins.bodyParser({ maxBodySize: MAX_BODY_BYTES, mapParams: false }));
 
   server.get('/healthz', (_req, res, next) => {
