@@ -1,4 +1,8 @@
-import type { ChangeRequest, Person } from '../../domain/change-request/change-request';
+import type {
+  ChangeRequest,
+  ChangeSource,
+  Person,
+} from '../../domain/change-request/change-request';
 import {
   createChangeRequest,
   transition,
@@ -10,7 +14,7 @@ import { planApprovals } from '../../domain/approval/approval.policy';
 import { classDefaultFor, reclassify } from '../../domain/assessment/change-class.policy';
 import { matchActiveTemplate } from '../../domain/catalogue/template-match.policy';
 import { approvalFacts } from '../../domain/change-request/approval-facts';
-import { mayRaise } from '../../domain/client/client';
+import { mayRaise, type ClientProfile, type ClientRole } from '../../domain/client/client';
 import { rulesFor } from '../../domain/client/client-rules';
 import type { DomainError } from '../../domain/shared/errors';
 import { formatRequestId } from '../../domain/shared/ids';
@@ -35,10 +39,10 @@ export interface SubmittedChange {
 }
 
 /**
- * Raises a change request: validates the form, creates the request with the client's next number
- * and class, and triages it — one transaction with its audit entries and notifications. A request
- * that fits a standard-change template the client approved is approved at once; others wait for the
- * MSP's assessment (issue 4: no approval without a rollback plan).
+ * Raises a change request for a Teams user, after checking they may raise one for the client
+ * (their own tenant, or a client they work for as MSP staff). A request that fits a standard-change
+ * template the client approved is approved at once; others wait for the MSP's assessment (issue 4:
+ * no approval without a rollback plan).
  */
 export async function submitChange(
   deps: UseCaseDeps,
@@ -58,52 +62,81 @@ export async function submitChange(
       );
     return err(AccessErrors.notRegistered());
   }
-  const client = membership.client;
+  return raiseChange(deps, {
+    client: membership.client,
+    roles: membership.roles,
+    requester: command.actor,
+    source: isMsp ? 'msp' : 'teams',
+    type: command.type,
+    fields: command.fields,
+  });
+}
+
+/** A request to raise for a client whose caller is already known to be allowed to raise it. */
+export interface RaiseChangeInput {
+  readonly client: ClientProfile;
+  /** The requester's parts for this client (an emergency needs MSP staff). */
+  readonly roles: ReadonlySet<ClientRole>;
+  readonly requester: Person;
+  readonly source: ChangeSource;
+  readonly type: unknown;
+  readonly fields: Readonly<Record<string, unknown>>;
+}
+
+/**
+ * Raises a change request for an allowed caller (a Teams user through `submitChange`, a signed
+ * webhook through intake): validates the form, creates the request with the client's next number,
+ * class and PSA link, and triages it — one transaction with its audit entries and notifications.
+ */
+export async function raiseChange(
+  deps: UseCaseDeps,
+  input: RaiseChangeInput,
+): Promise<Result<SubmittedChange, DomainError>> {
+  const { client, requester, fields } = input;
   const now = deps.clock.now();
-  const input = validateChangeInput(command.type, command.fields, {
+  const form = validateChangeInput(input.type, fields, {
     today: now.toISOString().slice(0, 10),
   });
-  if (!input.ok) return input;
+  if (!form.ok) return form;
 
   const rules = rulesFor(client);
   const at = now.toISOString();
   const template = matchActiveTemplate(await deps.templates.activeFor(client.tenantId), {
-    type: input.value.type,
-    payload: input.value.payload,
+    type: form.value.type,
+    payload: form.value.payload,
   }).template;
   const changeClass = template
     ? 'standard'
-    : classDefaultFor(input.value.type, rules.classOverrides).defaultClass;
+    : classDefaultFor(form.value.type, rules.classOverrides).defaultClass;
   const emergency =
-    command.fields['changeClass'] === 'emergency' && changeClass !== 'emergency'
+    fields['changeClass'] === 'emergency' && changeClass !== 'emergency'
       ? reclassify(
-          input.value.type,
+          form.value.type,
           changeClass,
           'emergency',
-          typeof command.fields['emergencyReason'] === 'string'
-            ? command.fields['emergencyReason']
-            : '',
-          membership.roles,
+          typeof fields['emergencyReason'] === 'string' ? fields['emergencyReason'] : '',
+          input.roles,
           { overrides: rules.classOverrides },
         )
       : undefined;
   if (emergency && !emergency.ok) return emergency;
 
   const stored = await deps.requests.create(client.tenantId, (number) => {
-    const created = createChangeRequest(input.value, {
+    const created = createChangeRequest(form.value, {
       id: formatRequestId(client.code, number),
       number,
       tenantId: client.tenantId,
       clientCode: client.code,
-      requester: command.actor,
-      source: isMsp ? 'msp' : 'teams',
+      requester,
+      source: input.source,
+      ...(client.settings.psa ? { psa: { psa: client.settings.psa.psa } } : {}),
       changeClass,
       ...(template ? { templateId: template.template.id } : {}),
       now: at,
       rules,
     });
     const system: TransitionContext = {
-      actor: command.actor,
+      actor: requester,
       roles: new Set(),
       system: true,
       now: at,
@@ -116,7 +149,7 @@ export async function submitChange(
           transition(
             steps.at(-1)!.next,
             { type: 'Reclassified', to: 'emergency', reason: emergency.value.reason },
-            { ...system, system: false, roles: membership.roles },
+            { ...system, system: false, roles: input.roles },
           ),
         ),
       );

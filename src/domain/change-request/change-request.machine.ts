@@ -8,6 +8,7 @@ import {
   type ApprovalState,
 } from '../approval/approval.policy';
 import { ApprovalErrors } from '../approval/approval.errors';
+import type { PsaLink } from '../psa/psa';
 import type { Delegation } from '../approval/delegation.policy';
 import type { Assessment } from '../assessment/assessment';
 import { checkReadyForApproval } from '../assessment/assessment.policy';
@@ -122,6 +123,8 @@ export interface NewChangeRequest {
   readonly changeClass: ChangeClass;
   /** Set when the request fits a standard-change template active for the client. */
   readonly templateId?: string;
+  /** Set when the client maps to a PSA: the request is synced with a ticket there (issue 6). */
+  readonly psa?: PsaLink;
   readonly now: string;
   /** The client's rules: the request's SLA clocks start now under them. */
   readonly rules: ClientRules;
@@ -143,6 +146,7 @@ export function createChangeRequest(input: ChangeInput, meta: NewChangeRequest):
     requester: meta.requester,
     ...(meta.onBehalfOf ? { onBehalfOf: meta.onBehalfOf } : {}),
     source: meta.source,
+    ...(meta.psa ? { psa: meta.psa } : {}),
     status: 'submitted',
     version: 1,
     createdAt: meta.now,
