@@ -35,6 +35,50 @@ export interface TabConfig {
   readonly teamsAppId?: string;
 }
 
+/** The MSP's HaloPSA instance: an API application with client credentials (Configuration → Integrations → HaloPSA API). */
+export interface HaloPsaConfig {
+  /** The resource server, e.g. `https://msp.halopsa.com/api`. */
+  readonly apiUrl: string;
+  /** The authorisation server, e.g. `https://msp.halopsa.com/auth`. */
+  readonly authUrl: string;
+  readonly clientId: string;
+  readonly clientSecret: string;
+  /** Halo-hosted instances only: the tenant name passed to the token endpoint. */
+  readonly tenant?: string;
+  /** What Halo's webhook sends as its Bearer secret to `/api/psa/halopsa`. */
+  readonly webhookSecret: string;
+}
+
+/** The MSP's ConnectWise PSA: an API member's keys and the developer client id. */
+export interface ConnectWiseConfig {
+  /** The API site, e.g. `https://api-na.myconnectwise.net`. */
+  readonly siteUrl: string;
+  readonly companyId: string;
+  readonly publicKey: string;
+  readonly privateKey: string;
+  readonly clientId: string;
+}
+
+/** The MSP's Autotask: an API-only user and its tracking identifier. */
+export interface AutotaskConfig {
+  /** The zone's REST base, e.g. `https://webservices5.autotask.net/ATServicesRest/`; found by zone lookup when absent. */
+  readonly apiUrl?: string;
+  readonly username: string;
+  readonly secret: string;
+  readonly integrationCode: string;
+  /** The secret key of the ticket/ticket-note webhooks that post to `/api/psa/autotask`. */
+  readonly webhookSecret: string;
+}
+
+/** The PSA instances Cabinet syncs with (issue 6); each client's settings say which one it maps to. */
+export interface PsaConfig {
+  readonly halopsa?: HaloPsaConfig;
+  readonly connectwise?: ConnectWiseConfig;
+  readonly autotask?: AutotaskConfig;
+  /** How often PSA tickets are polled for notes a webhook may have missed. */
+  readonly pollIntervalMs: number;
+}
+
 /** Everything Cabinet reads from the environment, validated once and frozen. */
 export interface Config {
   readonly mode: CabinetMode;
@@ -51,6 +95,8 @@ export interface Config {
   readonly execution: { readonly together: boolean };
   /** Production only, when CABINET_PUBLIC_URL is set; without it the tab is not served. */
   readonly tab?: TabConfig;
+  /** PSA connections: from the environment in production, the sandbox PSA servers in the sandbox. */
+  readonly psa: PsaConfig;
   readonly sandbox: {
     readonly dataDir: string;
     readonly playgrounds: boolean;
@@ -126,6 +172,7 @@ export function loadConfig(env: Env = process.env): Config {
     cloudPort: integer('CABINET_CLOUD_PORT', 0, 0, 65535),
   };
   const execution = { together: flag('CABINET_GRAPH_BATCHING', true) };
+  const pollIntervalMs = integer('CABINET_PSA_POLL_INTERVAL_MS', 60_000, 5_000, 3_600_000);
   const graphClientId = get('CABINET_GRAPH_CLIENT_ID');
   const graphSecret = get('CABINET_GRAPH_CLIENT_SECRET');
   const graphThumbprint = get('CABINET_GRAPH_CERTIFICATE_THUMBPRINT');
@@ -143,6 +190,14 @@ export function loadConfig(env: Env = process.env): Config {
         'Graph credentials (CABINET_GRAPH_*) are set but CABINET_MODE is sandbox; the sandbox uses its own local Microsoft cloud. Unset them or set CABINET_MODE=production.',
       );
     }
+    const psaVariables = Object.keys(env).filter(
+      (name) => /^CABINET_(HALOPSA|CONNECTWISE|AUTOTASK)_/.test(name) && get(name),
+    );
+    if (psaVariables.length > 0) {
+      problems.push(
+        `PSA settings (${psaVariables.join(', ')}) are set but CABINET_MODE is sandbox; the sandbox runs its own HaloPSA, ConnectWise and Autotask servers. Unset them or set CABINET_MODE=production.`,
+      );
+    }
     if (get('HOST') && get('HOST') !== '127.0.0.1') {
       problems.push(
         `HOST is "${get('HOST')}"; the sandbox binds to 127.0.0.1 only. Unset HOST or set CABINET_MODE=production.`,
@@ -156,6 +211,7 @@ export function loadConfig(env: Env = process.env): Config {
       mspTenantId: MSP_TENANT,
       relay,
       execution,
+      psa: { pollIntervalMs },
       sandbox,
     });
   }
@@ -228,6 +284,7 @@ export function loadConfig(env: Env = process.env): Config {
       `CABINET_TEAMS_APP_ID is "${teamsAppId}"; set it to the Teams app id you packaged Cabinet with (npm run package -- --app-id, a GUID).`,
     );
   }
+  const psa = psaConnections(get, problems);
   fail(problems);
   return Object.freeze({
     mode,
@@ -257,8 +314,105 @@ export function loadConfig(env: Env = process.env): Config {
     ...(tabClientId && publicUrl
       ? { tab: { clientId: tabClientId, publicUrl, ...(teamsAppId ? { teamsAppId } : {}) } }
       : {}),
+    psa: { ...psa, pollIntervalMs },
     sandbox,
   });
+}
+
+/**
+ * The PSA connections configured in production: a PSA is on when any of its variables is set, and
+ * then every required one must be. URLs must be HTTPS (credentials and notes travel over them).
+ */
+function psaConnections(
+  get: (name: string) => string | undefined,
+  problems: string[],
+): Omit<PsaConfig, 'pollIntervalMs'> {
+  const section = <K extends string>(
+    prefix: string,
+    label: string,
+    required: readonly K[],
+    optional: readonly string[],
+  ): Record<K, string> | undefined => {
+    const names = [...required, ...optional].map((key) => `${prefix}${key}`);
+    if (!names.some((name) => get(name))) return undefined;
+    const missing = required.filter((key) => !get(`${prefix}${key}`));
+    if (missing.length > 0) {
+      problems.push(
+        `${label} is partly configured; also set ${missing.map((key) => `${prefix}${key}`).join(', ')} (or unset all ${prefix}* variables).`,
+      );
+      return undefined;
+    }
+    return Object.fromEntries(required.map((key) => [key, get(`${prefix}${key}`)!])) as Record<
+      K,
+      string
+    >;
+  };
+  const https = (name: string, value: string | undefined): void => {
+    if (value !== undefined && !/^https:\/\/[^\s/]+/.test(value))
+      problems.push(`${name} is "${value}"; set it to the PSA's https:// address.`);
+  };
+  const halo = section(
+    'CABINET_HALOPSA_',
+    'HaloPSA',
+    ['API_URL', 'CLIENT_ID', 'CLIENT_SECRET', 'WEBHOOK_SECRET'],
+    ['AUTH_URL', 'TENANT'],
+  );
+  const connectwise = section(
+    'CABINET_CONNECTWISE_',
+    'ConnectWise PSA',
+    ['SITE_URL', 'COMPANY_ID', 'PUBLIC_KEY', 'PRIVATE_KEY', 'CLIENT_ID'],
+    [],
+  );
+  const autotask = section(
+    'CABINET_AUTOTASK_',
+    'Autotask',
+    ['USERNAME', 'SECRET', 'INTEGRATION_CODE', 'WEBHOOK_SECRET'],
+    ['API_URL'],
+  );
+  const haloAuthUrl = get('CABINET_HALOPSA_AUTH_URL');
+  const autotaskApiUrl = get('CABINET_AUTOTASK_API_URL');
+  https('CABINET_HALOPSA_API_URL', halo?.API_URL);
+  https('CABINET_HALOPSA_AUTH_URL', haloAuthUrl);
+  https('CABINET_CONNECTWISE_SITE_URL', connectwise?.SITE_URL);
+  https('CABINET_AUTOTASK_API_URL', autotaskApiUrl);
+  const tenant = get('CABINET_HALOPSA_TENANT');
+  return {
+    ...(halo
+      ? {
+          halopsa: {
+            apiUrl: halo.API_URL,
+            // Halo serves its token endpoint beside the API: …/api → …/auth.
+            authUrl: haloAuthUrl ?? halo.API_URL.replace(/\/api\/?$/, '/auth'),
+            clientId: halo.CLIENT_ID,
+            clientSecret: halo.CLIENT_SECRET,
+            ...(tenant ? { tenant } : {}),
+            webhookSecret: halo.WEBHOOK_SECRET,
+          },
+        }
+      : {}),
+    ...(connectwise
+      ? {
+          connectwise: {
+            siteUrl: connectwise.SITE_URL,
+            companyId: connectwise.COMPANY_ID,
+            publicKey: connectwise.PUBLIC_KEY,
+            privateKey: connectwise.PRIVATE_KEY,
+            clientId: connectwise.CLIENT_ID,
+          },
+        }
+      : {}),
+    ...(autotask
+      ? {
+          autotask: {
+            ...(autotaskApiUrl ? { apiUrl: autotaskApiUrl } : {}),
+            username: autotask.USERNAME,
+            secret: autotask.SECRET,
+            integrationCode: autotask.INTEGRATION_CODE,
+            webhookSecret: autotask.WEBHOOK_SECRET,
+          },
+        }
+      : {}),
+  };
 }
 
 /** Hosts such as App Service keep a PEM on one line with `\n` escapes; PEM parsers need real line breaks. */

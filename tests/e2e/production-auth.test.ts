@@ -32,6 +32,7 @@ describe('Cabinet in production mode', function () {
       mspTenantId: MSP_TENANT,
       relay: { enabled: false, intervalMs: 1000 },
       execution: { together: true },
+      psa: { pollIntervalMs: 60_000 },
       sandbox: {
         dataDir: '.cabinet',
         playgrounds: false,

@@ -131,6 +131,53 @@ describe(loadConfig.name, () => {
     );
   });
 
+  it('leaves PSA sync off until a PSA is configured, and reads each one whole', () => {
+    assert.deepEqual(loadConfig(PRODUCTION).psa, { pollIntervalMs: 60_000 });
+    const config = loadConfig({
+      ...PRODUCTION,
+      CABINET_HALOPSA_API_URL: 'https://msp.halopsa.com/api',
+      CABINET_HALOPSA_CLIENT_ID: 'halo-app',
+      CABINET_HALOPSA_CLIENT_SECRET: 'halo-secret',
+      CABINET_HALOPSA_WEBHOOK_SECRET: 'halo-hook',
+      CABINET_CONNECTWISE_SITE_URL: 'https://api-na.myconnectwise.net',
+      CABINET_CONNECTWISE_COMPANY_ID: 'northwind',
+      CABINET_CONNECTWISE_PUBLIC_KEY: 'pub',
+      CABINET_CONNECTWISE_PRIVATE_KEY: 'priv',
+      CABINET_CONNECTWISE_CLIENT_ID: 'cw-client',
+      CABINET_PSA_POLL_INTERVAL_MS: '120000',
+    });
+    assert.equal(config.psa.halopsa?.authUrl, 'https://msp.halopsa.com/auth');
+    assert.equal(config.psa.halopsa?.webhookSecret, 'halo-hook');
+    assert.equal(config.psa.connectwise?.companyId, 'northwind');
+    assert.equal(config.psa.autotask, undefined);
+    assert.equal(config.psa.pollIntervalMs, 120_000);
+  });
+
+  it('refuses a partly configured PSA and a PSA address that is not https', () => {
+    assert.match(
+      refusal({ ...PRODUCTION, CABINET_AUTOTASK_USERNAME: 'api@msp.example' }),
+      /Autotask is partly configured; also set CABINET_AUTOTASK_SECRET, CABINET_AUTOTASK_INTEGRATION_CODE, CABINET_AUTOTASK_WEBHOOK_SECRET/,
+    );
+    assert.match(
+      refusal({
+        ...PRODUCTION,
+        CABINET_CONNECTWISE_SITE_URL: 'http://cw.example',
+        CABINET_CONNECTWISE_COMPANY_ID: 'northwind',
+        CABINET_CONNECTWISE_PUBLIC_KEY: 'pub',
+        CABINET_CONNECTWISE_PRIVATE_KEY: 'priv',
+        CABINET_CONNECTWISE_CLIENT_ID: 'cw-client',
+      }),
+      /CABINET_CONNECTWISE_SITE_URL is "http:\/\/cw.example"; set it to the PSA's https:\/\/ address/,
+    );
+  });
+
+  it('never runs the sandbox with PSA credentials', () => {
+    assert.match(
+      refusal({ CABINET_HALOPSA_CLIENT_SECRET: 'halo-secret' }),
+      /PSA settings \(CABINET_HALOPSA_CLIENT_SECRET\) are set but CABINET_MODE is sandbox/,
+    );
+  });
+
   it('never runs the sandbox with Graph credentials', () => {
     assert.match(
       refusal({ CABINET_GRAPH_CLIENT_SECRET: 'graph-secret' }),
