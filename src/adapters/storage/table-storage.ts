@@ -13,6 +13,7 @@ import type { OutboxStore } from '../../application/ports/outbox';
 import type { ChannelStore } from '../../application/ports/channel-store';
 import type { Lease } from '../../application/ports/lease';
 import type { OpenRequestIndex } from '../../application/ports/open-request-index';
+import type { PsaLinkStore } from '../../application/ports/psa';
 import { TableDataKeyring } from '../crypto/table-data-keyring';
 import {
   PartitionCommitter,
@@ -33,6 +34,7 @@ import { TableOutboxStore } from './table-outbox-store';
 import { TablePasswordVault } from './table-password-vault';
 import { TableChannelStore } from './table-channel-store';
 import { TableLease } from './table-lease';
+import { TablePsaLinkStore } from './table-psa-link-store';
 
 /** Where the tables are and how they are named; `clock` stamps audit entries and outbox rows. */
 export interface CreateTableStorageOptions {
@@ -65,6 +67,8 @@ export interface TableStorage {
   readonly channels: ChannelStore;
   /** The MSP-wide index of open requests (issue 5), kept up to date by the relay's `index.sync` rows. */
   readonly openRequests: OpenRequestIndex;
+  /** Which request each PSA ticket belongs to, and each PSA's polling watermark (issue 6), MSP-wide. */
+  readonly psaLinks: PsaLinkStore;
   /** Counters of the group committer (transactions, entries, head conflicts). */
   readonly commitStats: Readonly<CommitterStats>;
   /** Resolves when storage answers and the tables exist (for `/readyz`); StorageUnavailableError otherwise. */
@@ -140,6 +144,7 @@ export function createTableStorage(options: CreateTableStorageOptions): TableSto
     openRequests: new TableOpenRequestIndex(openRequestsTable),
     leases: new TableLease(leasesTable),
     channels: new TableChannelStore(conversationsTable),
+    psaLinks: new TablePsaLinkStore(directory),
     commitStats: committer.stats,
     async ping() {
       await Promise.all(tables.map((table) => readRow(table, 'ping', 'ping')));
