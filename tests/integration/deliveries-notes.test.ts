@@ -32,7 +32,11 @@ const andy = asPerson(CONTOSO.andy);
 const fiona = asPerson(FABRIKAM.fiona);
 
 async function raise(deps: Deps, actor: Person): Promise<ChangeRequest> {
-  const raised = await submitChange(deps, { actor, type: 'general', fields: validFields('general') });
+  const raised = await submitChange(deps, {
+    actor,
+    type: 'general',
+    fields: validFields('general'),
+  });
   assert.ok(raised.ok, raised.ok ? '' : raised.error.message);
   return raised.value.request;
 }
@@ -137,7 +141,11 @@ function behaviour(setUp: () => Promise<{ deps: Deps }>) {
       assert.deepEqual(
         notes.map((r) =>
           r.message.kind === 'teams.notify'
-            ? [r.message.recipient.oid, r.message.notification.template, r.message.notification.note]
+            ? [
+                r.message.recipient.oid,
+                r.message.notification.template,
+                r.message.notification.note,
+              ]
             : [],
         ),
         [[carla.oid, 'status_update', `Note from ${tina.name}: Licence ordered.`]],
@@ -147,7 +155,13 @@ function behaviour(setUp: () => Promise<{ deps: Deps }>) {
     it("tells the client's technicians when the requester or an approver writes", async () => {
       const request = await raise(deps, carla);
       const before = (await deps.outbox.list(CONTOSO.tenantId)).length;
-      const added = await addNote(deps, carla, CONTOSO.tenantId, request.id, 'Please do it tonight');
+      const added = await addNote(
+        deps,
+        carla,
+        CONTOSO.tenantId,
+        request.id,
+        'Please do it tonight',
+      );
       assert.ok(added.ok);
       assert.equal(added.value.side, 'client');
       const approver = await addNote(deps, andy, CONTOSO.tenantId, request.id, 'Fine by me');
@@ -165,7 +179,10 @@ function behaviour(setUp: () => Promise<{ deps: Deps }>) {
         return r.ok ? 'ok' : r.error.code;
       };
       assert.equal(await code(tina, CONTOSO.tenantId, '   '), 'CR.REASON_REQUIRED');
-      assert.equal(await code(tina, CONTOSO.tenantId, 'x'.repeat(NOTE_MAX + 1)), 'CR.TEXT_TOO_LONG');
+      assert.equal(
+        await code(tina, CONTOSO.tenantId, 'x'.repeat(NOTE_MAX + 1)),
+        'CR.TEXT_TOO_LONG',
+      );
       assert.equal(await code(tina, FABRIKAM.tenantId, 'hello'), 'CR.NOT_FOUND');
       assert.equal(await code(fiona, CONTOSO.tenantId, 'hello'), 'CR.NOT_FOUND');
       assert.equal(await code(tina, CONTOSO.tenantId, 'x'.repeat(NOTE_MAX)), 'ok');
@@ -202,7 +219,10 @@ describe('Deliveries and notes', function () {
   it('describes PSA work with the PSA the client maps to', () => {
     const client = {
       code: CONTOSO.code,
-      settings: { timeZone: 'Europe/London', psa: { psa: 'halopsa', company: '12', priorities: {} } },
+      settings: {
+        timeZone: 'Europe/London',
+        psa: { psa: 'halopsa', company: '12', priorities: {} },
+      },
     } as unknown as ClientProfile;
     assert.equal(
       describeDelivery({ kind: 'psa.sync', requestId: 'CONTOSO-7', op: 'ticket' }, client),

@@ -4,12 +4,7 @@ import { PSA_NAMES } from '../../domain/psa/psa';
 import { DomainError } from '../../domain/shared/errors';
 import type { TenantId } from '../../domain/shared/ids';
 import { err, ok, type Result } from '../../domain/shared/result';
-import type {
-  NotificationTemplate,
-  OutboxMessage,
-  OutboxRow,
-  OutboxStore,
-} from '../ports/outbox';
+import type { NotificationTemplate, OutboxMessage, OutboxRow, OutboxStore } from '../ports/outbox';
 import type { UseCaseDeps } from './context';
 import { identify } from './identify';
 
