@@ -62,6 +62,7 @@ import {
 } from './in-memory-template-catalogue';
 import { assertExecutionWrite, encodeRun } from '../../src/adapters/storage/run-record';
 import { withIndexSync } from '../../src/application/ports/open-request-index';
+import { withPsaSync } from '../../src/application/ports/psa-sync';
 import { InMemoryOpenRequestIndex } from './in-memory-open-request-index';
 
 /** A clock that only moves when told to. */
@@ -200,7 +201,7 @@ export class InMemoryChangeRequestStore implements ChangeRequestStore {
         await this.data.commit(
           tenantId,
           write.audit,
-          withIndexSync(write.request, write.outbox),
+          withIndexSync(write.request, withPsaSync(write.request, write.audit, write.outbox)),
           () => {
             if ((this.data.counters.get(tenantId) ?? 0) !== number - 1) throw new NumberTaken();
             this.data.counters.set(tenantId, number);
@@ -225,7 +226,7 @@ export class InMemoryChangeRequestStore implements ChangeRequestStore {
     await this.data.commit(
       tenantId,
       write.audit,
-      withIndexSync(write.request, write.outbox),
+      withIndexSync(write.request, withPsaSync(write.request, write.audit, write.outbox)),
       () => {
         const map = this.data.requests.get(tenantId);
         const current = map?.get(write.request.number);
@@ -546,7 +547,12 @@ export class InMemoryExecutionStore implements ExecutionStore {
     const request = write.request
       ? { request: structuredClone(write.request.next), etag: etag() }
       : undefined;
-    const outbox = write.request ? withIndexSync(write.request.next, write.outbox) : write.outbox;
+    const outbox = write.request
+      ? withIndexSync(
+          write.request.next,
+          withPsaSync(write.request.next, write.audit, write.outbox),
+        )
+      : write.outbox;
     await this.data.commit(tenantId, write.audit, outbox, () => {
       const runs = this.data.runs.get(tenantId) ?? new Map<string, StoredRun>();
       const current = runs.get(write.run.id);

@@ -8,6 +8,7 @@ import type {
 } from '../../application/ports/change-request-store';
 import type { DataKeyring } from '../../application/ports/data-keyring';
 import { withIndexSync } from '../../application/ports/open-request-index';
+import { withPsaSync } from '../../application/ports/psa-sync';
 import type { ChangeRequest } from '../../domain/change-request/change-request';
 import { parseRequestId, type ChangeRequestId, type TenantId } from '../../domain/shared/ids';
 import type { PartitionCommitter, RowOp } from './partition-committer';
@@ -86,7 +87,7 @@ export class TableChangeRequestStore implements ChangeRequestStore {
           { kind: 'create', entity: requestEntity(tenantId, write.request), onConflict: 'rebuild' },
         ],
         events: await sealEvents(tenantId, write.audit, this.keyring),
-        outbox: withIndexSync(write.request, write.outbox),
+        outbox: withIndexSync(write.request, withPsaSync(write.request, write.audit, write.outbox)),
       };
     });
     const request = written!.request;
@@ -107,7 +108,7 @@ export class TableChangeRequestStore implements ChangeRequestStore {
     const result = await this.committer.commit(tenantId, () => ({
       ops: [{ kind: 'update', entity, etag, onConflict: 'concurrency' }],
       events,
-      outbox: withIndexSync(write.request, write.outbox),
+      outbox: withIndexSync(write.request, withPsaSync(write.request, write.audit, write.outbox)),
     }));
     return { request: structuredClone(write.request), etag: result.etags.get(entity.rowKey)! };
   }

@@ -2,6 +2,7 @@ import { odata, type TableClient } from '@azure/data-tables';
 import { sealEvents } from '../../application/audit/seal-events';
 import type { DataKeyring } from '../../application/ports/data-keyring';
 import { withIndexSync } from '../../application/ports/open-request-index';
+import { withPsaSync } from '../../application/ports/psa-sync';
 import type {
   ExecutionStore,
   ExecutionWrite,
@@ -83,7 +84,12 @@ export class TableExecutionStore implements ExecutionStore {
     const result = await this.committer.commit(tenantId, () => ({
       ops,
       events,
-      outbox: write.request ? withIndexSync(write.request.next, write.outbox) : write.outbox,
+      outbox: write.request
+        ? withIndexSync(
+            write.request.next,
+            withPsaSync(write.request.next, write.audit, write.outbox),
+          )
+        : write.outbox,
     }));
     const requestEtag = write.request ? result.etags.get(requestRowKey(requestNumber)) : undefined;
     return {

@@ -8,15 +8,19 @@ import { openRequestEntry, type OpenRequestIndex } from '../ports/open-request-i
 import {
   isGraphExecuteRow,
   isNotificationRow,
+  isPsaSyncRow,
   type DriveOutcome,
   type GraphExecuteMessage,
   type IndexSyncMessage,
   type OutboxRow,
   type OutboxStore,
+  type PsaSyncMessage,
   type RunDriver,
   type TeamsChannelMessage,
   type TeamsNotifyMessage,
 } from '../ports/outbox';
+import { PsaError } from '../ports/psa';
+import { deliverPsaSync, PsaSyncNotConfigured, type PsaSyncDeps } from './psa-sync';
 
 export interface OutboxRelayOptions {
   /** Attempts before a row is parked with its last error for an operator (`cabinet outbox retry`). */
@@ -62,6 +66,11 @@ export interface OutboxRelayDeps {
     readonly index: OpenRequestIndex;
     readonly requests: Pick<ChangeRequestStore, 'get'>;
   };
+  /**
+   * Keeps PSA tickets up to date for `psa.sync` rows (issue 6); without it they stay pending for an
+   * instance that has it.
+   */
+  readonly psa?: PsaSyncDeps;
 }
 
 /** A run that asks to be driven again sooner than this is put off this long, so it cannot spin. */
@@ -72,6 +81,12 @@ const MIN_RESCHEDULE_MS = 1_000;
  * so this instance's own pass does not claim it straight back; then any instance may claim it.
  */
 const HOLD_BACK_MS = 5_000;
+
+/**
+ * A `psa.sync` row behind a parked row of the same request looks again this often: the ticket's
+ * notes go in the order things happened, so it waits until a lead has fixed and retried the first.
+ */
+const PSA_BLOCKED_RECHECK_MS = 5 * 60_000;
 
 /** Times one `index.sync` row re-reads a request that keeps changing before it fails and backs off. */
 const MAX_INDEX_SYNCS = 5;
@@ -204,6 +219,7 @@ export class OutboxRelay {
       const indexing: Promise<void>[] = [];
       // Channel posts go one at a time, so a later alert for a request edits the post the earlier one made.
       const forChannels: OutboxRow<TeamsChannelMessage>[] = [];
+      const forPsa: OutboxRow<PsaSyncMessage>[] = [];
       for (const row of rows) {
         if (isNotificationRow(row)) {
           const key = `${row.message.recipient.tid}|${row.message.recipient.oid}`;
@@ -216,6 +232,8 @@ export class OutboxRelay {
           if (synced) indexing.push(synced);
         } else if (isChannelRow(row)) {
           forChannels.push(row);
+        } else if (isPsaSyncRow(row)) {
+          forPsa.push(row);
         }
       }
       const [results, posted] = await Promise.all([
@@ -229,6 +247,7 @@ export class OutboxRelay {
         this.deliverToChannels(forChannels),
         ...holdingBack,
         ...indexing,
+        this.deliverToPsa(tenantId, forPsa),
       ]);
       delivered += results.reduce((a, b) => a + b, 0) + posted;
     }
@@ -282,6 +301,98 @@ export class OutboxRelay {
       }
     }
     return sent;
+  }
+
+  /**
+   * Brings PSA tickets up to date: each request's rows one at a time in row order (so notes land in
+   * the order things happened), requests in parallel.
+   * @remarks A row is held while an earlier row of its request is not done: until that one's next
+   * attempt, or while it is parked, until a lead retries it. The rest of a request's rows in this
+   * claim are handed back when one of them does not go through.
+   */
+  private async deliverToPsa(
+    tenantId: TenantId,
+    rows: readonly OutboxRow<PsaSyncMessage>[],
+  ): Promise<void> {
+    if (rows.length === 0) return;
+    const deps = this.deps.psa;
+    if (!deps) {
+      this.log(
+        `outbox: ${rows.length} psa.sync row(s) of ${tenantId} stay pending: this instance has no PSA connections`,
+      );
+      return;
+    }
+    const claimed = new Set(rows.map((r) => r.id));
+    const waiting = await this.deps.outbox.list(tenantId, {
+      statuses: ['pending', 'parked', 'waiting_for_recipient'],
+    });
+    /** The earliest unfinished row of each request that this pass did not claim. */
+    const blockers = new Map<string, OutboxRow>();
+    for (const row of waiting)
+      if (isPsaSyncRow(row) && !claimed.has(row.id)) {
+        const first = blockers.get(row.message.requestId);
+        if (!first || row.id < first.id) blockers.set(row.message.requestId, row);
+      }
+    const byRequest = new Map<string, OutboxRow<PsaSyncMessage>[]>();
+    for (const row of [...rows].sort((a, b) => (a.id < b.id ? -1 : 1)))
+      byRequest.set(row.message.requestId, [...(byRequest.get(row.message.requestId) ?? []), row]);
+    await Promise.all(
+      [...byRequest].map(async ([requestId, queue]) => {
+        const blocker = blockers.get(requestId);
+        for (const [i, row] of queue.entries()) {
+          const now = this.deps.clock.now();
+          if (blocker && blocker.id < row.id) {
+            const at =
+              blocker.status === 'parked'
+                ? now.getTime() + PSA_BLOCKED_RECHECK_MS
+                : Math.max(Date.parse(blocker.nextAttemptAt), now.getTime() + MIN_RESCHEDULE_MS);
+            await this.putOff(row, new Date(at));
+            continue;
+          }
+          if (!(await this.deliverPsaOne(deps, row))) {
+            const later = new Date(this.deps.clock.now().getTime() + MIN_RESCHEDULE_MS);
+            for (const rest of queue.slice(i + 1)) await this.putOff(rest, later);
+            return;
+          }
+        }
+      }),
+    );
+  }
+
+  /** True when the row went through; otherwise it is rescheduled, backed off or parked. */
+  private async deliverPsaOne(deps: PsaSyncDeps, row: OutboxRow<PsaSyncMessage>): Promise<boolean> {
+    try {
+      await deliverPsaSync(deps, row);
+      await this.deps.outbox.complete(row, this.deps.clock.now());
+      return true;
+    } catch (error: unknown) {
+      if (error instanceof PsaError && error.failure === 'throttled') {
+        // The PSA asked for a pause: not a failed attempt, and never sooner than it said.
+        const now = this.deps.clock.now();
+        const wait = Math.max(error.details.retryAfterMs ?? 60_000, MIN_RESCHEDULE_MS);
+        this.log(`outbox ${row.id} (psa.sync): ${error.psa} throttled; again in ${wait} ms`);
+        await this.putOff(row, new Date(now.getTime() + wait));
+      } else if (error instanceof PsaSyncNotConfigured) {
+        await this.recordFailure(row, error, true);
+      } else if (
+        error instanceof PsaError &&
+        (error.failure === 'permanent' || error.failure === 'auth')
+      ) {
+        await this.recordFailure(row, error, true);
+      } else {
+        await this.recordFailure(row, error);
+      }
+      return false;
+    }
+  }
+
+  /** Reschedules a row without counting a failed attempt; a storage error leaves its lease to lapse. */
+  private async putOff(row: OutboxRow, at: Date): Promise<void> {
+    await this.deps.outbox
+      .reschedule(row, at, this.deps.clock.now())
+      .catch((error: unknown) =>
+        this.log(`outbox ${row.id} could not be put off: ${describe(error)}`),
+      );
   }
 
   /**
