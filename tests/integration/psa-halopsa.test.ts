@@ -274,6 +274,37 @@ describe('HaloPSA connector against the sandbox HaloPSA', () => {
     assert.deepEqual(await connector.verifyWebhook(delivery), { ok: true, ticketIds: [ticketId] });
   });
 
+  it('can also send webhooks for Cabinet’s own notes, carrying the marker that identifies them', async () => {
+    const echoing = await start({ webhookOnApiActions: true });
+    const receiver = await startReceiver();
+    extra.push(receiver);
+    const connector = connect(echoing);
+    const { ticketId } = await connector.createTicket(draft());
+    echoing.setWebhookTarget(receiver.url);
+
+    await connector.addNote(ticketId, {
+      text: 'Approved',
+      internal: false,
+      marker: psaMarker('r9'),
+    });
+    for (let i = 0; i < 500 && receiver.deliveries.length === 0; i += 1) {
+      await new Promise((resolve) => setTimeout(resolve, 10));
+    }
+
+    const delivery = receiver.deliveries[0];
+    assert.ok(delivery);
+    assert.match(delivery.rawBody.toString('utf8'), /\[cabinet:r9\]/);
+    assert.deepEqual(await connector.verifyWebhook(delivery), { ok: true, ticketIds: [ticketId] });
+  });
+
+  it('names the tenant on the token call of a Halo-hosted instance', async () => {
+    const hosted = await start({ tenant: 'acme' });
+
+    assert.equal((await failureOf(connect(hosted).listChangedTickets(START))).failure, 'auth');
+    await connect(hosted, { tenant: 'acme' }).createTicket(draft());
+    assert.equal(hosted.tickets().length, 1);
+  });
+
   it('lists tickets changed since a time, including those with new notes', async () => {
     const a = await sut.createTicket(draft({ externalRef: 'cr_a' }));
     const b = await sut.createTicket(draft({ externalRef: 'cr_b' }));

@@ -412,11 +412,11 @@ async function errorMessage(response: Response): Promise<string> {
   const raw = await response.text().catch(() => '');
   try {
     const body = JSON.parse(raw) as unknown;
-    if (typeof body === 'string') return body;
+    if (typeof body === 'string') return body.slice(0, 500);
     if (typeof body === 'object' && body !== null) {
       const o = body as Record<string, unknown>;
       for (const key of ['message', 'Message', 'error_description', 'error']) {
-        if (typeof o[key] === 'string') return o[key];
+        if (typeof o[key] === 'string') return o[key].slice(0, 500);
       }
     }
   } catch {

@@ -26,6 +26,11 @@ export interface StartHaloPsaSandboxOptions {
   /** The shared secret webhooks carry (Halo's webhook "Bearer"/"Basic" authentication). */
   readonly webhookSecret?: string;
   readonly webhookAuth?: 'bearer' | 'basic';
+  /**
+   * Also send the webhook for actions added over the API (Cabinet's own notes), as a Halo webhook
+   * without conditions does; they carry Cabinet's marker, so receivers can prove they drop echoes.
+   */
+  readonly webhookOnApiActions?: boolean;
   /** Halo-hosted instances take `?tenant=` on the token call; when set, the token call must name it. */
   readonly tenant?: string;
   readonly tokenLifetimeSeconds?: number;
@@ -307,6 +312,12 @@ export async function startHaloPsaSandbox(
       hiddenfromuser: record.hiddenfromuser === true,
       new_status: newStatus,
     });
+    if (webhookTarget !== undefined && options.webhookOnApiActions === true) {
+      // Sent after the reply, as Halo queues webhook deliveries rather than holding the API call.
+      const target = webhookTarget;
+      const payload = { ticket: ticketJson(ticket), action };
+      setImmediate(() => void sendWebhook(target, payload));
+    }
     return { status: 201, body: action };
   };
 
