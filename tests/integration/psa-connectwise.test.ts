@@ -417,6 +417,29 @@ describe('ConnectWise PSA connector against the sandbox ConnectWise', () => {
       );
     });
 
+    it('rejects a callback naming a key address on the site that serves no key', async () => {
+      const delivery = await delivered();
+      const body = JSON.parse(delivery.rawBody.toString('utf8')) as Record<string, unknown>;
+      const rawBody = Buffer.from(
+        JSON.stringify({
+          ...body,
+          Metadata: { key_url: `${psa.siteUrl}/v4_6_release/apis/3.0/service/tickets` },
+        }),
+      );
+
+      const result = await sut.verifyWebhook({ headers: delivery.headers, rawBody });
+
+      assert.deepEqual(result, { ok: false, status: 401, reason: 'Callback key not found' });
+    });
+
+    it('reports a throttled key fetch as an error to retry, and verifies once the key is served', async () => {
+      const delivery = await delivered();
+      psa.chaos.throttleNext = 1;
+
+      assert.equal((await rejection(sut.verifyWebhook(delivery))).failure, 'throttled');
+      assert.deepEqual(await sut.verifyWebhook(delivery), { ok: true, ticketIds: [ticketId] });
+    });
+
     it('sends no callback for a note added without one, or with no target set', async () => {
       await psa.addTechnicianNote(ticketId, 'quiet', { webhook: false });
       psa.setWebhookTarget(undefined);
@@ -425,5 +448,103 @@ describe('ConnectWise PSA connector against the sandbox ConnectWise', () => {
       assert.equal(receiver.deliveries.length, 0);
       assert.equal(psa.tickets()[0]?.notes.length, 2);
     });
+  });
+});
+
+describe('Sandbox ConnectWise wire format', () => {
+  let psa: RunningConnectWiseSandbox;
+  let api: string;
+  let headers: Record<string, string>;
+
+  beforeEach(async () => {
+    psa = await startConnectWiseSandbox();
+    api = `${psa.siteUrl}/${psa.codebase}apis/3.0`;
+    headers = {
+      authorization: `Basic ${Buffer.from(`${psa.companyId}+${psa.publicKey}:${psa.privateKey}`).toString('base64')}`,
+      clientid: psa.clientId,
+      'content-type': 'application/json',
+    };
+  });
+
+  afterEach(async () => {
+    await psa.close();
+  });
+
+  const post = (path: string, body: unknown) =>
+    fetch(`${api}${path}`, { method: 'POST', headers, body: JSON.stringify(body) });
+
+  it('answers company info without credentials and everything else with them only', async () => {
+    const info = await fetch(`${psa.siteUrl}/login/companyinfo/${psa.companyId}`);
+    const { clientid: _, ...withoutClientId } = headers;
+    const refused = await fetch(`${api}/service/tickets`, { headers: withoutClientId });
+
+    assert.equal(((await info.json()) as { Codebase: string }).Codebase, 'v4_6_release/');
+    assert.equal(refused.status, 401);
+    assert.equal(((await refused.json()) as { code: string }).code, 'Unauthorized');
+  });
+
+  it('pages tickets as bare arrays with a Link to the next page', async () => {
+    for (const ref of ['a', 'b', 'c']) {
+      const created = await post('/service/tickets', {
+        summary: ref,
+        company: { identifier: 'CONTOSO' },
+        externalXRef: ref,
+      });
+      assert.equal(created.status, 201);
+    }
+
+    const first = await fetch(`${api}/service/tickets?pageSize=2`, { headers });
+    const next = /<([^>]+)>; rel="next"/.exec(first.headers.get('link') ?? '')?.[1] ?? '';
+    const second = await fetch(next, { headers });
+
+    assert.deepEqual(
+      ((await first.json()) as Array<{ externalXRef: string }>).map((t) => t.externalXRef),
+      ['a', 'b'],
+    );
+    assert.deepEqual(
+      ((await second.json()) as Array<{ externalXRef: string }>).map((t) => t.externalXRef),
+      ['c'],
+    );
+    assert.equal(second.headers.get('link'), null);
+  });
+
+  it('refuses a note with no flag and a condition it does not understand, in the InvalidObject envelope', async () => {
+    const created = await post('/service/tickets', { summary: 's', company: { id: 250 } });
+    const { id } = (await created.json()) as { id: number };
+
+    const note = await post(`/service/tickets/${id}/notes`, { text: 'no flags' });
+    const condition = await fetch(
+      `${api}/service/tickets?conditions=${encodeURIComponent('summary contains "x"')}`,
+      { headers },
+    );
+
+    assert.equal(note.status, 400);
+    assert.equal(((await note.json()) as { code: string }).code, 'InvalidObject');
+    assert.equal(condition.status, 400);
+  });
+
+  it('shows tickets on an HTML page with their text escaped, and takes a technician note from its form', async () => {
+    await post('/service/tickets', { summary: '<b>bold</b>', company: { id: 250 } });
+    const [ticket] = psa.tickets();
+
+    const added = await fetch(`${psa.siteUrl}/sandbox/notes`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/x-www-form-urlencoded' },
+      body: new URLSearchParams({
+        ticketId: ticket?.id ?? '',
+        text: 'From the page',
+        internal: '1',
+      }),
+      redirect: 'manual',
+    });
+    const page = await (await fetch(psa.siteUrl)).text();
+
+    assert.equal(added.status, 303);
+    assert.deepEqual(
+      psa.tickets()[0]?.notes.map((note) => [note.text, note.internal]),
+      [['From the page', true]],
+    );
+    assert.ok(page.includes('&#60;b&#62;bold&#60;/b&#62;'));
+    assert.ok(!page.includes('<b>bold</b>'));
   });
 });

@@ -313,7 +313,14 @@ export function createConnectWiseConnector(
         };
       }
       const key = await signingKey(keyUrl.toString()).catch((error: unknown) => {
-        if (error instanceof PsaError && error.failure === 'permanent') return undefined;
+        // The site refused to give a key at that address (no such key, or not a key endpoint):
+        // the callback cannot be verified. Throttling and outages stay errors, so it is retried.
+        if (
+          error instanceof PsaError &&
+          (error.failure === 'permanent' || error.failure === 'auth')
+        ) {
+          return undefined;
+        }
         throw error;
       });
       if (key === undefined) return { ok: false, status: 401, reason: 'Callback key not found' };
@@ -406,7 +413,7 @@ function describe(text: string): string {
 }
 
 function retryAfterMs(header: string | null, now: Date): number {
-  if (header === null) return DEFAULT_RETRY_AFTER_MS;
+  if (header === null || header.trim() === '') return DEFAULT_RETRY_AFTER_MS;
   const seconds = Number(header);
   if (Number.isFinite(seconds) && seconds >= 0) return seconds * 1000;
   const at = Date.parse(header);

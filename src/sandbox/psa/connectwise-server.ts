@@ -54,6 +54,8 @@ export const CONNECTWISE_SANDBOX_COMPANIES: readonly ConnectWiseSandboxCompany[]
 const API_MEMBER = { id: 170, identifier: 'cabinet', name: 'Cabinet API' };
 const MAX_PAGE_SIZE = 1000;
 const DEFAULT_PAGE_SIZE = 25;
+/** A receiver that never answers must not hold up the technician's note. */
+const CALLBACK_TIMEOUT_MS = 10_000;
 
 interface StoredNote {
   readonly id: number;
@@ -405,6 +407,7 @@ export async function startConnectWiseSandbox(
         method: 'POST',
         headers: { 'content-type': 'application/json', 'x-content-signature': signature },
         body,
+        signal: AbortSignal.timeout(CALLBACK_TIMEOUT_MS),
       });
     } catch (failure: unknown) {
       // ConnectWise does not retry a failed callback; Cabinet's poller picks the note up instead.
