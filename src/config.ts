@@ -57,6 +57,8 @@ export interface ConnectWiseConfig {
   readonly publicKey: string;
   readonly privateKey: string;
   readonly clientId: string;
+  /** Where people open tickets, e.g. `https://na.myconnectwise.net` (the API and web hosts differ). */
+  readonly webUrl?: string;
 }
 
 /** The MSP's Autotask: an API-only user and its tracking identifier. */
@@ -361,7 +363,7 @@ function psaConnections(
     'CABINET_CONNECTWISE_',
     'ConnectWise PSA',
     ['SITE_URL', 'COMPANY_ID', 'PUBLIC_KEY', 'PRIVATE_KEY', 'CLIENT_ID'],
-    [],
+    ['WEB_URL'],
   );
   const autotask = section(
     'CABINET_AUTOTASK_',
@@ -371,10 +373,12 @@ function psaConnections(
   );
   const haloAuthUrl = get('CABINET_HALOPSA_AUTH_URL');
   const autotaskApiUrl = get('CABINET_AUTOTASK_API_URL');
+  const connectwiseWebUrl = get('CABINET_CONNECTWISE_WEB_URL');
   https('CABINET_HALOPSA_API_URL', halo?.API_URL);
   https('CABINET_HALOPSA_AUTH_URL', haloAuthUrl);
   https('CABINET_CONNECTWISE_SITE_URL', connectwise?.SITE_URL);
   https('CABINET_AUTOTASK_API_URL', autotaskApiUrl);
+  https('CABINET_CONNECTWISE_WEB_URL', connectwiseWebUrl);
   const tenant = get('CABINET_HALOPSA_TENANT');
   return {
     ...(halo
@@ -398,6 +402,7 @@ function psaConnections(
             publicKey: connectwise.PUBLIC_KEY,
             privateKey: connectwise.PRIVATE_KEY,
             clientId: connectwise.CLIENT_ID,
+            ...(connectwiseWebUrl ? { webUrl: connectwiseWebUrl } : {}),
           },
         }
       : {}),
