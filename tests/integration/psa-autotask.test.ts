@@ -370,6 +370,17 @@ describe('Autotask connector against the sandbox Autotask', () => {
     assert.equal(sandbox.tickets().length, 1 + results.length - refused.length);
   });
 
+  it('keeps its own calls within the thread limit, so a burst is never refused', async () => {
+    sandbox.limits.latencyMs = 50;
+    const refs = await Promise.all(
+      Array.from({ length: 8 }, (_, i) =>
+        sut.createTicket(draft({ externalRef: `cr_burst_${i}` })),
+      ),
+    );
+    assert.equal(new Set(refs.map((r) => r.ticketId)).size, 8);
+    assert.equal(sandbox.tickets().length, 8);
+  });
+
   it('treats an unreachable Autotask as transient and asks for the zone again once it is back', async () => {
     const port = Number(new URL(sandbox.zoneUrl).port);
     await sandbox.close();

@@ -29,6 +29,11 @@ export interface CreateAutotaskConnectorOptions {
   readonly integrationCode: string;
   /** The `SecretKey` of Cabinet's TicketNote/Ticket webhooks in Autotask. */
   readonly webhookSecret: string;
+  /**
+   * Calls in flight per entity endpoint (Autotask allows 3 per API tracking identifier); calls
+   * beyond it wait here instead of being refused by Autotask.
+   */
+  readonly threadLimit?: number;
   readonly fetch?: typeof fetch;
 }
 
@@ -46,6 +51,7 @@ const NOTE_TITLE_MAX = 250;
 const EXTERNAL_ID_MAX = 50;
 const DEFAULT_ZONE_URL = 'https://webservices.autotask.net/ATServicesRest/';
 const DEFAULT_THROTTLE_MS = 60_000;
+const DEFAULT_THREAD_LIMIT = 3;
 /** A thread-limit rejection clears as soon as one of our own calls finishes. */
 const THREAD_LIMIT_RETRY_MS = 1_000;
 
@@ -85,16 +91,25 @@ export function createAutotaskConnector(options: CreateAutotaskConnectorOptions)
           ...(options.webUrl === undefined ? {} : { webUrl: withSlash(options.webUrl) }),
         });
   const resourceNames = new Map<number, string>();
+  const threads = threadGate(options.threadLimit ?? DEFAULT_THREAD_LIMIT);
 
   const discover = async (): Promise<Zone> => {
     const base = withSlash(options.zoneUrl ?? DEFAULT_ZONE_URL);
     const url = `${base}V1.0/ZoneInformation?user=${encodeURIComponent(options.username)}`;
-    const body = await send(url, { method: 'GET' }, false);
+    const body = await send(url, { method: 'GET' }, undefined);
     if (!isRecord(body) || typeof body.url !== 'string') {
       throw new PsaError(
         'autotask',
         'permanent',
         `Autotask zone discovery gave no API address for ${options.username}`,
+      );
+    }
+    if (!sameService(body.url, base)) {
+      // The credentials go to whatever address the zone names: only one of Autotask's own hosts.
+      throw new PsaError(
+        'autotask',
+        'permanent',
+        `Autotask zone discovery named an API address outside ${new URL(base).hostname}: ${body.url}`,
       );
     }
     return {
@@ -118,8 +133,15 @@ export function createAutotaskConnector(options: CreateAutotaskConnectorOptions)
     return zone;
   };
 
-  const send = async (url: string, init: RequestInit, authenticated = true): Promise<unknown> => {
+  /** One call; `entity` (the endpoint's entity, for the thread limit) undefined means unauthenticated. */
+  const send = async (
+    url: string,
+    init: RequestInit,
+    entity: string | undefined,
+  ): Promise<unknown> => {
+    const authenticated = entity !== undefined;
     let response: Response;
+    const release = authenticated ? await threads(entity) : undefined;
     try {
       response = await http(url, {
         ...init,
@@ -136,16 +158,18 @@ export function createAutotaskConnector(options: CreateAutotaskConnectorOptions)
         },
       });
     } catch (error: unknown) {
+      release?.();
       throw new PsaError('autotask', 'transient', `Autotask unreachable: ${describe(error)}`);
     }
     const text = await response.text().catch(() => '');
+    release?.();
     const body = text === '' ? undefined : parseJson(text);
     if (response.ok) return body;
     throw classify(response, body);
   };
 
   const api = async (path: string, init: RequestInit = { method: 'GET' }): Promise<unknown> =>
-    send(`${(await currentZone()).apiUrl}V1.0/${path}`, init);
+    send(`${(await currentZone()).apiUrl}V1.0/${path}`, init, path.split('/')[0] ?? path);
 
   /** Every item of a query, following `pageDetails.nextPageUrl` on the API's own host only. */
   const query = async (
@@ -181,7 +205,7 @@ export function createAutotaskConnector(options: CreateAutotaskConnectorOptions)
           `Autotask paging pointed away from the API host: ${new URL(next).origin}`,
         );
       }
-      body = await send(next, { method: 'GET' });
+      body = await send(next, { method: 'GET' }, entity);
     }
   };
 
@@ -195,11 +219,29 @@ export function createAutotaskConnector(options: CreateAutotaskConnectorOptions)
     return { ticketId, ...(url === undefined ? {} : { url }) };
   };
 
-  const authorName = async (resourceId: unknown): Promise<string> => {
-    if (typeof resourceId !== 'number') return 'Autotask';
+  /** The note's author: a resource (technician) by name, or a client contact writing in the portal. */
+  const authorName = async (note: Record<string, unknown>): Promise<string> => {
+    const resourceId = note.creatorResourceID;
+    if (typeof resourceId !== 'number') {
+      return typeof note.createdByContactID === 'number'
+        ? `Contact ${note.createdByContactID}`
+        : 'Autotask';
+    }
     const known = resourceNames.get(resourceId);
     if (known !== undefined) return known;
-    const body = await api(`Resources/${resourceId}`);
+    let body: unknown;
+    try {
+      body = await api(`Resources/${resourceId}`);
+    } catch (error: unknown) {
+      // An API user without read access to Resources still gets its notes, with the id as author.
+      if (
+        error instanceof PsaError &&
+        (error.failure === 'auth' || error.failure === 'permanent')
+      ) {
+        return `Resource ${resourceId}`;
+      }
+      throw error;
+    }
     const item = isRecord(body) && isRecord(body.item) ? body.item : undefined;
     const name = item
       ? [item.firstName, item.lastName].filter((p) => typeof p === 'string' && p !== '').join(' ')
@@ -304,7 +346,7 @@ export function createAutotaskConnector(options: CreateAutotaskConnectorOptions)
           id: String(item.id),
           ticketId,
           text: noteText(item),
-          author: await authorName(item.creatorResourceID),
+          author: await authorName(item),
           createdAt: typeof item.createDateTime === 'string' ? item.createDateTime : '',
           internal: item.publish !== PUBLISH_ALL,
         });
@@ -361,7 +403,7 @@ export function verifyAutotaskWebhook(
       : body.EntityType === 'TicketNote'
         ? fields.ticketID
         : undefined;
-  if (typeof ticketId !== 'number' || !Number.isSafeInteger(ticketId)) {
+  if (!isId(ticketId)) {
     return {
       ok: false,
       status: 400,
@@ -393,6 +435,55 @@ function classify(response: Response, body: unknown): PsaError {
     return new PsaError('autotask', 'permanent', text, { status });
   if (status >= 500) return new PsaError('autotask', 'transient', text, { status });
   return new PsaError('autotask', 'permanent', text, { status });
+}
+
+/** Waits for a free slot per key; resolves to the function that frees it. */
+function threadGate(limit: number): (key: string) => Promise<() => void> {
+  const running = new Map<string, number>();
+  const waiting = new Map<string, (() => void)[]>();
+  const release = (key: string): void => {
+    const next = waiting.get(key)?.shift();
+    if (next !== undefined) next();
+    else running.set(key, (running.get(key) ?? 1) - 1);
+  };
+  return async (key) => {
+    if ((running.get(key) ?? 0) < limit) running.set(key, (running.get(key) ?? 0) + 1);
+    else {
+      // The slot passes straight from the releasing call to this one, so the count stays put.
+      await new Promise<void>((resolve) => {
+        waiting.set(key, [...(waiting.get(key) ?? []), resolve]);
+      });
+    }
+    let released = false;
+    return () => {
+      if (released) return;
+      released = true;
+      release(key);
+    };
+  };
+}
+
+/** The zone's API address is the zone service's own origin or an HTTPS host of the same domain. */
+function sameService(discovered: string, zoneBase: string): boolean {
+  let found: URL;
+  try {
+    found = new URL(discovered);
+  } catch {
+    return false;
+  }
+  const zone = new URL(zoneBase);
+  if (found.origin === zone.origin) return true;
+  const domain = zone.hostname.split('.').slice(-2).join('.');
+  return (
+    found.protocol === 'https:' &&
+    zone.protocol === 'https:' &&
+    found.hostname.endsWith(`.${domain}`)
+  );
+}
+
+function isId(value: unknown): boolean {
+  if (typeof value === 'number') return Number.isSafeInteger(value) && value > 0;
+  return typeof value === 'string' && /^[1-9][0-9]{0,15}$/.test(value);
 }
 
 function retryAfterMs(response: Response): number {
