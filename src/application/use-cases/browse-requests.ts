@@ -5,6 +5,7 @@ import type {
   Person,
 } from '../../domain/change-request/change-request';
 import type { ClientProfile } from '../../domain/client/client';
+import { PSA_KINDS, PSA_NAMES } from '../../domain/psa/psa';
 import type { DomainError } from '../../domain/shared/errors';
 import type { ClientCode } from '../../domain/shared/ids';
 import type { JsonObject } from '../../domain/shared/json';
@@ -114,7 +115,9 @@ export async function requestHistory(
         seq: entry.seq,
         at: parsed.ts,
         type: parsed.type,
-        actorName: actorName(client, stored.request, parsed.actor),
+        actorName:
+          psaAuthor(parsed.type, payload, personal) ??
+          actorName(client, stored.request, parsed.actor),
         payload,
         ...(personal ? { personal } : {}),
       });
@@ -122,6 +125,17 @@ export async function requestHistory(
     if (page.length < AUDIT_PAGE) break;
   }
   return ok({ ...visible.value, timeline });
+}
+
+/** A note taken in from a PSA was written by a technician there, not by Cabinet: "Hal Tech (HaloPSA)". */
+function psaAuthor(
+  type: string,
+  payload: JsonObject,
+  personal: JsonObject | undefined,
+): string | undefined {
+  if (type !== 'psa.note_received' || typeof personal?.['author'] !== 'string') return undefined;
+  const psa = PSA_KINDS.find((k) => k === payload['psa']);
+  return psa ? `${personal['author']} (${PSA_NAMES[psa]})` : personal['author'];
 }
 
 function actorName(

@@ -7,6 +7,7 @@ import {
   type PsaNote,
   type PsaTicketChange,
 } from '../../../src/application/ports/psa';
+import { requestHistory } from '../../../src/application/use-cases/browse-requests';
 import {
   pollPsas,
   PsaPoller,
@@ -188,6 +189,20 @@ describe('PSA inbound notes', () => {
         [people.tina.oid, 'Hal Tech in HaloPSA: Only for techs'],
       ],
     );
+  });
+
+  it('shows a PSA note in the request timeline under its author in the PSA', async () => {
+    const s = await setup();
+    s.psa.add('100', '7', 'Rebooted the server');
+    await takeInPsaNotes(s.deps, 'halopsa', '100');
+    const history = await requestHistory(s.h.deps, {
+      actor: people.tina,
+      requestId: s.requestId,
+    });
+    assert.ok(history.ok);
+    const entry = history.value.timeline.find((e) => e.type === 'psa.note_received');
+    assert.equal(entry?.actorName, 'Hal Tech (HaloPSA)');
+    assert.equal(entry?.personal?.['text'], 'Rebooted the server');
   });
 
   it('tells the assignee instead of every technician, and never an integration requester', async () => {

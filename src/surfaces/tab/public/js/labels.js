@@ -96,6 +96,9 @@ export const TIMELINE = {
   'client.settings_changed': 'Client settings changed',
   'sla.at_risk': 'SLA at risk',
   'sla.breached': 'SLA breached',
+  'psa.ticket_linked': 'PSA ticket opened',
+  'psa.note_received': 'Note from the PSA',
+  'note.added': 'Note added',
 };
 
 /** Queue filters: a name for people and the states it covers (none: every state). */
