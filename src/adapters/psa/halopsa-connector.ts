@@ -48,7 +48,7 @@ export function haloTicketReference(externalRef: string): string {
 const SUMMARY_MAX = 255;
 /** When Halo answers 429 without `Retry-After` (its limit is a rolling 300 s window). */
 const DEFAULT_RETRY_AFTER_MS = 60_000;
-/** Tokens are renewed this long before Halo says they expire, to avoid racing the expiry. */
+/** Tokens are renewed this long (at most half their lifetime) before Halo says they expire. */
 const TOKEN_SLACK_MS = 60_000;
 
 interface HaloTicketJson {
@@ -111,12 +111,13 @@ export function createHaloPsaConnector(options: CreateHaloPsaConnectorOptions): 
       }
       throw classify(response, message);
     }
-    const body = (await response.json()) as { access_token?: unknown; expires_in?: unknown };
+    const body = await jsonOf<{ access_token?: unknown; expires_in?: unknown }>(response);
     if (typeof body.access_token !== 'string') {
       throw fail('transient', 'HaloPSA token response had no access_token', response.status);
     }
     const lifetimeMs = (typeof body.expires_in === 'number' ? body.expires_in : 3600) * 1000;
-    token = { value: body.access_token, expiresAt: now().getTime() + lifetimeMs - TOKEN_SLACK_MS };
+    const slackMs = Math.min(TOKEN_SLACK_MS, lifetimeMs / 2);
+    token = { value: body.access_token, expiresAt: now().getTime() + lifetimeMs - slackMs };
     return body.access_token;
   };
 
@@ -160,7 +161,7 @@ export function createHaloPsaConnector(options: CreateHaloPsaConnectorOptions): 
         },
         body: body === undefined ? undefined : JSON.stringify(body),
       });
-      if (response.ok) return (await response.json()) as T;
+      if (response.ok) return jsonOf<T>(response);
       const message = await errorMessage(response);
       if ((response.status === 401 || response.status === 403) && attempt === 0) {
         if (token?.value === bearer) token = undefined;
@@ -405,6 +406,20 @@ function retryAfterMs(response: Response, at: Date): number {
   if (Number.isFinite(seconds) && seconds >= 0) return seconds * 1000;
   const date = Date.parse(header);
   return Number.isNaN(date) ? DEFAULT_RETRY_AFTER_MS : Math.max(0, date - at.getTime());
+}
+
+/** A 2xx body that is not JSON (a proxy's page, a cut-off stream) is worth retrying, not trusting. */
+async function jsonOf<T>(response: Response): Promise<T> {
+  try {
+    return (await response.json()) as T;
+  } catch (error) {
+    throw new PsaError(
+      'halopsa',
+      'transient',
+      `HaloPSA answered ${response.status} without JSON: ${error instanceof Error ? error.message : String(error)}`,
+      { status: response.status },
+    );
+  }
 }
 
 /** Halo's error bodies vary: a JSON string, `{ message }`, OAuth's `{ error, error_description }`. */

@@ -1,6 +1,10 @@
 import assert from 'node:assert/strict';
-import { toHtml, verifyHaloWebhook } from '../../../src/adapters/psa/halopsa-connector';
-import type { PsaInboundDelivery } from '../../../src/application/ports/psa';
+import {
+  createHaloPsaConnector,
+  toHtml,
+  verifyHaloWebhook,
+} from '../../../src/adapters/psa/halopsa-connector';
+import { PsaError, type PsaInboundDelivery } from '../../../src/application/ports/psa';
 
 const SECRET = 's3cret:with-colon';
 
@@ -74,6 +78,30 @@ describe('toHtml', () => {
     assert.equal(
       toHtml('<script>alert("x")</script> & \'q\'\nline 2\n\n\npara 2'),
       '<p>&lt;script&gt;alert(&quot;x&quot;)&lt;/script&gt; &amp; &#39;q&#39;<br>line 2</p><p>para 2</p>',
+    );
+  });
+});
+
+describe('createHaloPsaConnector', () => {
+  it('reports a 2xx answer that is not JSON as transient', async () => {
+    const fakeFetch: typeof fetch = (input) =>
+      Promise.resolve(
+        (input instanceof Request ? input.url : input.toString()).endsWith('/token')
+          ? Response.json({ access_token: 't', expires_in: 3600 })
+          : new Response('<html>gateway</html>', { status: 200 }),
+      );
+    const sut = createHaloPsaConnector({
+      apiUrl: 'https://halo.example/api',
+      authUrl: 'https://halo.example/auth',
+      clientId: 'c',
+      clientSecret: 's',
+      webhookSecret: 'w',
+      fetch: fakeFetch,
+    });
+
+    await assert.rejects(
+      sut.listChangedTickets(new Date(0)),
+      (error: unknown) => error instanceof PsaError && error.failure === 'transient',
     );
   });
 });
