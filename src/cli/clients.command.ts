@@ -31,7 +31,8 @@ export const CLIENTS_USAGE = `cabinet clients <command>
   set-techs     --tenant <guid> [--tech <oid>:<name>]…
   set-leads     --tenant <guid> [--lead <oid>:<name>]…
   settings <CODE> --file <settings.json>   set any of approvalPolicy, schedule, classOverrides,
-                                           emergencyQuotaPerMonth, reviewDueBusinessDays, timeZone
+                                           emergencyQuotaPerMonth, reviewDueBusinessDays, timeZone,
+                                           sla, psa (the client's PSA mapping)
                                            (each part replaces the stored one; null resets it)
   settings <CODE> --show                   print the rules in force, defaults filled in
 Admins and approvers are people in the client's tenant; techs and leads are in the MSP's tenant.
@@ -149,6 +150,9 @@ async function runSettings(args: readonly string[], deps: ClientsCommandDeps): P
     if (!stored) return fail(deps, `No client ${code}; see clients list.`);
     deps.out(`${stored.profile.code} — rules in force (defaults filled in):`);
     deps.out(JSON.stringify(rulesFor(stored.profile), null, 2));
+    const psa = stored.profile.settings.psa;
+    // Printed apart from the rules (it is not a rule), so the rules stay one JSON document.
+    if (psa) deps.out(`PSA mapping:\n${JSON.stringify(psa, null, 2)}`);
     return 0;
   }
   let settings: unknown;

@@ -2,6 +2,7 @@ import { parseApprovalPolicy } from '../../domain/approval/approval-policy';
 import { validateClassOverrides } from '../../domain/assessment/change-class.policy';
 import type { AuditActor } from '../../domain/audit/audit-event';
 import { rolesFor, type ClientProfile, type ClientSettings } from '../../domain/client/client';
+import { validatePsaMapping } from '../../domain/psa/psa-mapping.policy';
 import { validateScheduleSettings } from '../../domain/schedule/schedule.settings';
 import { isValidZone } from '../../domain/schedule/schedule.time';
 import { validateSlaSettings } from '../../domain/sla/sla.settings';
@@ -21,6 +22,7 @@ export const SETTINGS_PARTS = [
   'emergencyQuotaPerMonth',
   'reviewDueBusinessDays',
   'sla',
+  'psa',
 ] as const;
 export type SettingsPart = (typeof SETTINGS_PARTS)[number];
 
@@ -39,7 +41,7 @@ export interface ConfigureClientSettingsCommand {
   readonly code?: string;
   /**
    * `{ approvalPolicy?, schedule?, classOverrides?, emergencyQuotaPerMonth?, reviewDueBusinessDays?,
-   * timeZone?, sla? }`: each part given replaces the stored one; `null` clears a part back to Cabinet's
+   * timeZone?, sla?, psa? }`: each part given replaces the stored one; `null` clears a part back to Cabinet's
    * default; parts not given stay as they are.
    */
   readonly settings: unknown;
@@ -71,9 +73,9 @@ export const SettingsErrors = {
 } as const;
 
 /**
- * Configures a client's ITIL settings (issue 4 §1, §3, §4, §5) and SLA (issue 5): approval policy,
- * schedule, class overrides, emergency quota, review due days and SLA targets, business hours and
- * holidays, each checked by its domain validator, and every field to fix reported at once. Saved
+ * Configures a client's ITIL settings (issue 4 §1, §3, §4, §5), SLA (issue 5) and PSA mapping
+ * (issue 6): approval policy, schedule, class overrides, emergency quota, review due days, SLA
+ * targets, business hours and holidays, and the PSA company, priorities and statuses, each checked by its domain validator, and every field to fix reported at once. Saved
  * with a `client.settings_changed` entry naming the parts that changed.
  * @remarks The profile's time zone and the schedule's are one: a schedule without a zone takes the
  * client's, a different zone is refused, and moving the client to another zone needs its schedule
@@ -222,6 +224,17 @@ function parseSettings(
       const sla = validateSlaSettings(value);
       if (!sla.ok) nested('sla', sla.error.issues);
       else next['sla'] = sla.value;
+    }
+  }
+
+  // Issue 6: requests raised from now on are linked to this PSA; clearing it stops new links only.
+  if (given('psa')) {
+    const value = raw['psa'];
+    if (value === null) delete next['psa'];
+    else {
+      const psa = validatePsaMapping(value);
+      if (!psa.ok) nested('psa', psa.error.issues);
+      else next['psa'] = psa.value;
     }
   }
 

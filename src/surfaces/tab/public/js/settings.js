@@ -36,6 +36,7 @@ const PARTS = [
   ['emergencyQuotaPerMonth', 'Emergency quota per month'],
   ['reviewDueBusinessDays', 'Review due (business days)'],
   ['sla', 'SLA'],
+  ['psa', 'PSA mapping'],
 ];
 const SIDE = /** @type {Readonly<Record<string, string>>} */ ({
   client: 'client',
@@ -290,7 +291,10 @@ function partForm(api, code, part, label, current, reload) {
         part,
         `${label} (JSON)`,
         h('textarea', {
-          rows: part === 'approvalPolicy' || part === 'schedule' || part === 'sla' ? 12 : 2,
+          rows:
+            part === 'approvalPolicy' || part === 'schedule' || part === 'sla' || part === 'psa'
+              ? 12
+              : 2,
           class: 'json',
           spellcheck: 'false',
           value: JSON.stringify(current ?? null, null, 2),
