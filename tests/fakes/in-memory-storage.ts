@@ -16,6 +16,7 @@ import type {
   ChangeRequestStore,
   ChangeRequestWrite,
   ListChangeRequestsOptions,
+  Receipt,
   StoredChangeRequest,
 } from '../../src/application/ports/change-request-store';
 import type {
@@ -114,6 +115,8 @@ export class InMemoryPartitions {
   readonly passwords = new Map<string, Map<string, KeptPassword>>();
   /** Delegations by tenant, then id. */
   readonly delegations = new Map<string, Map<string, Delegation>>();
+  /** Receipts (webhook deliveries, idempotency records) by tenant, then `kind:id`. */
+  readonly receipts = new Map<string, Map<string, StoredReceipt>>();
   /** Set to make the next commit fail as if storage were down. */
   failNextCommit: Error | undefined;
 
@@ -168,6 +171,38 @@ export class InMemoryPartitions {
   }
 }
 
+/** A receipt row as the fake keeps it. */
+export interface StoredReceipt {
+  readonly data: JsonObject;
+  readonly etag: string;
+}
+
+/**
+ * Checks every receipt of a write against the rows (inserts must find none, replaces their ETag),
+ * then returns the writer to call once every other check of the commit passed: all or nothing.
+ */
+export function checkReceipts(
+  data: InMemoryPartitions,
+  tenantId: TenantId,
+  receipts: readonly Receipt[] = [],
+): () => void {
+  const rows = data.receipts.get(tenantId) ?? new Map<string, StoredReceipt>();
+  for (const receipt of receipts) {
+    const current = rows.get(`${receipt.kind}:${receipt.id}`);
+    if (receipt.etag === undefined && current)
+      throw new ConflictError(`The ${receipt.kind} receipt ${receipt.id} already exists.`);
+    if (receipt.etag !== undefined && current?.etag !== receipt.etag) throw new ConcurrencyError();
+  }
+  return () => {
+    for (const receipt of receipts)
+      rows.set(`${receipt.kind}:${receipt.id}`, {
+        data: structuredClone(receipt.data),
+        etag: etag(),
+      });
+    data.receipts.set(tenantId, rows);
+  };
+}
+
 /** Another commit took the number a create was built with; the create builds again with the next one. */
 class NumberTaken extends Error {}
 
@@ -204,7 +239,9 @@ export class InMemoryChangeRequestStore implements ChangeRequestStore {
           withIndexSync(write.request, withPsaSync(write.request, write.audit, write.outbox)),
           () => {
             if ((this.data.counters.get(tenantId) ?? 0) !== number - 1) throw new NumberTaken();
+            const writeReceipts = checkReceipts(this.data, tenantId, write.receipts);
             this.data.counters.set(tenantId, number);
+            writeReceipts();
             const map = this.data.requests.get(tenantId) ?? new Map<number, StoredChangeRequest>();
             map.set(number, stored);
             this.data.requests.set(tenantId, map);
@@ -231,6 +268,7 @@ export class InMemoryChangeRequestStore implements ChangeRequestStore {
         const map = this.data.requests.get(tenantId);
         const current = map?.get(write.request.number);
         if (!map || !current || current.etag !== expectedEtag) throw new ConcurrencyError();
+        checkReceipts(this.data, tenantId, write.receipts)();
         map.set(write.request.number, stored);
       },
     );

@@ -20,6 +20,7 @@ import {
   requestEntity,
 } from './table-entity.mapper';
 import { guarded } from './table-errors';
+import { receiptOp } from './table-receipts';
 import { prefixRange, requestRowKey, RowKeys, tenantKey } from './table-keys';
 
 /**
@@ -85,6 +86,7 @@ export class TableChangeRequestStore implements ChangeRequestStore {
         ops: [
           counterOp,
           { kind: 'create', entity: requestEntity(tenantId, write.request), onConflict: 'rebuild' },
+          ...(write.receipts ?? []).map((receipt) => receiptOp(tenantId, receipt)),
         ],
         events: await sealEvents(tenantId, write.audit, this.keyring),
         outbox: withIndexSync(write.request, withPsaSync(write.request, write.audit, write.outbox)),
@@ -106,7 +108,10 @@ export class TableChangeRequestStore implements ChangeRequestStore {
     const events = await sealEvents(tenantId, write.audit, this.keyring);
     const entity = requestEntity(tenantId, write.request);
     const result = await this.committer.commit(tenantId, () => ({
-      ops: [{ kind: 'update', entity, etag, onConflict: 'concurrency' }],
+      ops: [
+        { kind: 'update', entity, etag, onConflict: 'concurrency' },
+        ...(write.receipts ?? []).map((receipt) => receiptOp(tenantId, receipt)),
+      ],
       events,
       outbox: withIndexSync(write.request, withPsaSync(write.request, write.audit, write.outbox)),
     }));

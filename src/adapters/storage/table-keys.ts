@@ -27,6 +27,9 @@ export const RowKeys = {
   templatePrefix: 'tp_',
   activationPrefix: 'ta_',
   suggestionPrefix: 'ts_',
+  webhookDeliveryPrefix: 'wd_',
+  idempotencyPrefix: 'ik_',
+  webhookKey: 'wk',
 } as const;
 
 const OUTBOX_ID = /^[0-9]{13}-[0-9a-f]{12}$/;
@@ -147,4 +150,10 @@ export function activationRowKey(templateId: string): string {
 /** `ts_` + the hash of a promotion suggestion's key (which holds SKU and group names). */
 export function suggestionRowKey(key: string): string {
   return `${RowKeys.suggestionPrefix}${createHash('sha256').update(key, 'utf8').digest('hex')}`;
+}
+
+/** `wd_`/`ik_` + a SHA-256 in hex: receipts never key on the caller's raw strings. */
+export function receiptRowKey(kind: 'webhook_delivery' | 'idempotency', id: string): string {
+  if (!/^[0-9a-f]{64}$/.test(id)) throw new InvalidStorageKeyError('receipt id');
+  return `${kind === 'webhook_delivery' ? RowKeys.webhookDeliveryPrefix : RowKeys.idempotencyPrefix}${id}`;
 }

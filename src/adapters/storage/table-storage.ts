@@ -14,6 +14,7 @@ import type { ChannelStore } from '../../application/ports/channel-store';
 import type { Lease } from '../../application/ports/lease';
 import type { OpenRequestIndex } from '../../application/ports/open-request-index';
 import type { PsaLinkStore } from '../../application/ports/psa';
+import type { WebhookKeyStore, WebhookLedger } from '../../application/ports/webhook-keys';
 import { TableDataKeyring } from '../crypto/table-data-keyring';
 import {
   PartitionCommitter,
@@ -35,6 +36,8 @@ import { TablePasswordVault } from './table-password-vault';
 import { TableChannelStore } from './table-channel-store';
 import { TableLease } from './table-lease';
 import { TablePsaLinkStore } from './table-psa-link-store';
+import { TableWebhookKeyStore } from './table-webhook-keys';
+import { TableWebhookLedger } from './table-webhook-ledger';
 
 /** Where the tables are and how they are named; `clock` stamps audit entries and outbox rows. */
 export interface CreateTableStorageOptions {
@@ -69,6 +72,10 @@ export interface TableStorage {
   readonly openRequests: OpenRequestIndex;
   /** Which request each PSA ticket belongs to, and each PSA's polling watermark (issue 6), MSP-wide. */
   readonly psaLinks: PsaLinkStore;
+  /** Per-client webhook keys (URL client key → tenant, sealed signing secrets). */
+  readonly webhookKeys: WebhookKeyStore;
+  /** Webhook delivery ids and idempotency records in the client partitions. */
+  readonly webhookLedger: WebhookLedger;
   /** Counters of the group committer (transactions, entries, head conflicts). */
   readonly commitStats: Readonly<CommitterStats>;
   /** Resolves when storage answers and the tables exist (for `/readyz`); StorageUnavailableError otherwise. */
@@ -145,6 +152,8 @@ export function createTableStorage(options: CreateTableStorageOptions): TableSto
     leases: new TableLease(leasesTable),
     channels: new TableChannelStore(conversationsTable),
     psaLinks: new TablePsaLinkStore(directory),
+    webhookKeys: new TableWebhookKeyStore(data, directory, keyring),
+    webhookLedger: new TableWebhookLedger(data),
     commitStats: committer.stats,
     async ping() {
       await Promise.all(tables.map((table) => readRow(table, 'ping', 'ping')));

@@ -8,6 +8,7 @@ import type { ChangeType } from '../../domain/change-request/change-request.payl
 import type { SlaSnapshot, SlaState, SlaThreshold } from '../../domain/sla/sla';
 import type { ChangeRequestId, ClientCode, ObjectId, TenantId } from '../../domain/shared/ids';
 import type { OutboxMessage } from './outbox';
+import { isIntegration } from '../../domain/shared/person';
 
 /**
  * What the MSP-wide views (SLA sweeper, wallboard) need of one open request, without reading the
@@ -174,5 +175,9 @@ export function withIndexSync(
   request: ChangeRequest,
   outbox: readonly OutboxMessage[],
 ): readonly OutboxMessage[] {
-  return [...outbox, { kind: 'index.sync', requestId: request.id }];
+  return [
+    // An integration requester (a signed webhook) has no Teams to reach; its notifications are dropped here, once for every use case.
+    ...outbox.filter((m) => !(m.kind === 'teams.notify' && isIntegration(m.recipient))),
+    { kind: 'index.sync', requestId: request.id },
+  ];
 }

@@ -1,3 +1,4 @@
+import type { AuditEvent } from '../../domain/audit/audit-event';
 import type {
   ChangeRequest,
   ChangeSource,
@@ -19,6 +20,7 @@ import { rulesFor } from '../../domain/client/client-rules';
 import type { DomainError } from '../../domain/shared/errors';
 import { formatRequestId } from '../../domain/shared/ids';
 import { err, ok, type Result } from '../../domain/shared/result';
+import type { Receipt } from '../ports/change-request-store';
 import type { UseCaseDeps } from './context';
 import { AccessErrors } from './errors';
 import { identify, membershipFor } from './identify';
@@ -81,6 +83,11 @@ export interface RaiseChangeInput {
   readonly source: ChangeSource;
   readonly type: unknown;
   readonly fields: Readonly<Record<string, unknown>>;
+  /** What an integration writes in the same transaction as the request (webhook receipts, its audit entry). */
+  readonly alongside?: (request: ChangeRequest) => {
+    readonly audit: readonly AuditEvent[];
+    readonly receipts: readonly Receipt[];
+  };
 }
 
 /**
@@ -168,9 +175,11 @@ export async function raiseChange(
         );
     }
     const request = steps.at(-1)!.next;
+    const extra = input.alongside?.(request);
     return {
       request,
-      audit: steps.map((t) => t.audit),
+      audit: [...steps.map((t) => t.audit), ...(extra?.audit ?? [])],
+      ...(extra ? { receipts: extra.receipts } : {}),
       outbox:
         request.status === 'approved'
           ? client.techs.map((t) => notify(t, request, 'ready_to_execute'))

@@ -13,3 +13,14 @@ export function samePerson(
 ): boolean {
   return a.tid === b.tid && a.oid === b.oid;
 }
+
+/**
+ * Integrations (signed webhooks) raise requests as a non-person requester: the tenant is the client,
+ * the oid this prefix plus the signing key id. It is not a GUID, so it never collides with an Entra
+ * user and nobody tries to reach it in Teams.
+ */
+export const INTEGRATION_OID_PREFIX = 'webhook:';
+
+export function isIntegration(person: { readonly oid: string }): boolean {
+  return person.oid.startsWith(INTEGRATION_OID_PREFIX);
+}
