@@ -401,4 +401,88 @@ describe('Autotask connector against the sandbox Autotask', () => {
     });
     await rejects(unknownUser.createTicket(draft()), 'permanent');
   });
+
+  describe('sandbox wire format', () => {
+    const auth = (): Record<string, string> => ({
+      ApiIntegrationCode: sandbox.integrationCode,
+      UserName: sandbox.username,
+      Secret: sandbox.secret,
+      'content-type': 'application/json',
+    });
+
+    it('answers zone discovery on the case-sensitive ATServicesRest path, without credentials', async () => {
+      const zone = await fetch(
+        `${sandbox.zoneUrl}V1.0/ZoneInformation?user=${encodeURIComponent(sandbox.username)}`,
+      );
+      assert.equal(zone.status, 200);
+      assert.deepEqual(await zone.json(), {
+        zoneName: 'Sandbox',
+        url: sandbox.url,
+        webUrl: sandbox.webUrl,
+        ci: 0,
+      });
+      const lower = await fetch(
+        `${sandbox.zoneUrl.replace('ATServicesRest', 'atservicesrest')}V1.0/ZoneInformation?user=x`,
+      );
+      assert.equal(lower.status, 404);
+    });
+
+    it('refuses calls without the three credential headers with 401 and an errors array', async () => {
+      const response = await fetch(`${sandbox.url}V1.0/Tickets/7001`, {
+        headers: { ...auth(), Secret: 'wrong' },
+      });
+      assert.equal(response.status, 401);
+      const body = (await response.json()) as { errors: unknown };
+      assert.ok(Array.isArray(body.errors) && typeof body.errors[0] === 'string');
+    });
+
+    it('creates with {itemId}, reads {item}, queries by GET search= and pages with nextPageUrl', async () => {
+      const created = await fetch(`${sandbox.url}V1.0/Tickets`, {
+        method: 'POST',
+        headers: auth(),
+        body: JSON.stringify({ companyID: 174, title: 'T', status: 1, priority: 2 }),
+      });
+      const { itemId } = (await created.json()) as { itemId: number };
+      const read = await fetch(`${sandbox.url}V1.0/Tickets/${itemId}`, { headers: auth() });
+      assert.equal(((await read.json()) as { item: { title: string } }).item.title, 'T');
+      const missing = await fetch(`${sandbox.url}V1.0/Tickets/1`, { headers: auth() });
+      assert.deepEqual(await missing.json(), { item: null });
+
+      for (let i = 0; i < 2; i += 1) {
+        await sandbox.addTechnicianNote(String(itemId), `n${i}`, { webhook: false });
+      }
+      const search = JSON.stringify({
+        filter: [{ op: 'eq', field: 'ticketID', value: itemId }],
+        MaxRecords: 1,
+      });
+      const first = await fetch(
+        `${sandbox.url}V1.0/TicketNotes/query?search=${encodeURIComponent(search)}`,
+        { headers: auth() },
+      );
+      const page1 = (await first.json()) as {
+        items: { description: string }[];
+        pageDetails: { nextPageUrl: string | null };
+      };
+      assert.deepEqual(
+        page1.items.map((n) => n.description),
+        ['n0'],
+      );
+      const nextPageUrl = page1.pageDetails.nextPageUrl ?? '';
+      assert.ok(nextPageUrl.startsWith(`${sandbox.url}V1.0/TicketNotes/query/next?paging=`));
+      const second = await fetch(nextPageUrl, { headers: auth() });
+      const page2 = (await second.json()) as typeof page1;
+      assert.deepEqual(
+        page2.items.map((n) => n.description),
+        ['n1'],
+      );
+      assert.equal(page2.pageDetails.nextPageUrl, null);
+
+      const unsupported = await fetch(`${sandbox.url}V1.0/Tickets/query`, {
+        method: 'POST',
+        headers: auth(),
+        body: JSON.stringify({ filter: [{ op: 'beginsWith', field: 'title', value: 'T' }] }),
+      });
+      assert.equal(unsupported.status, 500);
+    });
+  });
 });

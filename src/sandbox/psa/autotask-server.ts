@@ -158,6 +158,8 @@ export async function startAutotaskSandbox(
   const notes = new Map<number, StoredNote>();
   const resources = new Map<number, string>([[AUTOTASK_SANDBOX_API_RESOURCE_ID, 'Cabinet API']]);
   const recentCalls: number[] = [];
+  /** Opaque `paging` tokens of `nextPageUrl`s handed out (the sandbox never expires them). */
+  const pagingTokens = new Map<string, PageState>();
   const inFlight = new Map<string, number>();
   let nextTicketId = 7001;
   let nextNoteId = 30001;
@@ -229,7 +231,8 @@ export async function startAutotaskSandbox(
     if (entity === 'Tickets') {
       if (second === undefined && method === 'POST') return createTicket(jsonBody(request));
       if (second === undefined && method === 'PATCH') return patchTicket(jsonBody(request));
-      if (second === 'query' && third === 'next' && method === 'GET') return nextPage(request);
+      if (second === 'query' && third === 'next' && method === 'GET')
+        return nextPage(request, 'Tickets');
       if (second === 'query' && third === undefined) return startQuery(request, 'Tickets');
       const id = Number(second);
       if (Number.isSafeInteger(id) && third === undefined && method === 'GET') {
@@ -241,7 +244,7 @@ export async function startAutotaskSandbox(
       }
     }
     if (entity === 'TicketNotes' && second === 'query') {
-      if (third === 'next' && method === 'GET') return nextPage(request);
+      if (third === 'next' && method === 'GET') return nextPage(request, 'TicketNotes');
       if (third === undefined) return startQuery(request, 'TicketNotes');
     }
     if (entity === 'Resources' && method === 'GET') {
@@ -407,13 +410,10 @@ export async function startAutotaskSandbox(
     return page({ entity, filter, max, afterId: 0 });
   };
 
-  const nextPage = (request: SandboxRequest): SandboxReply => {
+  const nextPage = (request: SandboxRequest, entity: PageState['entity']): SandboxReply => {
     const token = request.url.searchParams.get('paging');
-    const state =
-      token === null
-        ? undefined
-        : (parseJson(Buffer.from(token, 'base64url').toString('utf8')) as PageState | undefined);
-    if (state === undefined) return errors(500, 'The paging token is not valid.');
+    const state = token === null ? undefined : pagingTokens.get(token);
+    if (state?.entity !== entity) return errors(500, 'The paging token is not valid.');
     return page(state);
   };
 
@@ -429,9 +429,11 @@ export async function startAutotaskSandbox(
     const items = matching.slice(0, state.max);
     const last = items.at(-1);
     const more = matching.length > state.max && last !== undefined;
-    const nextToken = more
-      ? Buffer.from(JSON.stringify({ ...state, afterId: last.id })).toString('base64url')
-      : undefined;
+    let nextToken: string | undefined;
+    if (more) {
+      nextToken = randomUUID();
+      pagingTokens.set(nextToken, { ...state, afterId: last.id as number });
+    }
     return {
       status: 200,
       body: {
