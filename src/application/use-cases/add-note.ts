@@ -31,11 +31,14 @@ const PREVIEW_MAX = 240;
  * @remarks The request's version does not change: a note does not alter what was approved, so
  * open approval cards stay valid. The `note.added` audit entry (text and name sealed as personal
  * data) and the messages to the other side are written in the same transaction as the request.
+ * @param tenantId The tenant the caller's card or page names, checked against the request's own;
+ * `undefined` when the caller names only the request id (its client code decides, as for every
+ * request action).
  */
 export async function addNote(
   deps: UseCaseDeps,
   actor: Person,
-  tenantId: string,
+  tenantId: string | undefined,
   requestId: string,
   text: string,
 ): Promise<Result<AddedNote, DomainError>> {
@@ -47,7 +50,8 @@ export async function addNote(
     if (!visible.ok) return visible;
     const { client, roles, stored } = visible.value;
     // The tenant the caller named must be the request's own: never act on a tenant from input alone.
-    if (client.tenantId !== tenantId) return err(AccessErrors.requestNotFound(stored.request.id));
+    if (tenantId !== undefined && client.tenantId !== tenantId)
+      return err(AccessErrors.requestNotFound(stored.request.id));
     const request = stored.request;
     const side = sideOf(actor, roles, client, request);
     if (!side) return err(ChangeRequestErrors.notRequesterOrStaff());

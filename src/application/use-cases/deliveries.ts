@@ -3,8 +3,15 @@ import type { ClientProfile } from '../../domain/client/client';
 import { PSA_NAMES } from '../../domain/psa/psa';
 import { DomainError } from '../../domain/shared/errors';
 import type { TenantId } from '../../domain/shared/ids';
+import { samePerson } from '../../domain/shared/person';
 import { err, ok, type Result } from '../../domain/shared/result';
-import type { NotificationTemplate, OutboxMessage, OutboxRow, OutboxStore } from '../ports/outbox';
+import type {
+  NotificationTemplate,
+  OutboxMessage,
+  OutboxRow,
+  OutboxStore,
+  Recipient,
+} from '../ports/outbox';
 import type { UseCaseDeps } from './context';
 import { identify } from './identify';
 
@@ -152,7 +159,7 @@ export function describeDelivery(message: OutboxMessage, client: ClientProfile):
       const n = message.notification;
       const words = TEMPLATE_WORDS[n.template];
       const about = n.templateId ? `template ${n.templateId}` : n.requestId;
-      return `Teams ${words} for ${about} to a person (${message.recipient.oid})`;
+      return `Teams ${words} for ${about} to ${recipientName(message.recipient, client)}`;
     }
     case 'teams.channel':
       return `${TEMPLATE_WORDS[message.notification.template]} for ${message.notification.requestId} in the ${message.channel.toUpperCase()} channel`;
@@ -167,4 +174,12 @@ export function describeDelivery(message: OutboxMessage, client: ClientProfile):
       return `Add a note to the ${psa} ticket for ${message.requestId}${status}`;
     }
   }
+}
+
+/** The recipient by the name the client profile knows them by: an object id means nothing to a lead. */
+function recipientName(recipient: Recipient, client: ClientProfile): string {
+  const known = [...client.admins, ...client.approvers, ...client.techs, ...client.leads].find(
+    (p) => samePerson(p, recipient),
+  );
+  return known?.name || 'someone not listed for this client';
 }

@@ -8,6 +8,7 @@ import { TabTokenValidator, type TabTokenValidatorOptions } from './sso-token';
 import { mountTabReadApi } from './tab-api.route';
 import { mountTabApprovalsApi } from './tab-approvals.route';
 import { mountTabDelegationsApi } from './tab-delegations.route';
+import { mountTabDeliveriesApi, type TabDeliveriesDeps } from './tab-deliveries.route';
 import { mountTabCalendarApi } from './tab-calendar.route';
 import { mountTabExecutionApi } from './tab-execution.route';
 import { mountTabItilApi } from './tab-itil.route';
@@ -46,6 +47,8 @@ export interface TabSurfaceDeps {
   readonly auth: Omit<TabTokenValidatorOptions, 'tenantAllowed' | 'clock'>;
   /** The open-request index the SLA wallboard reads; the wallboard's API is mounted only with it. */
   readonly openRequests?: Pick<OpenRequestIndex, 'list' | 'outcomes'>;
+  /** The outbox whose parked rows MSP leads see and retry; the Deliveries API is mounted only with it. */
+  readonly outbox?: TabDeliveriesDeps['outbox'];
   /** Mounted only when given; the composition root never passes it in production. */
   readonly sandboxSignIn?: SandboxSignIn;
   readonly log: (message: string) => void;
@@ -81,6 +84,12 @@ export function createTabSurface(deps: TabSurfaceDeps): (server: Server) => void
     mountTabTemplatesApi(server, { useCases, authenticate, log: deps.log });
     mountTabSettingsApi(server, { useCases, authenticate, log: deps.log });
     mountTabSummaryApi(server, { useCases, authenticate, log: deps.log });
+    mountTabDeliveriesApi(server, {
+      useCases,
+      ...(deps.outbox ? { outbox: deps.outbox } : {}),
+      authenticate,
+      log: deps.log,
+    });
     if (deps.openRequests)
       mountTabWallboardApi(server, {
         useCases,

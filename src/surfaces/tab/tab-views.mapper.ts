@@ -338,7 +338,17 @@ export interface TimelineEntryView {
   readonly stepId?: string;
 }
 
-const TEXT_FIELDS = ['reason', 'notes', 'comment', 'note', 'step', 'title', 'item'] as const;
+// `text`: a Cabinet note's or a PSA note's text (issue 6).
+const TEXT_FIELDS = [
+  'reason',
+  'notes',
+  'comment',
+  'note',
+  'step',
+  'title',
+  'item',
+  'text',
+] as const;
 
 export function timelineEntryView(entry: TimelineEntry): TimelineEntryView {
   const status = typeof entry.payload.status === 'string' ? entry.payload.status : undefined;

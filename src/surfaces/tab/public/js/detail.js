@@ -6,6 +6,7 @@ import { renderRunPanel, renderWizard, runsList } from './wizard.js';
 import { itilSections } from './assessment.js';
 import { reviewSection } from './review.js';
 import { questionSection } from './question.js';
+import { noteSection } from './notes.js';
 
 /**
  * @typedef {import('./types.js').Detail} Detail
@@ -113,6 +114,7 @@ export async function renderDetail(root, api, id, nav) {
           runPanel,
         )
       : null,
+    noteSection(ctx),
     h(
       'section',
       { class: 'card', 'aria-labelledby': 'timeline-title' },

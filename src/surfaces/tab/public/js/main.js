@@ -10,6 +10,7 @@ import {
 import { renderApprovals } from './approvals.js';
 import { renderCalendar } from './calendar.js';
 import { renderDelegations } from './delegations.js';
+import { renderDeliveries } from './deliveries.js';
 import { renderDetail } from './detail.js';
 import { h, replace } from './dom.js';
 import { renderQueue } from './queue.js';
@@ -103,6 +104,9 @@ async function signIn() {
 async function showWho(api, session) {
   try {
     const me = /** @type {import('./types.js').Me} */ (await api.get('me'));
+    // Only MSP leads have parked deliveries to see; the API refuses everyone else anyway.
+    const deliveriesLink = document.getElementById('nav-deliveries');
+    if (deliveriesLink) deliveriesLink.hidden = !me.clients.some((c) => c.roles.includes('lead'));
     replace(
       who,
       `Signed in as ${me.name}`,
@@ -177,6 +181,12 @@ function route(api) {
   }
   if (params.get('page') === 'wallboard') {
     renderWallboard(main, api, { isCurrent }).catch((/** @type {unknown} */ error) => {
+      if (isCurrent()) replace(main, ...errorView(error));
+    });
+    return;
+  }
+  if (params.get('page') === 'deliveries') {
+    renderDeliveries(main, api, { isCurrent }).catch((/** @type {unknown} */ error) => {
       if (isCurrent()) replace(main, ...errorView(error));
     });
     return;
