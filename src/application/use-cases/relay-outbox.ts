@@ -326,22 +326,24 @@ export class OutboxRelay {
     const waiting = await this.deps.outbox.list(tenantId, {
       statuses: ['pending', 'parked', 'waiting_for_recipient'],
     });
+    // The store lists a partition's rows in the order they were written; that is the order to keep.
+    const place = new Map(waiting.map((row, i) => [row.id, i]));
+    const before = (a: OutboxRow, b: OutboxRow) =>
+      (place.get(a.id) ?? Infinity) - (place.get(b.id) ?? Infinity) || (a.id < b.id ? -1 : 1);
     /** The earliest unfinished row of each request that this pass did not claim. */
     const blockers = new Map<string, OutboxRow>();
     for (const row of waiting)
-      if (isPsaSyncRow(row) && !claimed.has(row.id)) {
-        const first = blockers.get(row.message.requestId);
-        if (!first || row.id < first.id) blockers.set(row.message.requestId, row);
-      }
+      if (isPsaSyncRow(row) && !claimed.has(row.id) && !blockers.has(row.message.requestId))
+        blockers.set(row.message.requestId, row);
     const byRequest = new Map<string, OutboxRow<PsaSyncMessage>[]>();
-    for (const row of [...rows].sort((a, b) => (a.id < b.id ? -1 : 1)))
+    for (const row of [...rows].sort(before))
       byRequest.set(row.message.requestId, [...(byRequest.get(row.message.requestId) ?? []), row]);
     await Promise.all(
       [...byRequest].map(async ([requestId, queue]) => {
         const blocker = blockers.get(requestId);
         for (const [i, row] of queue.entries()) {
           const now = this.deps.clock.now();
-          if (blocker && blocker.id < row.id) {
+          if (blocker && before(blocker, row) < 0) {
             const at =
               blocker.status === 'parked'
                 ? now.getTime() + PSA_BLOCKED_RECHECK_MS

@@ -136,7 +136,11 @@ const HEADLINES: Partial<Record<AuditEventType, string>> = {
 const TEXT_FIELDS = ['question', 'answer', 'reason', 'notes', 'text', 'summary'] as const;
 
 function noteText(event: AuditEvent, moved: ChangeStatus | undefined): string {
-  const headline = HEADLINES[event.type] ?? `Cabinet: ${event.type}.`;
+  const author = event.personal?.['name'];
+  const headline =
+    event.type === 'note.added' && typeof author === 'string'
+      ? `Note from ${author} in Cabinet:`
+      : (HEADLINES[event.type] ?? `Cabinet: ${event.type}.`);
   const parts = [headline];
   if (event.type === 'request.assessed' && typeof event.payload['risk'] === 'string')
     parts.push(`Risk: ${event.payload['risk']}.`);
