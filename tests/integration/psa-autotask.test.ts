@@ -484,5 +484,28 @@ describe('Autotask connector against the sandbox Autotask', () => {
       });
       assert.equal(unsupported.status, 500);
     });
+
+    it('serves a web page per ticket (where ticket links point) whose form adds a technician note', async () => {
+      const ref = await sut.createTicket(draft({ summary: 'Onboard <Jane>' }));
+      const html = await (await fetch(ref.url ?? '')).text();
+      assert.match(html, /Onboard &lt;Jane&gt;/);
+
+      const posted = await fetch(`${sandbox.webUrl}ui/notes`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/x-www-form-urlencoded' },
+        body: new URLSearchParams({
+          ticketId: ref.ticketId,
+          note: 'From the UI',
+          internal: 'true',
+        }),
+        redirect: 'manual',
+      });
+      assert.equal(posted.status, 303);
+      const notes = await sut.listNotes(ref.ticketId);
+      assert.deepEqual(
+        notes.map((n) => [n.text, n.internal]),
+        [['From the UI', true]],
+      );
+    });
   });
 });

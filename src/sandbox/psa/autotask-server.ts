@@ -110,6 +110,8 @@ interface PageState {
 }
 
 const API_ROOT = '/ATServicesRest/';
+/** Where the connector's ticket links point (`{webUrl}Mvc/ServiceDesk/TicketDetail.mvc?TicketID=`). */
+const TICKET_PAGE = '/Mvc/ServiceDesk/TicketDetail.mvc';
 const MAX_RECORDS = 500;
 const HOUR_MS = 60 * 60 * 1000;
 
@@ -187,8 +189,57 @@ export async function startAutotaskSandbox(
     return false;
   };
 
+  /** The sandbox's stand-in for Autotask's web UI: tickets, notes, and a form to add a note. */
+  const uiPage = (url: URL): SandboxReply => {
+    const only =
+      url.pathname === TICKET_PAGE ? Number(url.searchParams.get('TicketID')) : undefined;
+    const shown = [...tickets.values()]
+      .filter((t) => only === undefined || t.id === only)
+      .map(view)
+      .map(
+        (t) => `<section><h2>#${t.id} ${escapeHtml(t.summary)}</h2>
+<p>company ${escapeHtml(t.company)} · status ${escapeHtml(t.status)} · priority ${escapeHtml(t.priority)}${
+          t.externalRef === undefined ? '' : ` · externalID ${escapeHtml(t.externalRef)}`
+        }</p>
+<ol>${t.notes
+          .map(
+            (n) =>
+              `<li><b>${escapeHtml(n.author)}</b> ${n.internal ? '(internal only)' : '(all Autotask users)'} ${escapeHtml(n.createdAt)}<pre>${escapeHtml(n.text)}</pre></li>`,
+          )
+          .join('')}</ol>
+<form method="post" action="/ui/notes"><input type="hidden" name="ticketId" value="${t.id}">
+<textarea name="note" required></textarea><label><input type="checkbox" name="internal" value="true"> internal only</label>
+<button>Add technician note</button></form></section>`,
+      )
+      .join('\n');
+    return {
+      status: 200,
+      headers: { 'content-type': 'text/html; charset=utf-8' },
+      body: `<!doctype html><html><head><meta charset="utf-8"><title>Autotask sandbox</title></head>
+<body><h1>Autotask sandbox</h1>${shown === '' ? '<p>No tickets yet.</p>' : shown}</body></html>`,
+    };
+  };
+
+  const uiNote = async (request: SandboxRequest): Promise<SandboxReply> => {
+    const form = new URLSearchParams(request.rawBody.toString('utf8'));
+    const ticketId = form.get('ticketId') ?? '';
+    const note = form.get('note') ?? '';
+    if (!tickets.has(Number(ticketId)) || note.trim() === '') {
+      return {
+        status: 400,
+        headers: { 'content-type': 'text/plain' },
+        body: 'Unknown ticket or empty note',
+      };
+    }
+    await addTechnicianNote(ticketId, note, { internal: form.get('internal') === 'true' });
+    return { status: 303, headers: { location: '/' } };
+  };
+
   const route = async (request: SandboxRequest): Promise<SandboxReply> => {
     const path = request.url.pathname;
+    if (request.method === 'GET' && (path === '/' || path === TICKET_PAGE))
+      return uiPage(request.url);
+    if (request.method === 'POST' && path === '/ui/notes') return uiNote(request);
     if (!path.startsWith(`${API_ROOT}V1.0/`)) return errors(404, `No route for ${path}`);
     const segments = path.slice(`${API_ROOT}V1.0/`.length).split('/');
     if (segments[0] === 'ZoneInformation' && request.method === 'GET') {
@@ -517,6 +568,32 @@ export async function startAutotaskSandbox(
     }
   };
 
+  const addTechnicianNote: RunningPsaSandbox['addTechnicianNote'] = async (
+    ticketId,
+    text,
+    noteOptions = {},
+  ) => {
+    const ticket = tickets.get(Number(ticketId));
+    if (ticket === undefined) throw new Error(`No Autotask ticket ${ticketId}`);
+    const author = noteOptions.author ?? 'Alex Technician';
+    let resourceId = [...resources.entries()].find(([, name]) => name === author)?.[0];
+    if (resourceId === undefined) {
+      resourceId = nextResourceId++;
+      resources.set(resourceId, author);
+    }
+    const note = storeNote(ticket, {
+      title: '',
+      description: text,
+      publish:
+        noteOptions.internal === true
+          ? AUTOTASK_SANDBOX_PICKLISTS.publishInternal
+          : AUTOTASK_SANDBOX_PICKLISTS.publishAll,
+      author: resourceId,
+    });
+    if (noteOptions.webhook !== false) await sendWebhook(note);
+    return String(note.id);
+  };
+
   return {
     kind: 'autotask',
     url: `${http.url}${API_ROOT}`,
@@ -530,27 +607,7 @@ export async function startAutotaskSandbox(
     chaos,
     counts: http.counts,
     tickets: () => [...tickets.values()].sort((a, b) => a.id - b.id).map(view),
-    addTechnicianNote: async (ticketId, text, noteOptions = {}) => {
-      const ticket = tickets.get(Number(ticketId));
-      if (ticket === undefined) throw new Error(`No Autotask ticket ${ticketId}`);
-      const author = noteOptions.author ?? 'Alex Technician';
-      let resourceId = [...resources.entries()].find(([, name]) => name === author)?.[0];
-      if (resourceId === undefined) {
-        resourceId = nextResourceId++;
-        resources.set(resourceId, author);
-      }
-      const note = storeNote(ticket, {
-        title: '',
-        description: text,
-        publish:
-          noteOptions.internal === true
-            ? AUTOTASK_SANDBOX_PICKLISTS.publishInternal
-            : AUTOTASK_SANDBOX_PICKLISTS.publishAll,
-        author: resourceId,
-      });
-      if (noteOptions.webhook !== false) await sendWebhook(note);
-      return String(note.id);
-    },
+    addTechnicianNote,
     setWebhookTarget: (target) => {
       webhookTarget = target;
     },
@@ -649,6 +706,13 @@ function comparable(
     return [actual.toLowerCase(), value.toLowerCase()];
   }
   return [undefined, undefined];
+}
+
+function escapeHtml(text: string): string {
+  return text.replace(
+    /[&<>"']/g,
+    (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' })[c] ?? c,
+  );
 }
 
 function header(request: SandboxRequest, name: string): string | undefined {
