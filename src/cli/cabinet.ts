@@ -11,6 +11,7 @@ import { INDEX_USAGE, runIndexCommand } from './index.command';
 import { OUTBOX_USAGE, runOutboxCommand } from './outbox.command';
 import { REPORT_USAGE, runReportCommand } from './report.command';
 import { runTemplatesCommand, TEMPLATES_USAGE } from './templates.command';
+import { runWebhooksCommand, WEBHOOKS_USAGE } from './webhooks.command';
 
 /** What every command group gets: configuration, storage on first use, and an output line sink. */
 interface CliContext {
@@ -89,6 +90,18 @@ const GROUPS: Readonly<Record<string, CommandGroup>> = {
       const storage = await context.storage();
       return runOutboxCommand(args, {
         outbox: storage.outbox,
+        clients: storage.clients,
+        now: () => new Date(),
+        out: context.out,
+      });
+    },
+  },
+  webhooks: {
+    usage: WEBHOOKS_USAGE,
+    run: async (args, context) => {
+      const storage = await context.storage();
+      return runWebhooksCommand(args, {
+        keys: storage.webhookKeys,
         clients: storage.clients,
         now: () => new Date(),
         out: context.out,
