@@ -63,6 +63,7 @@ import { requestListCard, welcomeCard } from './cards/welcome.view';
 import { templateDecisionCard } from './routes/template.route';
 import { summaryCommand } from './routes/summary.route';
 import { slaChannelCommand } from './routes/sla-channel.route';
+import { deliveriesCommand, noteCommand, retryDeliveryVerb } from './routes/deliveries.route';
 import type { ChannelStore } from '../../application/ports/channel-store';
 
 export interface BotDeps {
@@ -249,6 +250,7 @@ export function createBotApplication(deps: BotDeps): Application<TurnState> {
     return approvalInboxCard(await approvalInbox(uc, actor), bulkBanner(outcomes));
   });
 
+  execute(CardVerbs.RetryDelivery, (actor, data) => retryDeliveryVerb(uc, actor, data));
   execute(CardVerbs.Status, async (actor, data) => {
     const ref = RequestRef.safeParse(data);
     return ref.success ? statusFor(uc, actor, ref.data.requestId) : invalidCardData();
@@ -500,20 +502,23 @@ export function createBotApplication(deps: BotDeps): Application<TurnState> {
 }
 
 async function handleCommand(
-  uc: UseCaseDeps,
+  uc: BotDeps['useCases'],
   identity: Identity,
   text: string,
 ): Promise<CardResult> {
-  const command = text
-    .replace(/<at>.*?<\/at>/g, '')
-    .trim()
-    .toLowerCase();
+  const spoken = text.replace(/<at>.*?<\/at>/g, '').trim();
+  // A note keeps the case of its text, so it is matched before the command is lower-cased.
+  const note = noteCommand(uc, identity.person, spoken);
+  if (note) return note;
+  const command = spoken.toLowerCase();
   if (command === 'new' || command === 'new request' || command === 'raise')
     return pickerFor(identity);
   if (command === 'my requests' || command === 'list' || command === 'requests')
     return listFor(uc, identity);
   if (command === 'approvals' || command === 'my approvals')
     return approvalInboxCard(await approvalInbox(uc, identity.person));
+  if (command === 'deliveries' || command === 'parked deliveries')
+    return deliveriesCommand(uc, identity.person);
   const summary = summaryCommand(uc, identity.person, command);
   if (summary) return summary;
   const status = /^status\s+(\S+)$/.exec(command);

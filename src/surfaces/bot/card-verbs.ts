@@ -30,6 +30,8 @@ export const CardVerbs = {
   Assess: 'cr.assess',
   SendForApproval: 'cr.sendForApproval',
   Reclassify: 'cr.reclassify',
+  /** Issue 6: an MSP lead retries a parked delivery (outbox row). */
+  RetryDelivery: 'outbox.retry',
 } as const;
 
 export type CardVerb = (typeof CardVerbs)[keyof typeof CardVerbs];
