@@ -45,7 +45,10 @@ async function startReceiver(): Promise<{
         headers[name] = Array.isArray(value) ? value[0] : value;
       }
       deliveries.push({ headers, rawBody: Buffer.concat(chunks) });
-      res.writeHead(200).end();
+      // Not chained: restify (loaded by other tests in the same run) replaces
+      // ServerResponse.prototype.writeHead with one that does not return the response.
+      res.writeHead(200);
+      res.end();
     });
   });
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
