@@ -176,6 +176,24 @@ function behaviour(setUp: () => Promise<{ deps: Deps }>) {
       assert.deepEqual(recipients.sort(), [tina.oid, tina.oid, theo.oid, theo.oid].sort());
     });
 
+    it('keeps every one of several notes written at once (a stale ETag makes addNote read again)', async () => {
+      const request = await raise(deps, carla);
+      const texts = ['First', 'Second', 'Third'];
+      const results = await Promise.all(
+        texts.map((text, i) =>
+          addNote(deps, [tina, carla, andy][i]!, CONTOSO.tenantId, request.id, text),
+        ),
+      );
+      assert.ok(results.every((r) => r.ok));
+      const notes = (await deps.audit.read(CONTOSO.tenantId)).filter(
+        (e) => (JSON.parse(e.canonical) as { type: string }).type === 'note.added',
+      );
+      const written = await Promise.all(
+        notes.map(async (e) => (await deps.audit.openPersonal(CONTOSO.tenantId, e))?.['text']),
+      );
+      assert.deepEqual(written.sort(), texts.sort());
+    });
+
     it('refuses empty, too long, another tenant and people of another client', async () => {
       const request = await raise(deps, carla);
       const code = async (who: Person, tenant: string, text: string) => {
