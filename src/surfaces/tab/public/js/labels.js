@@ -40,6 +40,7 @@ export const STEP_STATUS = {
 /** @type {Readonly<Record<string, string>>} */
 export const TIMELINE = {
   'request.submitted': 'Raised',
+  'webhook.accepted': 'Received through the signed webhook',
   'request.triaged': 'Triaged',
   'request.edited': 'Edited',
   'approval.requested': 'Sent for approval',
