@@ -376,7 +376,9 @@ export function createAutotaskConnector(options: CreateAutotaskConnectorOptions)
 /**
  * Checks `X-Hook-Signature: sha1=<base64 HMAC-SHA1(secret, raw body)>` over the bytes exactly as
  * received (Autotask escapes characters in a way re-serialised JSON does not reproduce), then the
- * body's shape; answers which ticket it is about.
+ * body's shape; answers which ticket it is about. Autotask signs no timestamp, so a replayed
+ * delivery verifies again: harmless, because a webhook is only a hint to re-read the ticket's notes
+ * and note intake is idempotent by note id.
  */
 export function verifyAutotaskWebhook(
   secret: string,
@@ -414,7 +416,10 @@ export function verifyAutotaskWebhook(
 }
 
 function classify(response: Response, body: unknown): PsaError {
-  const messages = isRecord(body) && Array.isArray(body.errors) ? body.errors.map(String) : [];
+  const messages =
+    isRecord(body) && Array.isArray(body.errors)
+      ? body.errors.map((e) => (typeof e === 'string' ? e : JSON.stringify(e)))
+      : [];
   const message = messages.join('; ') || `HTTP ${response.status}`;
   const status = response.status;
   const text = `Autotask ${status}: ${message}`;
