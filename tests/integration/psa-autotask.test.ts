@@ -373,6 +373,29 @@ describe('Autotask connector against the sandbox Autotask', () => {
     assert.equal(sandbox.tickets().length, 1 + results.length - refused.length);
   });
 
+  it('lets calls through again once the rolling hour of the request threshold has passed', async () => {
+    let clock = new Date('2026-11-23T09:00:00Z');
+    await sandbox.close();
+    sandbox = await startAutotaskSandbox({ now: () => clock, limits: { hourlyBudget: 2 } });
+    sut = createAutotaskConnector({
+      apiUrl: sandbox.url,
+      username: sandbox.username,
+      secret: sandbox.secret,
+      integrationCode: sandbox.integrationCode,
+      webhookSecret: sandbox.webhookSecret,
+    });
+    await sut.createTicket(draft({ externalRef: 'cr_1' }));
+    clock = new Date('2026-11-23T09:30:00Z');
+    await sut.createTicket(draft({ externalRef: 'cr_2' }));
+    await rejects(sut.createTicket(draft({ externalRef: 'cr_3' })), 'throttled');
+    clock = new Date('2026-11-23T10:00:00Z');
+    await sut.createTicket(draft({ externalRef: 'cr_3' }));
+    assert.deepEqual(
+      sandbox.tickets().map((t) => t.externalRef),
+      ['cr_1', 'cr_2', 'cr_3'],
+    );
+  });
+
   it('keeps its own calls within the thread limit, so a burst is never refused', async () => {
     sandbox.limits.latencyMs = 50;
     const refs = await Promise.all(
