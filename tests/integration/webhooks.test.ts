@@ -1,6 +1,5 @@
 import { strict as assert } from 'node:assert';
-import { createServer, type Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
+import type { Application, TeamsAdapter, TurnState } from '@microsoft/teams-ai';
 import { odata } from '@azure/data-tables';
 import { openTable } from '../../src/adapters/storage/table-connection';
 import type { TableStorage } from '../../src/adapters/storage/table-storage';
@@ -13,7 +12,7 @@ import {
   WEBHOOK_MAX_BODY_BYTES,
   type WebhookRouteDeps,
 } from '../../src/surfaces/http/webhook.route';
-import type { RawRoute } from '../../src/surfaces/http/server';
+import { startHttpServer, type RawRoute } from '../../src/surfaces/http/server';
 import { CONTOSO, FABRIKAM, MSP } from '../../src/sandbox/sandbox-tenants';
 import { FakeClock } from '../fakes/in-memory-storage';
 import { useAzurite } from '../support/azurite-fixture';
@@ -31,18 +30,19 @@ interface Running {
   close(): Promise<void>;
 }
 
-async function serve(route: RawRoute): Promise<Running> {
-  const server: Server = createServer((req, res) => {
-    route.handle(req, res).catch(() => {
-      res.writeHead(500).end();
-    });
-  });
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const { port } = server.address() as AddressInfo;
-  return {
-    url: `http://127.0.0.1:${port}`,
-    close: () => new Promise<void>((resolve) => server.close(() => resolve())),
-  };
+/** Cabinet's own HTTP server with only the webhook route mounted (no bot traffic in these tests). */
+function serve(route: RawRoute): Promise<Running> {
+  return startHttpServer(
+    {
+      bot: {} as Application<TurnState>,
+      adapter: {} as TeamsAdapter,
+      readiness: () => Promise.resolve(),
+      allowServiceUrl: () => false,
+      log: () => undefined,
+      rawRoutes: [route],
+    },
+    { host: '127.0.0.1', port: 0 },
+  );
 }
 
 describe('signed webhook intake over HTTP on Azurite (issue 6 §3)', function () {
@@ -261,6 +261,26 @@ describe('signed webhook intake over HTTP on Azurite (issue 6 §3)', function ()
     it('a body of 256 KiB + 1 → 413 before any signature work', async () => {
       const big = Buffer.alloc(WEBHOOK_MAX_BODY_BYTES + 1, 0x20);
       await refusedWithoutTrace(send({ body: big }), 413);
+      // Chunked, without Content-Length: the stream itself is cut at the cap.
+      const chunked = await refusedWithoutTrace(
+        fetch(`${running.url}/api/webhooks/${contoso.clientKey}`, {
+          method: 'POST',
+          headers: {
+            'content-type': 'application/json',
+            'x-cabinet-delivery': 'chunked-1',
+            'x-cabinet-signature': `t=1,kid=${contoso.kid},v1=00`,
+          },
+          body: new ReadableStream({
+            start(controller) {
+              for (let i = 0; i < 5; i += 1) controller.enqueue(new Uint8Array(64 * 1024 + 1));
+              controller.close();
+            },
+          }),
+          duplex: 'half',
+        }),
+        413,
+      );
+      assert.equal(((await chunked.json()) as { error: string }).error, 'payload_too_large');
     });
 
     it('wrong content type → 415; unknown client key → 404; bad JSON → 400', async () => {
