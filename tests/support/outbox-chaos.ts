@@ -282,6 +282,11 @@ export function describeOutboxChaos(azurite: AzuriteFixture, scenario: ChaosScen
       }
     }
     assert.equal(notes.length, expectedNotes, 'no PSA note beyond the delivered messages');
+    // A request's rows go one at a time in row order, so its notes land in the order things happened.
+    for (const { psa, ticket } of tickets) {
+      const order = ticket.notes.map((n) => /\[cabinet:([^\]]+)\]/.exec(n.text)?.[1] ?? '');
+      assert.deepEqual(order, [...order].sort(), `notes of ${psa}/${ticket.id} in row order`);
+    }
 
     // The refused client: each request's first row parked with the PSA's reason, the rest held
     // behind it (pending, not leased); none leased beyond its lease.
