@@ -61,7 +61,8 @@ async function startReceiver(): Promise<{
         ),
         rawBody: Buffer.concat(chunks),
       });
-      res.writeHead(200).end();
+      res.writeHead(200);
+      res.end();
     });
   });
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));

@@ -82,7 +82,10 @@ describe('PSA inbound webhooks: HaloPSA and Autotask (sandbox PSAs, Azurite)', (
       };
       const route = psaWebhookRoute(deps);
       const server = createServer((req, res) => {
-        route.handle(req, res).catch(() => res.writeHead(500).end());
+        route.handle(req, res).catch(() => {
+          res.writeHead(500);
+          res.end();
+        });
       });
       await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
       try {

@@ -79,7 +79,10 @@ describe('PSA inbound notes over HTTP (sandbox ConnectWise, Azurite)', () => {
     const route = psaWebhookRoute({ ...deps, log: (line) => routeLog.push(line) });
     cabinet = await listen(
       createServer((req, res) => {
-        route.handle(req, res).catch(() => res.writeHead(500).end());
+        route.handle(req, res).catch(() => {
+          res.writeHead(500);
+          res.end();
+        });
       }),
     );
     sandbox.setWebhookTarget(`${cabinet.url}/api/psa/connectwise`);
@@ -167,7 +170,8 @@ describe('PSA inbound notes over HTTP (sandbox ConnectWise, Azurite)', () => {
           for (const [name, value] of Object.entries(req.headers))
             headers[name] = Array.isArray(value) ? value.join(', ') : value;
           captured.push({ headers, rawBody: Buffer.concat(chunks) });
-          res.writeHead(200).end();
+          res.writeHead(200);
+          res.end();
         });
       }),
     );

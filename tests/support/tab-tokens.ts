@@ -97,7 +97,8 @@ export class JwksServer {
     const server = createServer({ key, cert }, (req, res) => {
       const match = /^\/([^/]+)\/discovery\/v2\.0\/keys$/.exec(req.url ?? '');
       if (!match || req.method !== 'GET') {
-        res.writeHead(404).end();
+        res.writeHead(404);
+        res.end();
         return;
       }
       const tenant = match[1]!;
