@@ -47,6 +47,8 @@ export interface HaloPsaConfig {
   readonly tenant?: string;
   /** What Halo's webhook sends as its Bearer secret to `/api/psa/halopsa`. */
   readonly webhookSecret: string;
+  /** The agent web app, for ticket links (`{webUrl}/ticket?id=`); the sandbox sets it. */
+  readonly webUrl?: string;
 }
 
 /** The MSP's ConnectWise PSA: an API member's keys and the developer client id. */
@@ -70,6 +72,8 @@ export interface AutotaskConfig {
   readonly integrationCode: string;
   /** The secret key of the ticket/ticket-note webhooks that post to `/api/psa/autotask`. */
   readonly webhookSecret: string;
+  /** The Autotask web UI, for ticket links; found by zone lookup when absent. */
+  readonly webUrl?: string;
 }
 
 /** The PSA instances Cabinet syncs with (issue 6); each client's settings say which one it maps to. */
