@@ -188,6 +188,8 @@ describe('signed webhook intake over HTTP on Azurite (issue 6 §3)', function ()
     );
     assert.equal(accepted.length, 1);
     assert.equal(accepted[0]!.payload['kid'], contoso.kid);
+    assert.equal(accepted[0]!.payload['deliveryId'], 'form-0001');
+    assert.ok(!JSON.stringify(accepted[0]).includes('Pat Public'), 'the name is sealed');
     const rows = await storage.outbox.list(CONTOSO.tenantId);
     assert.ok(
       rows.every(

@@ -163,10 +163,11 @@ export async function takeInWebhook(
           payload: {
             kid: delivery.kid,
             clientKey: delivery.key.clientKey,
-            deliveryHash,
+            // The surface admits only short ids of letters, digits and . _ : -, so it is no free text.
+            deliveryId: delivery.deliveryId,
             ...(keyHash ? { idempotencyKeyHash: keyHash } : {}),
           },
-          personal: { deliveryId: delivery.deliveryId, submittedBy: form.name },
+          personal: { submittedBy: form.name },
         };
         return { audit: [event], receipts };
       },
