@@ -1,6 +1,14 @@
-import { loadConfig, ConfigError, type Config } from './config';
+import { loadConfig, ConfigError, type Config, type PsaConfig } from './config';
+import type { PsaConnector, PsaConnectors } from './application/ports/psa';
+import { PsaPoller, type PsaInboundDeps } from './application/use-cases/psa-inbound';
+import { createAutotaskConnector } from './adapters/psa/autotask-connector';
+import { createConnectWiseConnector } from './adapters/psa/connectwise-connector';
+import { createHaloPsaConnector } from './adapters/psa/halopsa-connector';
+import type { PsaKind } from './domain/psa/psa';
+import { psaWebhookRoute } from './surfaces/http/psa-webhook.route';
 import type { Clock } from './application/ports/clock';
 import type { OpenRequestIndex } from './application/ports/open-request-index';
+import type { OutboxStore } from './application/ports/outbox';
 import { FollowUpSweeper } from './application/use-cases/follow-ups';
 import { SlaSweeper } from './application/use-cases/sla-sweeper';
 import { OutboxRelay } from './application/use-cases/relay-outbox';
@@ -100,6 +108,15 @@ export async function startCabinet(
         }
       : undefined;
   const worker = execution ? new ExecutionWorker(execution) : undefined;
+  const connectors = psaConnectors(config.psa);
+  const psaInbound: PsaInboundDeps = {
+    requests: storage.requests,
+    clients: storage.clients,
+    connectors,
+    links: storage.psaLinks,
+    clock,
+    outboxWritten: useCases.outboxWritten,
+  };
   const relay = config.relay.enabled
     ? new OutboxRelay(
         {
@@ -109,6 +126,14 @@ export async function startCabinet(
           clock,
           ...(worker ? { runs: worker } : {}),
           openRequests: { index: storage.openRequests, requests: storage.requests },
+          // Always given, even with no PSA configured: a client mapped to a PSA this instance cannot
+          // reach gets its rows parked with what to configure, not left pending unexplained.
+          psa: {
+            connectors,
+            links: storage.psaLinks,
+            requests: storage.requests,
+            clients: storage.clients,
+          },
         },
         { log },
       )
@@ -122,6 +147,11 @@ export async function startCabinet(
         { log },
       )
     : undefined;
+  // Webhooks bring PSA notes at once; polling catches what a lost webhook missed, one instance at a time.
+  const psaPoller =
+    config.relay.enabled && connectors.size > 0
+      ? new PsaPoller({ ...psaInbound, lease: storage.leases }, { log })
+      : undefined;
   if (config.mode === 'sandbox') await seedSandbox(useCases);
 
   const bot = createBotApplication({
@@ -135,6 +165,7 @@ export async function startCabinet(
     useCases,
     execution,
     openRequests: storage.openRequests,
+    outbox: storage.outbox,
     log,
   });
   const http = await startHttpServer(
@@ -144,6 +175,7 @@ export async function startCabinet(
       readiness: () => storage.ping(),
       allowServiceUrl: serviceUrlPolicy(config.mode),
       ...(tab ? { tab } : {}),
+      rawRoutes: [psaWebhookRoute({ ...psaInbound, log })],
       log,
     },
     config.http,
@@ -152,16 +184,28 @@ export async function startCabinet(
   relay?.start(config.relay.intervalMs);
   followUps?.start(FOLLOW_UP_INTERVAL_MS);
   slaSweeper?.start(SLA_SWEEP_INTERVAL_MS);
+  psaPoller?.start(config.psa.pollIntervalMs);
+  options.sandbox?.psas?.deliverWebhooksTo(http.url);
   return {
     url: http.url,
     stop: async () => {
       await http.close();
       await followUps?.stop();
       await slaSweeper?.stop();
+      await psaPoller?.stop();
       await relay?.stop();
       await directory?.close();
     },
   };
+}
+
+/** One connector per PSA the MSP configured; clients name theirs in their `psa` settings. */
+function psaConnectors(psa: PsaConfig): PsaConnectors {
+  const connectors = new Map<PsaKind, PsaConnector>();
+  if (psa.halopsa) connectors.set('halopsa', createHaloPsaConnector(psa.halopsa));
+  if (psa.connectwise) connectors.set('connectwise', createConnectWiseConnector(psa.connectwise));
+  if (psa.autotask) connectors.set('autotask', createAutotaskConnector(psa.autotask));
+  return connectors;
 }
 
 function graphDirectory(config: Config, log: (message: string) => void): GraphTenantDirectory {
@@ -210,6 +254,7 @@ function tabSurface(
     readonly useCases: UseCaseDeps;
     readonly execution: ExecutionDeps | undefined;
     readonly openRequests: OpenRequestIndex;
+    readonly outbox: OutboxStore;
     readonly log: (message: string) => void;
   },
 ) {
@@ -217,6 +262,7 @@ function tabSurface(
     useCases: deps.useCases,
     ...(deps.execution ? { execution: deps.execution } : {}),
     openRequests: deps.openRequests,
+    outbox: deps.outbox,
     log: deps.log,
   };
   if (config.mode === 'sandbox') {

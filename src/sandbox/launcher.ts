@@ -4,6 +4,7 @@ import type { Config, GraphConfig } from '../config';
 import { startAzurite, type RunningAzurite } from './azurite';
 import { startMicrosoftCloud, type RunningMicrosoftCloud } from './microsoft-cloud';
 import { PLAYGROUND_PERSONAS, startPlayground, type RunningPlayground } from './playground';
+import { startSandboxPsas, type RunningSandboxPsas } from './psa/sandbox-psas';
 
 /** What `startCabinet` hands back: where the bot listens and how to stop it (server, loops, clients). */
 export interface RunningCabinet {
@@ -12,9 +13,10 @@ export interface RunningCabinet {
   stop(): Promise<void>;
 }
 
-/** What the sandbox runs beside Cabinet that Cabinet uses in-process (tab sign-in tokens). */
+/** What the sandbox runs beside Cabinet that Cabinet uses in-process (tab sign-in tokens, PSA webhooks). */
 export interface SandboxServices {
   readonly cloud: RunningMicrosoftCloud;
+  readonly psas?: RunningSandboxPsas;
 }
 
 /** The composition root's start function, injected so the launcher never imports `main.ts`. */
@@ -81,13 +83,16 @@ export async function runSandbox(
       stateFile: resolve(cloudDir, 'state.json'),
     });
     stack.push(() => cloud.stop());
+    const psas = await startSandboxPsas();
+    stack.push(() => psas.stop());
     const cabinet = await startCabinet(
       {
         ...config,
         storage: { ...config.storage, connectionString: azurite.connectionString },
         graph: sandboxGraphConfig(cloud),
+        psa: psas.connections(config.psa.pollIntervalMs),
       },
-      { cloud },
+      { cloud, psas },
     );
     stack.push(() => cabinet.stop());
     const botEndpoint = `${cabinet.url.replace(/\/$/, '')}/api/messages`;
@@ -99,6 +104,7 @@ export async function runSandbox(
       botEndpoint,
       tabUrl: `${cabinet.url.replace(/\/$/, '')}/tab/`,
       cloud,
+      psas,
       azurite,
       azuriteDir,
     });
@@ -174,6 +180,7 @@ function printBanner(
     readonly botEndpoint: string;
     readonly tabUrl: string;
     readonly cloud: RunningMicrosoftCloud;
+    readonly psas: RunningSandboxPsas;
     readonly azurite: RunningAzurite;
     readonly azuriteDir: string;
   },
@@ -192,6 +199,11 @@ function printBanner(
   print(
     `  cloud    ${state.cloud.url}  sandbox Microsoft Graph and sign-in for Contoso and Fabrikam`,
   );
+  print(
+    `  halopsa  ${state.psas.halopsa.webUrl}  sandbox HaloPSA (Contoso's tickets; add a technician note there)`,
+  );
+  print(`  cw       ${state.psas.connectwise.url}  sandbox ConnectWise PSA (Fabrikam's tickets)`);
+  print(`  autotask ${state.psas.autotask.webUrl}  sandbox Autotask (no client mapped to it yet)`);
   const shownDir = relative(process.cwd(), state.azuriteDir);
   print(
     `  storage  Azurite on 127.0.0.1:${state.azurite.port}, data in ${shownDir.startsWith('..') ? state.azuriteDir : shownDir}`,

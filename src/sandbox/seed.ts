@@ -57,10 +57,54 @@ export const CONTOSO_SANDBOX_SETTINGS = {
   },
 } as const;
 
+/** Contoso's tickets go to the sandbox HaloPSA (client 12), by Halo's numeric ids. */
+export const CONTOSO_SANDBOX_PSA = {
+  psa: 'halopsa',
+  company: '12',
+  board: '3',
+  category: 'Microsoft 365',
+  priorities: { critical: '1', high: '2', medium: '3', low: '4' },
+  typePriorities: { incident: 'high', offboard: 'high' },
+  statuses: {
+    submitted: '1',
+    triaged: '1',
+    awaiting_approval: '21',
+    needs_info: '22',
+    approved: '2',
+    in_progress: '2',
+    implemented: '23',
+    closed: '9',
+    denied: '9',
+    cancelled: '9',
+  },
+} as const;
+
+/** Fabrikam's tickets go to the sandbox ConnectWise PSA (company FABRIKAM), by name. */
+export const FABRIKAM_SANDBOX_PSA = {
+  psa: 'connectwise',
+  company: 'FABRIKAM',
+  board: 'Service Desk',
+  category: 'Change',
+  priorities: {
+    critical: 'Priority 1 - Emergency Response',
+    high: 'Priority 2 - Quick Response',
+    medium: 'Priority 3 - Normal Response',
+    low: 'Priority 4 - Schedule Maintenance',
+  },
+  statuses: {
+    submitted: 'New',
+    awaiting_approval: 'Waiting Approval',
+    needs_info: 'Waiting Customer',
+    in_progress: 'In Progress',
+    closed: 'Closed (resolved)',
+    cancelled: 'Closed (cancelled)',
+  },
+} as const;
+
 /**
  * Onboards the two sandbox clients through the same use case as `cabinet clients add`, if storage
  * has no clients yet, and configures Contoso's rules as `cabinet clients settings` would (Fabrikam
- * keeps Cabinet's defaults). Returns how many were added.
+ * keeps Cabinet's default rules), and each client's PSA mapping. Returns how many were added.
  */
 export async function seedSandbox(
   deps: Pick<UseCaseDeps, 'clients' | 'mspTenantId'>,
@@ -93,14 +137,23 @@ export async function seedSandbox(
   for (const result of results)
     if (!result.ok)
       throw new Error(`Sandbox seeding failed: ${result.error.message}`, { cause: result.error });
-  const configured = await configureClientSettings(deps, {
-    actor: { kind: 'operator', operator: SANDBOX_OPERATOR },
-    clientTenantId: CONTOSO.tenantId,
-    settings: CONTOSO_SANDBOX_SETTINGS,
-  });
-  if (!configured.ok)
-    throw new Error(`Sandbox seeding failed: ${configured.error.message}`, {
-      cause: configured.error,
+  const settings = [
+    {
+      clientTenantId: CONTOSO.tenantId,
+      settings: { ...CONTOSO_SANDBOX_SETTINGS, psa: CONTOSO_SANDBOX_PSA },
+    },
+    { clientTenantId: FABRIKAM.tenantId, settings: { psa: FABRIKAM_SANDBOX_PSA } },
+  ];
+  for (const { clientTenantId, settings: part } of settings) {
+    const configured = await configureClientSettings(deps, {
+      actor: { kind: 'operator', operator: SANDBOX_OPERATOR },
+      clientTenantId,
+      settings: part,
     });
+    if (!configured.ok)
+      throw new Error(`Sandbox seeding failed: ${configured.error.message}`, {
+        cause: configured.error,
+      });
+  }
   return results.length;
 }

@@ -56,6 +56,13 @@ describe('npm start (sandbox mode)', function () {
     assert.equal(azurite[2], join(dataDir, 'azurite'));
     assert.match(output, new RegExp(`tab {6}${bot[1]}/tab/ `));
     assert.equal(await isListening(Number(cloud[1])), true, 'the sandbox Microsoft cloud listens');
+    const psaPorts = [
+      /halopsa {2}http:\/\/127\.0\.0\.1:(\d+)/,
+      /cw {7}http:\/\/127\.0\.0\.1:(\d+)/,
+      /autotask http:\/\/127\.0\.0\.1:(\d+)/,
+    ].map((pattern) => Number(pattern.exec(output)?.[1]));
+    for (const port of psaPorts)
+      assert.equal(await isListening(port), true, `sandbox PSA on ${port}`);
 
     assert.equal((await fetch(`${bot[1]}/healthz`)).status, 200);
     assert.equal((await fetch(`${bot[1]}/readyz`)).status, 200);
@@ -69,6 +76,7 @@ describe('npm start (sandbox mode)', function () {
       Number(bot[2]),
       Number(azurite[1]),
       Number(cloud[1]),
+      ...psaPorts,
     ]) {
       assert.equal(await isListening(port), false, `port ${port} is still open after Ctrl-C`);
     }
