@@ -6,6 +6,7 @@ import { createConnectWiseConnector } from './adapters/psa/connectwise-connector
 import { createHaloPsaConnector } from './adapters/psa/halopsa-connector';
 import type { PsaKind } from './domain/psa/psa';
 import { psaWebhookRoute } from './surfaces/http/psa-webhook.route';
+import { webhookRoute } from './surfaces/http/webhook.route';
 import type { Clock } from './application/ports/clock';
 import type { OpenRequestIndex } from './application/ports/open-request-index';
 import type { OutboxStore } from './application/ports/outbox';
@@ -175,7 +176,14 @@ export async function startCabinet(
       readiness: () => storage.ping(),
       allowServiceUrl: serviceUrlPolicy(config.mode),
       ...(tab ? { tab } : {}),
-      rawRoutes: [psaWebhookRoute({ ...psaInbound, log })],
+      rawRoutes: [
+        webhookRoute({
+          intake: { ...useCases, ledger: storage.webhookLedger },
+          keys: storage.webhookKeys,
+          log,
+        }),
+        psaWebhookRoute({ ...psaInbound, log }),
+      ],
       log,
     },
     config.http,
