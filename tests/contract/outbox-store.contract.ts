@@ -158,6 +158,21 @@ export function describeOutboxStoreContract(name: string, make: MakeStorage): vo
       assert.equal((await sut.outbox.list(tenant))[0]?.reschedules, 2);
     });
 
+    it('counts every claim of a row, except one handed back untouched', async () => {
+      const tenant = newTenant();
+      await enqueue(tenant, [notify(tenant, 'CONTOSO-1')]);
+      const now = sut.clock.now();
+      const soon = new Date(now.getTime() + 1_000);
+      const later = new Date(now.getTime() + 2_000);
+
+      const [first] = await sut.outbox.claimDue(tenant, now, { leaseMs: 500, limit: 1 });
+      const [second] = await sut.outbox.claimDue(tenant, soon, { leaseMs: 500, limit: 1 });
+      await sut.outbox.reschedule(second!, later, soon, { untouched: true });
+      const [third] = await sut.outbox.claimDue(tenant, later, { limit: 1 });
+
+      assert.deepEqual([first?.claims, second?.claims, third?.claims], [1, 2, 2]);
+    });
+
     it('renews a lease only for the holder of the current row', async () => {
       const tenant = newTenant();
       await enqueue(tenant, [notify(tenant, 'CONTOSO-1')]);

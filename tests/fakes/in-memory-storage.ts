@@ -428,11 +428,17 @@ export class InMemoryOutboxStore implements OutboxStore {
     return Promise.resolve();
   }
 
-  reschedule(row: OutboxRow, at: Date): Promise<void> {
+  reschedule(
+    row: OutboxRow,
+    at: Date,
+    _now: Date,
+    options: { readonly untouched?: boolean } = {},
+  ): Promise<void> {
     const patch = {
       status: 'pending' as const,
       nextAttemptAt: at.toISOString(),
       reschedules: (row.reschedules ?? 0) + 1,
+      ...(options.untouched ? { claims: Math.max(0, (row.claims ?? 0) - 1) } : {}),
     };
     if (!this.replace(row, patch, true))
       return Promise.reject(new ConcurrencyError('Outbox row was claimed by another relay.'));

@@ -71,11 +71,17 @@ export class TableOutboxStore implements OutboxStore {
     });
   }
 
-  async reschedule(row: OutboxRow, at: Date): Promise<void> {
+  async reschedule(
+    row: OutboxRow,
+    at: Date,
+    _now: Date,
+    options: { readonly untouched?: boolean } = {},
+  ): Promise<void> {
     await this.settle(row, {
       status: 'pending',
       nextAttemptAt: at.toISOString(),
       reschedules: (row.reschedules ?? 0) + 1,
+      ...(options.untouched ? { claims: Math.max(0, (row.claims ?? 0) - 1) } : {}),
       ...RELEASED,
     });
   }

@@ -184,7 +184,15 @@ export interface OutboxStore {
    * Puts the row off until `at` without counting a failed attempt (a run asked to be driven later),
    * releasing its lease and counting the reschedule.
    */
-  reschedule(row: OutboxRow, at: Date, now: Date): Promise<void>;
+  reschedule(
+    row: OutboxRow,
+    at: Date,
+    now: Date,
+    options?: {
+      /** Nothing was sent for this claim (the row waited its turn): the claim is not counted. */
+      readonly untouched?: boolean;
+    },
+  ): Promise<void>;
   /**
    * Sets the lease on a row this instance holds to `now + leaseMs` (extending it, or cutting it
    * short to hand the row back sooner); undefined if the row changed since (another instance

@@ -348,12 +348,13 @@ export class OutboxRelay {
               blocker.status === 'parked'
                 ? now.getTime() + PSA_BLOCKED_RECHECK_MS
                 : Math.max(Date.parse(blocker.nextAttemptAt), now.getTime() + MIN_RESCHEDULE_MS);
-            await this.putOff(row, new Date(at));
+            await this.putOff(row, new Date(at), { untouched: true });
             continue;
           }
           if (!(await this.deliverPsaOne(deps, row))) {
             const later = new Date(this.deps.clock.now().getTime() + MIN_RESCHEDULE_MS);
-            for (const rest of queue.slice(i + 1)) await this.putOff(rest, later);
+            for (const rest of queue.slice(i + 1))
+              await this.putOff(rest, later, { untouched: true });
             return;
           }
         }
@@ -388,10 +389,18 @@ export class OutboxRelay {
     }
   }
 
-  /** Reschedules a row without counting a failed attempt; a storage error leaves its lease to lapse. */
-  private async putOff(row: OutboxRow, at: Date): Promise<void> {
+  /**
+   * Reschedules a row without counting a failed attempt; a storage error leaves its lease to lapse.
+   * `untouched`: nothing was sent for this claim, so it does not count as one that may have reached
+   * the PSA (and the row's next delivery skips the marker lookup).
+   */
+  private async putOff(
+    row: OutboxRow,
+    at: Date,
+    options: { readonly untouched?: boolean } = {},
+  ): Promise<void> {
     await this.deps.outbox
-      .reschedule(row, at, this.deps.clock.now())
+      .reschedule(row, at, this.deps.clock.now(), options)
       .catch((error: unknown) =>
         this.log(`outbox ${row.id} could not be put off: ${describe(error)}`),
       );
