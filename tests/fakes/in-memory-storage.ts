@@ -62,8 +62,7 @@ import {
   InMemoryTemplateCatalogueRows,
 } from './in-memory-template-catalogue';
 import { assertExecutionWrite, encodeRun } from '../../src/adapters/storage/run-record';
-import { withIndexSync } from '../../src/application/ports/open-request-index';
-import { withPsaSync } from '../../src/application/ports/psa-sync';
+import { requestOutbox } from '../../src/application/ports/request-outbox';
 import { InMemoryOpenRequestIndex } from './in-memory-open-request-index';
 
 /** A clock that only moves when told to. */
@@ -236,7 +235,7 @@ export class InMemoryChangeRequestStore implements ChangeRequestStore {
         await this.data.commit(
           tenantId,
           write.audit,
-          withIndexSync(write.request, withPsaSync(write.request, write.audit, write.outbox)),
+          requestOutbox(write.request, write.audit, write.outbox),
           () => {
             if ((this.data.counters.get(tenantId) ?? 0) !== number - 1) throw new NumberTaken();
             const writeReceipts = checkReceipts(this.data, tenantId, write.receipts);
@@ -263,7 +262,7 @@ export class InMemoryChangeRequestStore implements ChangeRequestStore {
     await this.data.commit(
       tenantId,
       write.audit,
-      withIndexSync(write.request, withPsaSync(write.request, write.audit, write.outbox)),
+      requestOutbox(write.request, write.audit, write.outbox),
       () => {
         const map = this.data.requests.get(tenantId);
         const current = map?.get(write.request.number);
@@ -592,10 +591,7 @@ export class InMemoryExecutionStore implements ExecutionStore {
       ? { request: structuredClone(write.request.next), etag: etag() }
       : undefined;
     const outbox = write.request
-      ? withIndexSync(
-          write.request.next,
-          withPsaSync(write.request.next, write.audit, write.outbox),
-        )
+      ? requestOutbox(write.request.next, write.audit, write.outbox)
       : write.outbox;
     await this.data.commit(tenantId, write.audit, outbox, () => {
       const runs = this.data.runs.get(tenantId) ?? new Map<string, StoredRun>();

@@ -7,8 +7,7 @@ import type {
   StoredChangeRequest,
 } from '../../application/ports/change-request-store';
 import type { DataKeyring } from '../../application/ports/data-keyring';
-import { withIndexSync } from '../../application/ports/open-request-index';
-import { withPsaSync } from '../../application/ports/psa-sync';
+import { requestOutbox } from '../../application/ports/request-outbox';
 import type { ChangeRequest } from '../../domain/change-request/change-request';
 import { parseRequestId, type ChangeRequestId, type TenantId } from '../../domain/shared/ids';
 import type { PartitionCommitter, RowOp } from './partition-committer';
@@ -89,7 +88,7 @@ export class TableChangeRequestStore implements ChangeRequestStore {
           ...(write.receipts ?? []).map((receipt) => receiptOp(tenantId, receipt)),
         ],
         events: await sealEvents(tenantId, write.audit, this.keyring),
-        outbox: withIndexSync(write.request, withPsaSync(write.request, write.audit, write.outbox)),
+        outbox: requestOutbox(write.request, write.audit, write.outbox),
       };
     });
     const request = written!.request;
@@ -113,7 +112,7 @@ export class TableChangeRequestStore implements ChangeRequestStore {
         ...(write.receipts ?? []).map((receipt) => receiptOp(tenantId, receipt)),
       ],
       events,
-      outbox: withIndexSync(write.request, withPsaSync(write.request, write.audit, write.outbox)),
+      outbox: requestOutbox(write.request, write.audit, write.outbox),
     }));
     return { request: structuredClone(write.request), etag: result.etags.get(entity.rowKey)! };
   }

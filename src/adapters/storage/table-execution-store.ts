@@ -1,8 +1,7 @@
 import { odata, type TableClient } from '@azure/data-tables';
 import { sealEvents } from '../../application/audit/seal-events';
 import type { DataKeyring } from '../../application/ports/data-keyring';
-import { withIndexSync } from '../../application/ports/open-request-index';
-import { withPsaSync } from '../../application/ports/psa-sync';
+import { requestOutbox } from '../../application/ports/request-outbox';
 import type {
   ExecutionStore,
   ExecutionWrite,
@@ -85,10 +84,7 @@ export class TableExecutionStore implements ExecutionStore {
       ops,
       events,
       outbox: write.request
-        ? withIndexSync(
-            write.request.next,
-            withPsaSync(write.request.next, write.audit, write.outbox),
-          )
+        ? requestOutbox(write.request.next, write.audit, write.outbox)
         : write.outbox,
     }));
     const requestEtag = write.request ? result.etags.get(requestRowKey(requestNumber)) : undefined;

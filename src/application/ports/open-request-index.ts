@@ -8,7 +8,6 @@ import type { ChangeType } from '../../domain/change-request/change-request.payl
 import type { SlaSnapshot, SlaState, SlaThreshold } from '../../domain/sla/sla';
 import type { ChangeRequestId, ClientCode, ObjectId, TenantId } from '../../domain/shared/ids';
 import type { OutboxMessage } from './outbox';
-import { isIntegration } from '../../domain/shared/person';
 
 /**
  * What the MSP-wide views (SLA sweeper, wallboard) need of one open request, without reading the
@@ -167,17 +166,10 @@ export function isOlderThan(
   return candidate.updatedAt < current.updatedAt;
 }
 
-/**
- * A request write's outbox rows plus one `index.sync`: request stores add it to every create and
- * update, so every change reaches the index without any use case having to remember it.
- */
+/** A request write's outbox rows plus one `index.sync` (see `requestOutbox`, which stores call). */
 export function withIndexSync(
   request: ChangeRequest,
   outbox: readonly OutboxMessage[],
 ): readonly OutboxMessage[] {
-  return [
-    // An integration requester (a signed webhook) has no Teams to reach; its notifications are dropped here, once for every use case.
-    ...outbox.filter((m) => !(m.kind === 'teams.notify' && isIntegration(m.recipient))),
-    { kind: 'index.sync', requestId: request.id },
-  ];
+  return [...outbox, { kind: 'index.sync', requestId: request.id }];
 }
