@@ -1,11 +1,14 @@
 /**
- * Benchmarks: `npm run bench [-- --only raw|audit|offboard|sla] [--seconds n] [--runs n]`.
+ * Benchmarks: `npm run bench [-- --only raw|audit|offboard|sla|psa|webhook] [--seconds n] [--runs n]
+ *   [--requests n] [--notes n] [--deliveries n]`.
  * Starts its own in-memory Azurite on loopback and measures
  *   (a) the raw baseline: 100-entity batch inserts into one partition from 4 concurrent loops;
  *   (b) audit appends with 1 writer process keeping 50 appends in flight (group commit batches them);
  *   (c) the same with 4 writer processes on one tenant;
  *   (d) offboarding one user against the sandbox cloud with batching on and off (offboard.bench.ts);
- *   (e) an SLA sweep over 1k open requests with and without 100k closed ones beside them (sla.bench.ts).
+ *   (e) an SLA sweep over 1k open requests with and without 100k closed ones beside them (sla.bench.ts);
+ *   (f) Cabinet notes delivered to a sandbox HaloPSA by the relay against raw note POSTs (psa.bench.ts);
+ *   (g) signed webhook deliveries taken in over HTTP against raw request creation (webhook.bench.ts).
  * Figures depend on the machine; Azurite promises no throughput, so nothing here is asserted.
  */
 import { randomBytes } from 'node:crypto';
@@ -19,7 +22,9 @@ import type { TenantId } from '../src/domain/shared/ids';
 import { startAzurite, type RunningAzurite } from '../src/sandbox/azurite';
 import { runAuditWriters } from '../tests/support/audit-writers';
 import { runOffboardBench } from './offboard.bench';
+import { runPsaBench } from './psa.bench';
 import { runSlaBench } from './sla.bench';
+import { runWebhookBench } from './webhook.bench';
 
 const TARGET_RATIO = 0.5;
 const IN_FLIGHT = 50;
@@ -29,6 +34,9 @@ const { values } = parseArgs({
     only: { type: 'string' },
     seconds: { type: 'string', default: '3' },
     runs: { type: 'string', default: '7' },
+    requests: { type: 'string', default: '20' },
+    notes: { type: 'string', default: '20' },
+    deliveries: { type: 'string', default: '500' },
   },
 });
 const only = values.only;
@@ -37,15 +45,27 @@ if (
   only !== 'raw' &&
   only !== 'audit' &&
   only !== 'offboard' &&
-  only !== 'sla'
+  only !== 'sla' &&
+  only !== 'psa' &&
+  only !== 'webhook'
 )
-  throw new Error('--only takes raw, audit, offboard or sla');
+  throw new Error('--only takes raw, audit, offboard, sla, psa or webhook');
 const seconds = Number(values.seconds);
 if (!(seconds > 0 && seconds <= 60))
   throw new Error('--seconds takes a number of seconds between 0 and 60');
 const runs = Number(values.runs);
 if (!(Number.isInteger(runs) && runs >= 1 && runs <= 50))
   throw new Error('--runs takes a whole number of offboarding runs per mode between 1 and 50');
+/** A whole-number option between 1 and `max`. */
+function count(name: 'requests' | 'notes' | 'deliveries', max: number, what: string): number {
+  const n = Number(values[name]);
+  if (!(Number.isInteger(n) && n >= 1 && n <= max))
+    throw new Error(`--${name} takes a whole number of ${what} between 1 and ${max}`);
+  return n;
+}
+const requests = count('requests', 200, 'PSA-linked requests');
+const notes = count('notes', 200, 'notes per request');
+const deliveries = count('deliveries', 10_000, 'webhook deliveries');
 
 const format = (n: number) => Math.round(n).toLocaleString('en-US');
 
@@ -139,9 +159,11 @@ async function storageBench(azurite: RunningAzurite): Promise<void> {
 async function main(): Promise<void> {
   const azurite = await startAzurite();
   try {
-    if (only !== 'offboard' && only !== 'sla') await storageBench(azurite);
+    if (only === undefined || only === 'raw' || only === 'audit') await storageBench(azurite);
     if (only === undefined || only === 'offboard') await runOffboardBench({ azurite, runs });
     if (only === undefined || only === 'sla') await runSlaBench({ azurite });
+    if (only === undefined || only === 'psa') await runPsaBench({ azurite, requests, notes });
+    if (only === undefined || only === 'webhook') await runWebhookBench({ azurite, deliveries });
   } finally {
     await azurite.stop();
   }
