@@ -83,7 +83,7 @@ export async function runSandbox(
       stateFile: resolve(cloudDir, 'state.json'),
     });
     stack.push(() => cloud.stop());
-    const psas = await startSandboxPsas();
+    const psas = await startSandboxPsas(resolve(sandbox.dataDir, 'psa'));
     stack.push(() => psas.stop());
     const cabinet = await startCabinet(
       {

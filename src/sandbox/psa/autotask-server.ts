@@ -7,6 +7,7 @@ import {
   type SandboxReply,
   type SandboxRequest,
 } from './psa-sandbox-http';
+import { openSandboxState, savingAfterChanges, type SandboxStateFile } from './sandbox-state';
 import type { RunningPsaSandbox, SandboxNote, SandboxTicket } from './types';
 
 /**
@@ -55,6 +56,20 @@ export interface StartAutotaskSandboxOptions {
   readonly limits?: Partial<AutotaskSandboxLimits>;
   readonly now?: () => Date;
   readonly log?: (line: string) => void;
+  /**
+   * Where tickets, notes, note authors and the webhook's id and sequence are kept across restarts
+   * (loaded at start, written after each change); in memory only when absent.
+   */
+  readonly stateFile?: string;
+}
+
+/** What `stateFile` holds; the next ids continue from the largest stored ones. */
+interface AutotaskState {
+  readonly webhookGuid: string;
+  readonly sequenceNumber: number;
+  readonly tickets: readonly StoredTicket[];
+  readonly notes: readonly StoredNote[];
+  readonly resources: readonly (readonly [number, string])[];
 }
 
 export interface RunningAutotaskSandbox extends RunningPsaSandbox {
@@ -156,19 +171,35 @@ export async function startAutotaskSandbox(
     latencyMs: 0,
     ...options.limits,
   };
-  const tickets = new Map<number, StoredTicket>();
-  const notes = new Map<number, StoredNote>();
-  const resources = new Map<number, string>([[AUTOTASK_SANDBOX_API_RESOURCE_ID, 'Cabinet API']]);
+  const state: SandboxStateFile<AutotaskState> = openSandboxState(
+    options.stateFile,
+    'Autotask',
+    (): AutotaskState => ({
+      webhookGuid,
+      sequenceNumber,
+      tickets: [...tickets.values()],
+      notes: [...notes.values()],
+      resources: [...resources.entries()],
+    }),
+    options.log ?? ((line) => process.stderr.write(`${line}\n`)),
+  );
+  const loaded = state.loaded;
+  const tickets = new Map<number, StoredTicket>((loaded?.tickets ?? []).map((t) => [t.id, t]));
+  const notes = new Map<number, StoredNote>((loaded?.notes ?? []).map((n) => [n.id, n]));
+  const resources = new Map<number, string>([
+    [AUTOTASK_SANDBOX_API_RESOURCE_ID, 'Cabinet API'],
+    ...(loaded?.resources ?? []),
+  ]);
   const recentCalls: number[] = [];
   /** Opaque `paging` tokens of `nextPageUrl`s handed out (the sandbox never expires them). */
   const pagingTokens = new Map<string, PageState>();
   const inFlight = new Map<string, number>();
-  let nextTicketId = 7001;
-  let nextNoteId = 30001;
-  let nextResourceId = 29683001;
-  let sequenceNumber = 0;
+  let nextTicketId = Math.max(7001, ...[...tickets.keys()].map((id) => id + 1));
+  let nextNoteId = Math.max(30001, ...[...notes.keys()].map((id) => id + 1));
+  let nextResourceId = Math.max(29683001, ...[...resources.keys()].map((id) => id + 1));
+  let sequenceNumber = loaded?.sequenceNumber ?? 0;
   let webhookTarget: string | undefined;
-  const webhookGuid = randomUUID();
+  const webhookGuid: string = loaded?.webhookGuid ?? randomUUID();
   let baseUrl = '';
 
   const errors = (status: number, ...messages: string[]): SandboxReply => ({
@@ -502,7 +533,7 @@ export async function startAutotaskSandbox(
     };
   };
 
-  const http = await startSandboxHttp(route, {
+  const http = await startSandboxHttp(savingAfterChanges(route, state), {
     ...(options.port === undefined ? {} : { port: options.port }),
     chaos,
     errorBody: (_status, message) => ({ errors: [message] }),
@@ -535,6 +566,8 @@ export async function startAutotaskSandbox(
     const target = webhookTarget;
     if (target === undefined) return;
     sequenceNumber += 1;
+    // Kept so a restarted sandbox never repeats a sequence number receivers have seen.
+    state.save();
     const raw = autotaskJson({
       Action: 'Create',
       Guid: webhookGuid,
@@ -590,6 +623,7 @@ export async function startAutotaskSandbox(
           : AUTOTASK_SANDBOX_PICKLISTS.publishAll,
       author: resourceId,
     });
+    state.save();
     if (noteOptions.webhook !== false) await sendWebhook(note);
     return String(note.id);
   };

@@ -7,6 +7,7 @@ import {
   type SandboxReply,
   type SandboxRequest,
 } from './psa-sandbox-http';
+import { openSandboxState, savingAfterChanges, type SandboxStateFile } from './sandbox-state';
 import type { RunningPsaSandbox, SandboxNote, SandboxTicket } from './types';
 
 /** A company the sandbox ConnectWise knows (tickets for any other are refused like the real one). */
@@ -30,6 +31,17 @@ export interface ConnectWiseSandboxOptions {
   readonly chaos?: Partial<PsaChaosKnobs>;
   readonly now?: () => Date;
   readonly log?: (line: string) => void;
+  /**
+   * Where tickets, notes and the generated signing key are kept across restarts (loaded at start,
+   * written after each change); in memory only when absent.
+   */
+  readonly stateFile?: string;
+}
+
+/** What `stateFile` holds; the next ids continue from the largest stored ones. */
+interface ConnectWiseState {
+  readonly signingKey: string;
+  readonly tickets: readonly StoredTicket[];
 }
 
 export interface RunningConnectWiseSandbox extends RunningPsaSandbox {
@@ -104,14 +116,25 @@ export async function startConnectWiseSandbox(
   const clientId = options.clientId ?? '8c3f2a7e-5d1b-4e0f-9a6c-2b7d1e4f3a90';
   const codebase = options.codebase ?? 'v4_6_release/';
   const companies = options.companies ?? CONNECTWISE_SANDBOX_COMPANIES;
-  const signingKey = options.signingKey ?? randomUUID();
+  const state: SandboxStateFile<ConnectWiseState> = openSandboxState(
+    options.stateFile,
+    'ConnectWise',
+    (): ConnectWiseState => ({ signingKey, tickets: [...tickets.values()] }),
+    options.log ?? ((line) => process.stderr.write(`${line}\n`)),
+  );
+  const signingKey: string = options.signingKey ?? state.loaded?.signingKey ?? randomUUID();
   const keyId = 1;
   const now = options.now ?? (() => new Date());
   const chaos: PsaChaosKnobs = { ...calmChaos(), ...options.chaos };
   const expectedAuth = `Basic ${Buffer.from(`${companyId}+${publicKey}:${privateKey}`).toString('base64')}`;
-  const tickets = new Map<number, StoredTicket>();
-  let nextTicketId = 1000;
-  let nextNoteId = 5000;
+  const tickets = new Map<number, StoredTicket>(
+    (state.loaded?.tickets ?? []).map((t) => [t.id, t]),
+  );
+  let nextTicketId = Math.max(1000, ...[...tickets.keys()].map((id) => id + 1));
+  let nextNoteId = Math.max(
+    5000,
+    ...[...tickets.values()].flatMap((t) => t.notes.map((n) => n.id + 1)),
+  );
   let webhookTarget: string | undefined;
   const apiPrefix = `/${codebase}apis/3.0`;
   let siteUrl = '';
@@ -472,11 +495,12 @@ export async function startConnectWiseSandbox(
       identifier: name.toLowerCase().replace(/[^a-z0-9]+/g, ''),
       name,
     });
+    state.save();
     if (noteOptions.webhook !== false) await sendCallback(ticket, note);
     return String(note.id);
   };
 
-  const server = await startSandboxHttp(route, {
+  const server = await startSandboxHttp(savingAfterChanges(route, state), {
     ...(options.port === undefined ? {} : { port: options.port }),
     chaos,
     errorBody: (status, message) =>

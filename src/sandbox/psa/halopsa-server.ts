@@ -7,6 +7,7 @@ import {
   type SandboxReply,
   type SandboxRequest,
 } from './psa-sandbox-http';
+import { openSandboxState, savingAfterChanges, type SandboxStateFile } from './sandbox-state';
 import type { RunningPsaSandbox, SandboxNote, SandboxTicket } from './types';
 
 /**
@@ -41,6 +42,19 @@ export interface StartHaloPsaSandboxOptions {
   readonly chaos?: Partial<PsaChaosKnobs>;
   readonly now?: () => Date;
   readonly log?: (line: string) => void;
+  /**
+   * Where tickets, actions, the next ticket id and the generated secrets are kept across restarts
+   * (loaded at start, written after each change); in memory only when absent.
+   */
+  readonly stateFile?: string;
+}
+
+/** What `stateFile` holds. */
+interface HaloState {
+  readonly clientSecret: string;
+  readonly webhookSecret: string;
+  readonly nextTicketId: number;
+  readonly tickets: readonly HaloTicket[];
 }
 
 export interface RunningHaloPsaSandbox extends RunningPsaSandbox {
@@ -102,16 +116,29 @@ export async function startHaloPsaSandbox(
   const clients = new Map<number, string>(
     (options.clients ?? HALO_SANDBOX_CLIENTS).map((c) => [c.id, c.name]),
   );
+  const state: SandboxStateFile<HaloState> = openSandboxState(
+    options.stateFile,
+    'HaloPSA',
+    (): HaloState => ({
+      clientSecret,
+      webhookSecret,
+      nextTicketId,
+      tickets: [...tickets.values()],
+    }),
+    options.log ?? ((line) => process.stderr.write(`${line}\n`)),
+  );
   const clientId = options.clientId ?? 'cabinet-sandbox';
-  const clientSecret = options.clientSecret ?? randomBytes(18).toString('base64url');
-  const webhookSecret = options.webhookSecret ?? randomBytes(18).toString('base64url');
+  const clientSecret: string =
+    options.clientSecret ?? state.loaded?.clientSecret ?? randomBytes(18).toString('base64url');
+  const webhookSecret: string =
+    options.webhookSecret ?? state.loaded?.webhookSecret ?? randomBytes(18).toString('base64url');
   const lifetimeMs = (options.tokenLifetimeSeconds ?? 3600) * 1000;
   const limit = options.rateLimit ?? { max: 500, windowSeconds: 300 };
   const maxPageSize = options.maxPageSize ?? 100;
   const tokens = new Map<string, number>();
   const recent: number[] = [];
-  const tickets = new Map<number, HaloTicket>();
-  let nextTicketId = 1001;
+  const tickets = new Map<number, HaloTicket>((state.loaded?.tickets ?? []).map((t) => [t.id, t]));
+  let nextTicketId = Math.max(1001, ...[...tickets.keys()].map((id) => id + 1));
   let webhookTarget: string | undefined;
 
   const text = (status: number, message: string): SandboxReply => ({ status, body: message });
@@ -396,6 +423,7 @@ export async function startHaloPsaSandbox(
       note_html: escapeHtml(noteText).replace(/\n/g, '<br>'),
       hiddenfromuser: internal,
     });
+    state.save();
     if (webhookTarget !== undefined && noteOptions.webhook !== false) {
       await sendWebhook(webhookTarget, { ticket: ticketJson(ticket), action });
     }
@@ -467,7 +495,7 @@ export async function startHaloPsaSandbox(
     return text(404, 'Not found');
   };
 
-  const http = await startSandboxHttp(route, {
+  const http = await startSandboxHttp(savingAfterChanges(route, state), {
     port: options.port,
     chaos,
     errorBody: (_status, message) => message,

@@ -1,3 +1,4 @@
+import { resolve } from 'node:path';
 import type { PsaConfig } from '../../config';
 import type { PsaKind } from '../../domain/psa/psa';
 import { startAutotaskSandbox, type RunningAutotaskSandbox } from './autotask-server';
@@ -21,19 +22,26 @@ export interface RunningSandboxPsas {
 /**
  * Starts a sandbox HaloPSA, ConnectWise PSA and Autotask on free loopback ports, each with the
  * sandbox clients as its companies; if one fails to start, those already started are stopped.
- * @remarks They keep tickets in memory: a restarted sandbox starts with empty PSAs, and requests
- * linked to tickets from an earlier run park their next PSA note with the PSA's "not found".
+ * @param dataDir Where each keeps its tickets, notes and generated secrets (`<kind>.json`), so a
+ * restarted sandbox still has the tickets Cabinet's persisted requests link to and still accepts
+ * Cabinet's credentials; without it they keep everything in memory only.
  */
 export async function startSandboxPsas(
+  dataDir?: string,
   log: (line: string) => void = () => undefined,
 ): Promise<RunningSandboxPsas> {
+  const stateFile = (kind: PsaKind): string | undefined =>
+    dataDir === undefined ? undefined : resolve(dataDir, `${kind}.json`);
   const started: RunningPsaSandbox[] = [];
   try {
-    const halopsa = await startHaloPsaSandbox({ log });
+    const halopsa = await startHaloPsaSandbox({ log, stateFile: stateFile('halopsa') });
     started.push(halopsa);
-    const connectwise = await startConnectWiseSandbox({ log });
+    const connectwise = await startConnectWiseSandbox({
+      log,
+      stateFile: stateFile('connectwise'),
+    });
     started.push(connectwise);
-    const autotask = await startAutotaskSandbox({ log });
+    const autotask = await startAutotaskSandbox({ log, stateFile: stateFile('autotask') });
     started.push(autotask);
     return {
       halopsa,
