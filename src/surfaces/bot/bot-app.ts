@@ -23,6 +23,7 @@ import { listVisibleRequests, resolveRequest } from '../../application/use-cases
 import { submitChange } from '../../application/use-cases/submit-change';
 import { answerQuestion, askQuestion } from '../../application/use-cases/clarify-change';
 import { fileReview } from '../../application/use-cases/review-change';
+import { addNote } from '../../application/use-cases/add-note';
 import {
   assessChange,
   reclassifyChange,
@@ -40,6 +41,7 @@ import {
   DecisionData,
   FormData,
   MAX_CARD_DATA_BYTES,
+  NoteData,
   QuestionData,
   ReclassifyData,
   RequestRef,
@@ -251,6 +253,29 @@ export function createBotApplication(deps: BotDeps): Application<TurnState> {
   });
 
   execute(CardVerbs.RetryDelivery, (actor, data) => retryDeliveryVerb(uc, actor, data));
+  // The use case decides who may add a note; a refused or oversized note keeps the card's text out of storage.
+  execute(CardVerbs.AddNote, async (actor, data) => {
+    const parsed = NoteData.safeParse(data);
+    if (!parsed.success) return invalidCardData();
+    const added = await addNote(uc, actor, undefined, parsed.data.requestId, parsed.data.note);
+    if (!added.ok)
+      return messageCard({
+        title: "Cabinet couldn't add that note",
+        text:
+          added.error.code === 'CR.TEXT_TOO_LONG'
+            ? `${added.error.message} Shorten it (or split it into two notes) and add it again.`
+            : added.error.message,
+        style: 'attention',
+        code: added.error.code,
+      });
+    return statusFor(uc, actor, added.value.request.id, {
+      text:
+        added.value.side === 'msp'
+          ? 'Note added to the timeline; the requester hears of it.'
+          : 'Note added to the timeline; the technicians hear of it.',
+      style: 'good',
+    });
+  });
   execute(CardVerbs.Status, async (actor, data) => {
     const ref = RequestRef.safeParse(data);
     return ref.success ? statusFor(uc, actor, ref.data.requestId) : invalidCardData();

@@ -71,5 +71,13 @@ export const ReclassifyData = RequestRef.extend({
 /** Whole card payloads above this are refused before any parsing work. */
 export const MAX_CARD_DATA_BYTES = 64 * 1024;
 
+/**
+ * A note from the card's Add note form. Bounded only by the whole payload's cap, so a note over the
+ * domain's limit reaches the use case and comes back with what to fix.
+ */
+export const NoteData = RequestRef.extend({
+  note: z.string().max(MAX_CARD_DATA_BYTES).default(''),
+});
+
 /** Form data: flat string/number/boolean values only; anything nested is not from our forms. */
 export const FormData = z.record(z.union([z.string().max(10_000), z.number(), z.boolean()]));

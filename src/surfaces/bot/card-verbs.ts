@@ -32,6 +32,8 @@ export const CardVerbs = {
   Reclassify: 'cr.reclassify',
   /** Issue 6: an MSP lead retries a parked delivery (outbox row). */
   RetryDelivery: 'outbox.retry',
+  /** Issue 6: a Cabinet note added from the request's card (pushed to the PSA ticket when linked). */
+  AddNote: 'cr.note',
 } as const;
 
 export type CardVerb = (typeof CardVerbs)[keyof typeof CardVerbs];

@@ -17,6 +17,7 @@ import { isExecutableType } from '../../../domain/execution/execution-plan';
 import { reviewRequiredFor } from '../../../domain/assessment/post-implementation-review';
 import { canonicalize } from '../../../domain/audit/audit-chain';
 import { isMspStaff, type ClientRole } from '../../../domain/client/client';
+import { PSA_NAMES, type PsaLink } from '../../../domain/psa/psa';
 import type { JsonValue } from '../../../domain/shared/json';
 import { CardVerbs } from '../card-verbs';
 import { CHANGE_CLASSES } from '../../../domain/change-request/change-class';
@@ -182,7 +183,40 @@ export function requestStatusCard(
     // The technician's buttons get their own row: Teams shows at most five per row.
     showTechActions:
       canSend || (canAssess && extras.assessForm === undefined) || reclassifyTo.length > 0,
+    canNote: mayAddNote(request, viewer),
+    psaLine: psaLine(request.psa),
   });
+}
+
+/**
+ * Whether the card offers Add note: the people `addNote` accepts (MSP staff of the client, the
+ * requester, the client's admins and approvers). The use case decides again on every click.
+ */
+function mayAddNote(request: ChangeRequest, viewer: Viewer): boolean {
+  if (isMspStaff(viewer.roles) || isRequester(request, viewer.person)) return true;
+  return (
+    viewer.person.tid === request.tenantId &&
+    (viewer.roles.has('client_admin') || viewer.roles.has('approver'))
+  );
+}
+
+/**
+ * "HaloPSA ticket 1234", linked when the PSA gave a web address; empty until the relay has opened
+ * the ticket. Only http(s) addresses become links, with the characters that would end a Markdown
+ * link escaped, since the address comes from the PSA.
+ */
+function psaLine(link: PsaLink | undefined): string {
+  if (link?.ticketId === undefined) return '';
+  const label = `${PSA_NAMES[link.psa]} ticket ${link.ticketId.replace(/[[\]()*_`\\]/g, '')}`;
+  const url = webUrl(link.ticketUrl);
+  return url ? `[${label}](${url})` : label;
+}
+
+function webUrl(raw: string | undefined): string | undefined {
+  if (raw === undefined || !URL.canParse(raw)) return undefined;
+  const url = new URL(raw);
+  if (url.protocol !== 'https:' && url.protocol !== 'http:') return undefined;
+  return url.href.replace(/\(/g, '%28').replace(/\)/g, '%29');
 }
 
 /**

@@ -19,6 +19,7 @@ export function welcomeCard(identity: Identity): AdaptiveCardJson {
   const canRaise = identity.memberships.some((m) => mayRaise(m.roles));
   const staff = identity.memberships.some((m) => isMspStaff(m.roles));
   const approver = identity.memberships.some((m) => m.roles.has('approver'));
+  const lead = identity.memberships.some((m) => m.roles.has('lead'));
   const abilities = [
     ...(canRaise ? ['Raise change requests with a guided form (**new**)'] : []),
     ...(approver
@@ -32,7 +33,15 @@ export function welcomeCard(identity: Identity): AdaptiveCardJson {
         ]
       : []),
     ...(roles.length > 0
-      ? ['Follow every request and its history (**my requests**, **status ID**)']
+      ? [
+          'Follow every request and its history (**my requests**, **status ID**)',
+          'Add a note to a request from its card, or type **note CONTOSO-1042 your note**',
+        ]
+      : []),
+    ...(lead
+      ? [
+          'See deliveries Cabinet gave up on (Teams messages, PSA tickets and notes) with their last error, and retry them (**deliveries**)',
+        ]
       : []),
   ];
   return bindTemplate('welcome', {
