@@ -103,6 +103,8 @@ const GROUPS: Readonly<Record<string, CommandGroup>> = {
       return runWebhooksCommand(args, {
         keys: storage.webhookKeys,
         clients: storage.clients,
+        mspTenantId: context.config.mspTenantId,
+        operator: { tid: context.config.mspTenantId, oid: CLI_OPERATOR_OID },
         now: () => new Date(),
         out: context.out,
       });

@@ -1,17 +1,26 @@
 import { parseArgs } from 'node:util';
 import type { ClientDirectory } from '../application/ports/client-directory';
-import { ConflictError } from '../application/ports/errors';
-import type {
-  IssuedWebhookSecret,
-  WebhookKey,
-  WebhookKeyStore,
-} from '../application/ports/webhook-keys';
-import { asClientCode } from '../domain/shared/ids';
+import type { WebhookKeyStore } from '../application/ports/webhook-keys';
+import {
+  createWebhookKey,
+  retireWebhookKeys,
+  rotateWebhookKey,
+  webhookKeyStatus,
+  type IssuedWebhookKeyView,
+  type WebhookKeyView,
+} from '../application/use-cases/webhook-keys';
+import type { AuditActor } from '../domain/audit/audit-event';
+import type { DomainError } from '../domain/shared/errors';
+import type { TenantId } from '../domain/shared/ids';
+import type { Result } from '../domain/shared/result';
 
 /** The ports `webhooks` commands use, so tests can run them on any storage. */
 export interface WebhooksCommandDeps {
   readonly keys: WebhookKeyStore;
   readonly clients: ClientDirectory;
+  readonly mspTenantId: TenantId;
+  /** Who the audit chain names for each key change: the operator at the MSP. */
+  readonly operator: AuditActor;
   readonly now: () => Date;
   readonly out: (line: string) => void;
 }
@@ -42,77 +51,75 @@ export async function runWebhooksCommand(
   });
   const verb = VERBS.find((v) => v === command);
   if (!verb) return usage(deps, WEBHOOKS_USAGE);
-  const code = asClientCode((values.client ?? '').toUpperCase());
+  const code = (values.client ?? '').trim();
   if (!code) return usage(deps, `webhooks ${verb} needs --client <code> (see clients list).`);
-  const client = await deps.clients.getByCode(code);
-  if (!client) return usage(deps, `No client with code ${code}.`);
-  const tenantId = client.profile.tenantId;
-  const now = deps.now();
+  const uc = {
+    webhookKeys: deps.keys,
+    clients: deps.clients,
+    mspTenantId: deps.mspTenantId,
+    clock: { now: deps.now },
+  };
+  const actor = { kind: 'operator', operator: deps.operator } as const;
+  const ref = { code };
   switch (verb) {
     case 'create':
-      try {
-        issued(deps, await deps.keys.create(tenantId, now));
-        return 0;
-      } catch (error) {
-        if (!(error instanceof ConflictError)) throw error;
-        deps.out(`${code} already has a webhook key; use webhooks rotate for a new secret.`);
-        return 1;
-      }
+      return report(deps, await createWebhookKey(uc, actor, ref), issued);
     case 'rotate': {
       const hours = values['grace-hours'] === undefined ? 24 : Number(values['grace-hours']);
       if (!Number.isFinite(hours) || hours < 0 || hours > 24 * 30)
         return usage(deps, '--grace-hours takes a number of hours from 0 to 720.');
-      const rotated = await deps.keys.rotate(tenantId, now, hours * 60 * 60 * 1000);
-      if (!rotated) return none(deps, code);
-      issued(deps, rotated);
-      return 0;
+      return report(deps, await rotateWebhookKey(uc, actor, ref, hours * 60 * 60 * 1000), issued);
     }
-    case 'retire': {
-      const key = await deps.keys.retire(tenantId, now, values.kid);
-      if (!key) {
+    case 'retire':
+      return report(deps, await retireWebhookKeys(uc, actor, ref, values.kid), describe);
+    case 'show': {
+      const status = await webhookKeyStatus(uc, actor, ref);
+      if (status.ok && !status.value.urlPath) {
         deps.out(
-          `Nothing retired: ${code} has no webhook key${values.kid ? `, no key id ${values.kid}, or it is the newest (rotate first)` : ''}.`,
+          `${status.value.clientCode} has no webhook key; create one with webhooks create --client ${status.value.clientCode}.`,
         );
         return 1;
       }
-      describe(deps, key, now);
-      return 0;
-    }
-    case 'show': {
-      const key = await deps.keys.get(tenantId);
-      if (!key) return none(deps, code);
-      describe(deps, key, now);
-      return 0;
+      return report(deps, status, describe);
     }
   }
 }
 
-function issued(deps: WebhooksCommandDeps, { key, issued: secret }: IssuedWebhookSecret): void {
-  deps.out(`URL path: /api/webhooks/${key.clientKey}`);
-  deps.out(`Key id:   ${secret.kid}`);
-  deps.out(`Secret:   ${secret.secret.reveal()}`);
-  deps.out('The secret is shown only now: keep it on the server that signs (never in a browser).');
-  const retiring = key.secrets.filter((s) => s.kid !== secret.kid && s.retiresAt);
-  for (const s of retiring) deps.out(`Key id ${s.kid} keeps working until ${s.retiresAt}.`);
+/** Prints the outcome; an unknown client is a usage error (2), any other refusal a failure (1). */
+function report<T>(
+  deps: WebhooksCommandDeps,
+  result: Result<T, DomainError>,
+  print: (deps: WebhooksCommandDeps, value: T) => void,
+): number {
+  if (result.ok) {
+    print(deps, result.value);
+    return 0;
+  }
+  deps.out(result.error.message);
+  return result.error.code === 'CLIENT.NOT_FOUND' ? 2 : 1;
 }
 
-function describe(deps: WebhooksCommandDeps, key: WebhookKey, now: Date): void {
-  deps.out(`URL path: /api/webhooks/${key.clientKey}`);
-  const at = now.toISOString();
-  for (const s of key.secrets) {
+function issued(deps: WebhooksCommandDeps, view: IssuedWebhookKeyView): void {
+  deps.out(`URL path: ${view.urlPath ?? ''}`);
+  deps.out(`Key id:   ${view.issued.kid}`);
+  deps.out(`Secret:   ${view.issued.secret.reveal()}`);
+  deps.out('The secret is shown only now: keep it on the server that signs (never in a browser).');
+  for (const s of view.secrets)
+    if (s.kid !== view.issued.kid && s.state === 'retiring')
+      deps.out(`Key id ${s.kid} keeps working until ${s.retiresAt ?? ''}.`);
+}
+
+function describe(deps: WebhooksCommandDeps, view: WebhookKeyView): void {
+  deps.out(`URL path: ${view.urlPath ?? ''}`);
+  for (const s of view.secrets) {
     const state =
-      s.retiresAt === undefined
+      s.state === 'active'
         ? 'active'
-        : s.retiresAt > at
-          ? `active until ${s.retiresAt}`
-          : `retired ${s.retiresAt}`;
+        : s.state === 'retiring'
+          ? `active until ${s.retiresAt ?? ''}`
+          : `retired ${s.retiresAt ?? ''}`;
     deps.out(`  ${s.kid}  created ${s.createdAt}  ${state}`);
   }
-}
-
-function none(deps: WebhooksCommandDeps, code: string): number {
-  deps.out(`${code} has no webhook key; create one with webhooks create --client ${code}.`);
-  return 1;
 }
 
 function usage(deps: WebhooksCommandDeps, message: string): number {

@@ -20,6 +20,8 @@ export interface WebhookStorageUnderTest {
 const NOW = new Date('2026-11-23T09:00:00.000Z');
 const HOUR = 3_600_000;
 const at = (ms: number) => new Date(NOW.getTime() + ms);
+/** Who changes the keys in these tests: the CLI operator. */
+const ACTOR = { tid: '00000000-0000-4000-8000-00000000aaaa', oid: 'cabinet-cli' };
 const hash = (text: string) => createHash('sha256').update(text).digest('hex');
 
 /** The webhook key store and ledger contract, and receipts written with request writes. */
@@ -35,7 +37,7 @@ export function describeWebhookStorageContract(
 
     it('creates one key per client, resolvable only by its opaque client key', async () => {
       const tenant = newTenant();
-      const { key, issued } = await sut.keys.create(tenant, NOW);
+      const { key, issued } = await sut.keys.create(tenant, NOW, ACTOR);
       assert.match(key.clientKey, CLIENT_KEY_PATTERN);
       assert.ok(!key.clientKey.includes(tenant));
       const resolved = await sut.keys.resolve(key.clientKey, NOW);
@@ -44,15 +46,15 @@ export function describeWebhookStorageContract(
         resolved?.secrets.map((s) => [s.kid, s.secret.reveal()]),
         [[issued.kid, issued.secret.reveal()]],
       );
-      assert.ok((await rejection(sut.keys.create(tenant, NOW))) instanceof ConflictError);
+      assert.ok((await rejection(sut.keys.create(tenant, NOW, ACTOR))) instanceof ConflictError);
       assert.equal(await sut.keys.resolve('wh_aaaaaaaaaaaaaaaaaaaaaaaaaa', NOW), undefined);
       assert.equal(await sut.keys.resolve(tenant, NOW), undefined);
     });
 
     it('rotation keeps both secrets valid for the grace period (24 h by default), then only the new one', async () => {
       const tenant = newTenant();
-      const { key, issued: first } = await sut.keys.create(tenant, NOW);
-      const rotated = await sut.keys.rotate(tenant, at(HOUR));
+      const { key, issued: first } = await sut.keys.create(tenant, NOW, ACTOR);
+      const rotated = await sut.keys.rotate(tenant, at(HOUR), ACTOR);
       assert.ok(rotated);
       assert.notEqual(rotated.issued.kid, first.kid);
       const during = await sut.keys.resolve(key.clientKey, at(24 * HOUR));
@@ -71,24 +73,93 @@ export function describeWebhookStorageContract(
         [rotated.issued.kid],
       );
       assert.equal((await sut.keys.get(tenant))?.secrets.length, 2, 'get shows retired ones too');
-      assert.equal(await sut.keys.rotate(newTenant(), NOW), undefined);
+      assert.equal(await sut.keys.rotate(newTenant(), NOW, ACTOR), undefined);
     });
 
     it('retires a secret at once, but never the newest', async () => {
       const tenant = newTenant();
-      const { key, issued: first } = await sut.keys.create(tenant, NOW);
-      const alone = await sut.keys.retire(tenant, NOW);
+      const { key, issued: first } = await sut.keys.create(tenant, NOW, ACTOR);
+      const alone = await sut.keys.retire(tenant, NOW, ACTOR);
       assert.equal(alone?.secrets[0]?.retiresAt, undefined, 'the only secret stays');
-      const rotated = await sut.keys.rotate(tenant, NOW);
-      assert.equal(await sut.keys.retire(tenant, NOW, rotated!.issued.kid), undefined);
-      assert.equal(await sut.keys.retire(tenant, NOW, 'knope'), undefined);
-      const retired = await sut.keys.retire(tenant, at(1000), first.kid);
+      const rotated = await sut.keys.rotate(tenant, NOW, ACTOR);
+      assert.equal(await sut.keys.retire(tenant, NOW, ACTOR, rotated!.issued.kid), undefined);
+      assert.equal(await sut.keys.retire(tenant, NOW, ACTOR, 'knope'), undefined);
+      const retired = await sut.keys.retire(tenant, at(1000), ACTOR, first.kid);
       assert.ok(retired);
       const resolved = await sut.keys.resolve(key.clientKey, at(1000));
       assert.deepEqual(
         resolved?.secrets.map((s) => s.kid),
         [rotated!.issued.kid],
       );
+    });
+
+    it("writes each key change into the client's audit chain: who, which kid, when it stops; never a secret", async () => {
+      const tenant = newTenant();
+      const { key, issued: first } = await sut.keys.create(tenant, NOW, ACTOR);
+      const rotated = await sut.keys.rotate(tenant, at(HOUR), ACTOR);
+      await sut.keys.retire(tenant, at(2 * HOUR), ACTOR);
+      const entries = await sut.audit.read(tenant);
+      const events = entries.map(
+        (e) => JSON.parse(e.canonical) as { type: string; actor: unknown; payload: unknown },
+      );
+      assert.deepEqual(
+        events.map((e) => [e.type, e.actor, e.payload]),
+        [
+          [
+            'webhook.key_created',
+            ACTOR,
+            { tenantId: tenant, clientKey: key.clientKey, kid: first.kid },
+          ],
+          [
+            'webhook.key_rotated',
+            ACTOR,
+            {
+              tenantId: tenant,
+              clientKey: key.clientKey,
+              kid: rotated!.issued.kid,
+              retiring: [{ kid: first.kid, retiresAt: at(25 * HOUR).toISOString() }],
+            },
+          ],
+          [
+            'webhook.key_retired',
+            ACTOR,
+            {
+              tenantId: tenant,
+              clientKey: key.clientKey,
+              retired: [{ kid: first.kid, retiresAt: at(2 * HOUR).toISOString() }],
+            },
+          ],
+        ],
+      );
+      const text = entries.map((e) => e.canonical).join('\n');
+      for (const secret of [first.secret, rotated!.issued.secret])
+        assert.ok(!text.includes(secret.reveal()), 'no secret in the audit chain');
+    });
+
+    it('a change that fails or changes nothing writes no audit entry', async () => {
+      const tenant = newTenant();
+      const { issued } = await sut.keys.create(tenant, NOW, ACTOR);
+      assert.ok((await rejection(sut.keys.create(tenant, NOW, ACTOR))) instanceof ConflictError);
+      assert.ok(await sut.keys.retire(tenant, NOW, ACTOR), 'nothing to retire is no error');
+      assert.equal(await sut.keys.retire(tenant, NOW, ACTOR, issued.kid), undefined);
+      assert.equal(await sut.keys.retire(tenant, NOW, ACTOR, 'knope'), undefined);
+      const other = newTenant();
+      assert.equal(await sut.keys.rotate(other, NOW, ACTOR), undefined);
+      assert.equal(await sut.keys.retire(other, NOW, ACTOR), undefined);
+      assert.deepEqual(await sut.audit.read(other), []);
+      assert.equal((await sut.audit.read(tenant)).length, 1);
+      // Two rotations from the same stored key: the loser writes neither its secret nor its entry.
+      const outcomes = await Promise.allSettled([
+        sut.keys.rotate(tenant, at(HOUR), ACTOR),
+        sut.keys.rotate(tenant, at(HOUR), ACTOR),
+      ]);
+      const won = outcomes.filter((o) => o.status === 'fulfilled').length;
+      assert.ok(won >= 1);
+      for (const o of outcomes)
+        if (o.status === 'rejected')
+          assert.ok(o.reason instanceof ConcurrencyError, String(o.reason));
+      assert.equal((await sut.keys.get(tenant))?.secrets.length, 1 + won);
+      assert.equal((await sut.audit.read(tenant)).length, 1 + won);
     });
 
     it('writes a delivery receipt with the request; a second one for the same delivery writes nothing', async () => {

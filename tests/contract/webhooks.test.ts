@@ -5,7 +5,7 @@ import { describeWebhookStorageContract } from './webhooks.contract';
 describeWebhookStorageContract('in memory', () => {
   const storage = createInMemoryStorage();
   return Promise.resolve({
-    keys: new InMemoryWebhookKeyStore(),
+    keys: new InMemoryWebhookKeyStore(storage.data),
     ledger: new InMemoryWebhookLedger(storage.data),
     requests: storage.requests,
     audit: storage.audit,

@@ -10,52 +10,65 @@ import {
   type WebhookKey,
   type WebhookKeyStore,
   type WebhookLedger,
+  type WebhookSecret,
+  webhookKeyEvent,
 } from '../../src/application/ports/webhook-keys';
 import {
   newClientKey,
   newWebhookSecret,
   retired,
   rotated,
+  sameSecrets,
   validSecrets,
 } from '../../src/adapters/storage/table-webhook-keys';
+import type { AuditActor } from '../../src/domain/audit/audit-event';
 import type { TenantId } from '../../src/domain/shared/ids';
 import type { InMemoryPartitions, StoredReceipt } from './in-memory-storage';
 
-/** Webhook keys in memory, with the table adapter's rotation and retirement rules. */
+/**
+ * Webhook keys in memory, with the table adapter's rotation and retirement rules; each change is
+ * committed with its audit entry through the fake partitions (nothing written if the commit fails).
+ */
 export class InMemoryWebhookKeyStore implements WebhookKeyStore {
   private readonly byTenant = new Map<TenantId, WebhookKey>();
 
-  create(tenantId: TenantId, now: Date): Promise<IssuedWebhookSecret> {
+  constructor(private readonly data: InMemoryPartitions) {}
+
+  async create(tenantId: TenantId, now: Date, actor: AuditActor): Promise<IssuedWebhookSecret> {
     if (this.byTenant.has(tenantId))
-      return Promise.reject(
-        new ConflictError(`Client ${tenantId} already has a webhook key; rotate it instead.`),
-      );
+      throw new ConflictError(`Client ${tenantId} already has a webhook key; rotate it instead.`);
     const issued = newWebhookSecret(now);
     const key = { clientKey: newClientKey(), tenantId, secrets: [issued] };
-    this.byTenant.set(tenantId, key);
-    return Promise.resolve({ key, issued });
+    await this.save(key, actor, []);
+    return { key, issued };
   }
 
-  rotate(
+  async rotate(
     tenantId: TenantId,
     now: Date,
+    actor: AuditActor,
     graceMs = WEBHOOK_ROTATION_GRACE_MS,
   ): Promise<IssuedWebhookSecret | undefined> {
     const key = this.byTenant.get(tenantId);
-    if (!key) return Promise.resolve(undefined);
+    if (!key) return undefined;
     const next = rotated(key.secrets, now, graceMs);
     const updated = { ...key, secrets: next.secrets };
-    this.byTenant.set(tenantId, updated);
-    return Promise.resolve({ key: updated, issued: next.issued });
+    await this.save(updated, actor, key.secrets);
+    return { key: updated, issued: next.issued };
   }
 
-  retire(tenantId: TenantId, now: Date, kid?: string): Promise<WebhookKey | undefined> {
+  async retire(
+    tenantId: TenantId,
+    now: Date,
+    actor: AuditActor,
+    kid?: string,
+  ): Promise<WebhookKey | undefined> {
     const key = this.byTenant.get(tenantId);
     const secrets = key && retired(key.secrets, now, kid);
-    if (!key || !secrets) return Promise.resolve(undefined);
+    if (!key || !secrets) return undefined;
     const updated = { ...key, secrets };
-    this.byTenant.set(tenantId, updated);
-    return Promise.resolve(updated);
+    if (!sameSecrets(key.secrets, secrets)) await this.save(updated, actor, key.secrets);
+    return updated;
   }
 
   get(tenantId: TenantId): Promise<WebhookKey | undefined> {
@@ -66,6 +79,21 @@ export class InMemoryWebhookKeyStore implements WebhookKeyStore {
     if (!CLIENT_KEY_PATTERN.test(clientKey)) return Promise.resolve(undefined);
     const key = [...this.byTenant.values()].find((k) => k.clientKey === clientKey);
     return Promise.resolve(key && { ...key, secrets: validSecrets(key.secrets, now) });
+  }
+
+  private async save(
+    key: WebhookKey,
+    actor: AuditActor,
+    before: readonly WebhookSecret[],
+  ): Promise<void> {
+    await this.data.commit(key.tenantId, [webhookKeyEvent(actor, before, key)], [], () => {
+      const stored = this.byTenant.get(key.tenantId);
+      // The table's insert-only create and If-Match replace, checked inside the commit.
+      if (before.length === 0 && stored)
+        throw new ConflictError(`Client ${key.tenantId} already has a webhook key.`);
+      if (before.length > 0 && stored?.secrets !== before) throw new ConcurrencyError();
+      this.byTenant.set(key.tenantId, key);
+    });
   }
 }
 

@@ -20,7 +20,7 @@ describe('Table webhook keys and ledger on Azurite', () => {
   it('stores secrets sealed with the client data key, and loses them with it', async () => {
     const storage = await azurite.newStorage();
     const tenant = newTenant();
-    const { key, issued } = await storage.webhookKeys.create(tenant, new Date());
+    const { key, issued } = await storage.webhookKeys.create(tenant, new Date(), { tid: tenant, oid: 'cabinet-cli' });
     const table = openTable(azurite.connectionString, `${storage.prefix}data`);
     let raw = '';
     for await (const row of table.listEntities({

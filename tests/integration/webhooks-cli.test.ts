@@ -1,9 +1,11 @@
 import assert from 'node:assert/strict';
 import { runWebhooksCommand } from '../../src/cli/webhooks.command';
-import { CONTOSO } from '../../src/sandbox/sandbox-tenants';
+import { CONTOSO, MSP } from '../../src/sandbox/sandbox-tenants';
 import { FakeClock } from '../fakes/in-memory-storage';
 import { useAzurite } from '../support/azurite-fixture';
 import { onboardSandboxClients } from '../support/client-settings-fixture';
+
+const OPERATOR = { tid: MSP.tenantId, oid: 'cabinet-cli' };
 
 describe('cabinet webhooks (Table Storage on Azurite)', () => {
   const azurite = useAzurite();
@@ -17,6 +19,8 @@ describe('cabinet webhooks (Table Storage on Azurite)', () => {
       runWebhooksCommand(args, {
         keys: storage.webhookKeys,
         clients: storage.clients,
+        mspTenantId: MSP.tenantId,
+        operator: OPERATOR,
         now: () => clock.now(),
         out: (l) => lines.push(l),
       });
@@ -43,6 +47,19 @@ describe('cabinet webhooks (Table Storage on Azurite)', () => {
     assert.match(shown, new RegExp(`${kid} +created .* retired 2026-11-23T09:00:00.000Z`));
     assert.ok(!shown.includes('whsec_'), 'show never prints a secret');
     assert.equal(await run('show', '--client', 'NOPE'), 2);
+
+    // Each change is in Contoso's audit chain under the operator, with kids and never a secret.
+    const entries = (await storage.audit.read(CONTOSO.tenantId))
+      .map((e) => JSON.parse(e.canonical) as { type: string; actor: unknown })
+      .filter((e) => e.type.startsWith('webhook.key_'));
+    assert.deepEqual(
+      entries.map((e) => [e.type, e.actor]),
+      [
+        ['webhook.key_created', OPERATOR],
+        ['webhook.key_rotated', OPERATOR],
+        ['webhook.key_retired', OPERATOR],
+      ],
+    );
     assert.equal(await run('frobnicate'), 2);
   });
 });

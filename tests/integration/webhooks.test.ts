@@ -19,6 +19,9 @@ import { useAzurite } from '../support/azurite-fixture';
 import { onboardSandboxClients } from '../support/client-settings-fixture';
 import { validFields } from '../support/fixtures';
 
+/** Who issues the test keys: the CLI operator, as in production. */
+const OPERATOR = { tid: MSP.tenantId, oid: 'cabinet-cli' };
+
 interface Endpoint {
   readonly clientKey: string;
   kid: string;
@@ -150,9 +153,9 @@ describe('signed webhook intake over HTTP on Azurite (issue 6 §3)', function ()
     storage = await azurite.newStorage();
     clock = new FakeClock();
     await onboardSandboxClients(storage);
-    const c = await storage.webhookKeys.create(CONTOSO.tenantId, clock.now());
+    const c = await storage.webhookKeys.create(CONTOSO.tenantId, clock.now(), OPERATOR);
     contoso = { clientKey: c.key.clientKey, kid: c.issued.kid, secret: c.issued.secret.reveal() };
-    const f = await storage.webhookKeys.create(FABRIKAM.tenantId, clock.now());
+    const f = await storage.webhookKeys.create(FABRIKAM.tenantId, clock.now(), OPERATOR);
     fabrikam = { clientKey: f.key.clientKey, kid: f.issued.kid, secret: f.issued.secret.reveal() };
     running = await serve(webhookRoute(routeDeps()));
   });
@@ -312,13 +315,13 @@ describe('signed webhook intake over HTTP on Azurite (issue 6 §3)', function ()
     });
 
     it('rotation: both secrets valid during it, the old one refused once retired', async () => {
-      const rotated = await storage.webhookKeys.rotate(CONTOSO.tenantId, clock.now());
+      const rotated = await storage.webhookKeys.rotate(CONTOSO.tenantId, clock.now(), OPERATOR);
       assert.ok(rotated);
       const old = { ...contoso };
       const fresh = { ...contoso, kid: rotated.issued.kid, secret: rotated.issued.secret.reveal() };
       assert.equal((await send({ endpoint: old })).status, 202);
       assert.equal((await send({ endpoint: fresh })).status, 202);
-      await storage.webhookKeys.retire(CONTOSO.tenantId, clock.now());
+      await storage.webhookKeys.retire(CONTOSO.tenantId, clock.now(), OPERATOR);
       await refusedWithoutTrace(send({ endpoint: old }), 401);
       assert.equal((await send({ endpoint: fresh })).status, 202);
       contoso.kid = fresh.kid;
@@ -326,7 +329,12 @@ describe('signed webhook intake over HTTP on Azurite (issue 6 §3)', function ()
     });
 
     it('a rotated-out secret stops on its own after the grace period', async () => {
-      const rotated = await storage.webhookKeys.rotate(CONTOSO.tenantId, clock.now(), 60_000);
+      const rotated = await storage.webhookKeys.rotate(
+        CONTOSO.tenantId,
+        clock.now(),
+        OPERATOR,
+        60_000,
+      );
       assert.ok(rotated);
       const old = { ...contoso };
       clock.advance(61_000);

@@ -152,7 +152,7 @@ export function createTableStorage(options: CreateTableStorageOptions): TableSto
     leases: new TableLease(leasesTable),
     channels: new TableChannelStore(conversationsTable),
     psaLinks: new TablePsaLinkStore(directory),
-    webhookKeys: new TableWebhookKeyStore(data, directory, keyring),
+    webhookKeys: new TableWebhookKeyStore(data, directory, keyring, committer),
     webhookLedger: new TableWebhookLedger(data),
     commitStats: committer.stats,
     async ping() {

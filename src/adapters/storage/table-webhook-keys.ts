@@ -1,21 +1,26 @@
 import { createCipheriv, createDecipheriv, randomBytes } from 'node:crypto';
 import type { TableClient } from '@azure/data-tables';
+import { sealEvents } from '../../application/audit/seal-events';
 import type { DataKeyring } from '../../application/ports/data-keyring';
 import { ConflictError } from '../../application/ports/errors';
 import {
   CLIENT_KEY_PATTERN,
   WEBHOOK_ROTATION_GRACE_MS,
+  webhookKeyEvent,
   type IssuedWebhookSecret,
   type WebhookKey,
   type WebhookKeyStore,
   type WebhookSecret,
 } from '../../application/ports/webhook-keys';
+import type { AuditActor } from '../../domain/audit/audit-event';
 import type { DataKey } from '../../domain/audit/personal-data';
 import { asTenantId, type TenantId } from '../../domain/shared/ids';
 import { Secret } from '../../domain/shared/secret';
+import type { Row } from './entity-group';
+import type { PartitionCommitter, RowOp } from './partition-committer';
 import { readRow } from './table-connection';
 import type { ReadRow } from './table-entity.mapper';
-import { guarded, isAlreadyExists, toPortError } from './table-errors';
+import { guarded } from './table-errors';
 import { RowKeys, tenantKey } from './table-keys';
 
 /** The directory partition that maps a URL's client key to its tenant. */
@@ -105,7 +110,8 @@ export function retired(
 /**
  * Webhook keys: the secrets in the client's partition at `wk`, sealed with the client's data key
  * (destroying it on offboarding makes them unusable), and an MSP-wide lookup row in the directory
- * table from the URL's client key to the tenant.
+ * table from the URL's client key to the tenant. The client row is written through the partition
+ * committer with its `webhook.key_*` audit entry, so no credential changes without its chain entry.
  * @remarks The lookup row is written first; a crash before the client row leaves a lookup that
  * resolves to nothing, because resolving checks that the client row names the same client key.
  */
@@ -114,57 +120,59 @@ export class TableWebhookKeyStore implements WebhookKeyStore {
     private readonly data: TableClient,
     private readonly directory: TableClient,
     private readonly keyring: DataKeyring,
+    private readonly committer: PartitionCommitter,
   ) {}
 
-  async create(tenantId: TenantId, now: Date): Promise<IssuedWebhookSecret> {
-    const partitionKey = tenantKey(tenantId);
-    if (await readRow(this.data, partitionKey, RowKeys.webhookKey))
-      throw new ConflictError(
-        `Client ${tenantId} already has a webhook key; rotate it to get a new secret.`,
-      );
+  async create(tenantId: TenantId, now: Date, actor: AuditActor): Promise<IssuedWebhookSecret> {
+    const conflictMessage = `Client ${tenantId} already has a webhook key; rotate it to get a new secret.`;
+    if (await readRow(this.data, tenantKey(tenantId), RowKeys.webhookKey))
+      throw new ConflictError(conflictMessage);
     const clientKey = newClientKey();
     await guarded('record a webhook client key', () =>
       this.directory.createEntity({ partitionKey: LOOKUP_PARTITION, rowKey: clientKey, tenantId }),
     );
     const issued = newWebhookSecret(now);
-    try {
-      await this.data.createEntity({
-        partitionKey,
-        rowKey: RowKeys.webhookKey,
-        clientKey,
-        secrets: JSON.stringify(await this.seal(tenantId, [issued])),
-      });
-    } catch (error) {
-      if (isAlreadyExists(error))
-        throw new ConflictError(
-          `Client ${tenantId} already has a webhook key; rotate it to get a new secret.`,
-        );
-      throw toPortError(error, 'store a webhook key');
-    }
-    return { key: { clientKey, tenantId, secrets: [issued] }, issued };
+    const key = { clientKey, tenantId, secrets: [issued] };
+    await this.commit(key, actor, [], (entity) => ({
+      kind: 'create',
+      entity,
+      onConflict: 'conflict',
+      conflictMessage,
+    }));
+    return { key, issued };
   }
 
   async rotate(
     tenantId: TenantId,
     now: Date,
+    actor: AuditActor,
     graceMs = WEBHOOK_ROTATION_GRACE_MS,
   ): Promise<IssuedWebhookSecret | undefined> {
     const row = await readRow(this.data, tenantKey(tenantId), RowKeys.webhookKey);
     if (!row) return undefined;
     const key = await this.open(tenantId, row);
     const next = rotated(key.secrets, now, graceMs);
-    await this.save(tenantId, row, next.secrets);
-    return { key: { ...key, secrets: next.secrets }, issued: next.issued };
+    const updated = { ...key, secrets: next.secrets };
+    await this.commit(updated, actor, key.secrets, (entity) => replace(entity, row));
+    return { key: updated, issued: next.issued };
   }
 
-  async retire(tenantId: TenantId, now: Date, kid?: string): Promise<WebhookKey | undefined> {
+  async retire(
+    tenantId: TenantId,
+    now: Date,
+    actor: AuditActor,
+    kid?: string,
+  ): Promise<WebhookKey | undefined> {
     const row = await readRow(this.data, tenantKey(tenantId), RowKeys.webhookKey);
     if (!row) return undefined;
     const key = await this.open(tenantId, row);
     const secrets = retired(key.secrets, now, kid);
     if (!secrets) return undefined;
-    await this.save(tenantId, row, secrets);
-    return { ...key, secrets };
+    const updated = { ...key, secrets };
+    // Nothing left to retire: no write, so no audit entry for a change that did not happen.
+    if (sameSecrets(key.secrets, secrets)) return updated;
+    await this.commit(updated, actor, key.secrets, (entity) => replace(entity, row));
+    return updated;
   }
 
   async get(tenantId: TenantId): Promise<WebhookKey | undefined> {
@@ -182,21 +190,25 @@ export class TableWebhookKeyStore implements WebhookKeyStore {
     return { ...key, secrets: validSecrets(key.secrets, now) };
   }
 
-  /** Replaces the client row under `If-Match`: two concurrent rotations cannot both win. */
-  private async save(tenantId: TenantId, row: ReadRow, secrets: readonly WebhookSecret[]) {
-    const sealed = await this.seal(tenantId, secrets);
-    await guarded('update a webhook key', () =>
-      this.data.updateEntity(
-        {
-          partitionKey: tenantKey(tenantId),
-          rowKey: RowKeys.webhookKey,
-          clientKey: row['clientKey'] as string,
-          secrets: JSON.stringify(sealed),
-        },
-        'Replace',
-        { etag: row.etag },
-      ),
+  /** Writes the client row (built by `op`) with the change's audit entry in one transaction. */
+  private async commit(
+    key: WebhookKey,
+    actor: AuditActor,
+    before: readonly WebhookSecret[],
+    op: (entity: Row) => RowOp,
+  ): Promise<void> {
+    const entity: Row = {
+      partitionKey: tenantKey(key.tenantId),
+      rowKey: RowKeys.webhookKey,
+      clientKey: key.clientKey,
+      secrets: JSON.stringify(await this.seal(key.tenantId, key.secrets)),
+    };
+    const events = await sealEvents(
+      key.tenantId,
+      [webhookKeyEvent(actor, before, key)],
+      this.keyring,
     );
+    await this.committer.commit(key.tenantId, () => ({ ops: [op(entity)], events, outbox: [] }));
   }
 
   private async seal(
@@ -224,6 +236,16 @@ export class TableWebhookKeyStore implements WebhookKeyStore {
     }
     return { clientKey: String(row['clientKey']), tenantId, secrets };
   }
+}
+
+/** Replaces the client row under `If-Match`: two concurrent rotations cannot both win. */
+function replace(entity: Row, row: ReadRow): RowOp {
+  return { kind: 'update', entity, etag: row.etag, onConflict: 'concurrency' };
+}
+
+/** Whether a retirement changed nothing (every secret it names had already stopped). */
+export function sameSecrets(a: readonly WebhookSecret[], b: readonly WebhookSecret[]): boolean {
+  return a.length === b.length && a.every((s, i) => s.retiresAt === b[i]?.retiresAt);
 }
 
 function associatedData(tenantId: TenantId, kid: string): Buffer {

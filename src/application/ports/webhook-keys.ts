@@ -1,3 +1,4 @@
+import type { AuditActor, AuditEvent } from '../../domain/audit/audit-event';
 import type { TenantId } from '../../domain/shared/ids';
 import type { JsonObject } from '../../domain/shared/json';
 import type { Secret } from '../../domain/shared/secret';
@@ -33,25 +34,77 @@ export interface IssuedWebhookSecret {
 
 /**
  * Per-client webhook keys. The tenant is only ever found from the client key (the URL) and the
- * signature made with one of its secrets, never from a payload.
+ * signature made with one of its secrets, never from a payload. Every change of a key is written
+ * with its `webhook.key_*` audit entry (by `actor`) in the same transaction of the client's
+ * partition; a change that fails or changes nothing writes no entry.
  */
 export interface WebhookKeyStore {
   /** A new key with one secret; ConflictError if the client has one already (rotate it instead). */
-  create(tenantId: TenantId, now: Date): Promise<IssuedWebhookSecret>;
+  create(tenantId: TenantId, now: Date, actor: AuditActor): Promise<IssuedWebhookSecret>;
   /**
    * Adds a secret with a new kid; the older ones stay valid until `now + graceMs` (or earlier if
    * already set). Undefined when the client has no key.
    */
-  rotate(tenantId: TenantId, now: Date, graceMs?: number): Promise<IssuedWebhookSecret | undefined>;
+  rotate(
+    tenantId: TenantId,
+    now: Date,
+    actor: AuditActor,
+    graceMs?: number,
+  ): Promise<IssuedWebhookSecret | undefined>;
   /**
    * Retires `kid` now, or every secret but the newest when `kid` is absent. The newest secret is
    * never retired (rotate first). Undefined when the client has no key or no such kid.
    */
-  retire(tenantId: TenantId, now: Date, kid?: string): Promise<WebhookKey | undefined>;
+  retire(
+    tenantId: TenantId,
+    now: Date,
+    actor: AuditActor,
+    kid?: string,
+  ): Promise<WebhookKey | undefined>;
   /** The client's key with all its secrets, retired ones included. */
   get(tenantId: TenantId): Promise<WebhookKey | undefined>;
   /** The key behind a URL's client key, with only the secrets still valid at `now`. */
   resolve(clientKey: string, now: Date): Promise<WebhookKey | undefined>;
+}
+
+/**
+ * The audit entry of a key change, the same from every store: the client key (public: it is in
+ * the URL), the kids and when they stop working; never a secret.
+ * - created: the first kid. - rotated: the new kid and each older kid whose end moved.
+ * - retired: each kid that stopped at `now`.
+ */
+export function webhookKeyEvent(
+  actor: AuditActor,
+  before: readonly WebhookSecret[],
+  after: WebhookKey,
+): AuditEvent {
+  const known = new Map(before.map((s) => [s.kid, s]));
+  const added = after.secrets.filter((s) => !known.has(s.kid));
+  const moved = after.secrets
+    .filter((s) => known.has(s.kid) && known.get(s.kid)?.retiresAt !== s.retiresAt)
+    .map((s) => ({ kid: s.kid, retiresAt: s.retiresAt ?? null }));
+  const base = { tenantId: after.tenantId, clientKey: after.clientKey };
+  const newest = added[0];
+  if (before.length === 0 && newest)
+    return {
+      type: 'webhook.key_created',
+      actor,
+      requestId: null,
+      payload: { ...base, kid: newest.kid },
+    };
+  if (newest)
+    return {
+      type: 'webhook.key_rotated',
+      actor,
+      requestId: null,
+      payload: { ...base, kid: newest.kid, retiring: moved },
+    };
+  return {
+    type: 'webhook.key_retired',
+    actor,
+    requestId: null,
+    payload: { ...base, retired: moved },
+  };
 }
 
 /** A delivery already turned into a request: what a replay of its delivery id is told. */

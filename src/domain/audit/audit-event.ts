@@ -76,7 +76,11 @@ export type AuditEventType =
   | 'psa.ticket_linked'
   | 'psa.note_received'
   | 'note.added'
-  | 'webhook.accepted';
+  | 'webhook.accepted'
+  // Credential changes of a client's signed-intake key: who, when, which kid (never the secret).
+  | 'webhook.key_created'
+  | 'webhook.key_rotated'
+  | 'webhook.key_retired';
 
 /**
  * What a transition or use case wants recorded. `payload` is stored in clear; `personal` holds

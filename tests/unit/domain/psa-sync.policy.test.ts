@@ -84,6 +84,9 @@ const ALL_TYPES = {
   'psa.note_received': 1,
   'note.added': 1,
   'webhook.accepted': 1,
+  'webhook.key_created': 1,
+  'webhook.key_rotated': 1,
+  'webhook.key_retired': 1,
 } satisfies Record<AuditEventType, 1>;
 const TYPES = Object.keys(ALL_TYPES) as AuditEventType[];
 
