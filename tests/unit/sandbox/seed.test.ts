@@ -2,11 +2,11 @@ import { strict as assert } from 'node:assert';
 import { verifyChain } from '../../../src/domain/audit/audit-chain';
 import { rulesFor } from '../../../src/domain/client/client-rules';
 import { CONTOSO, FABRIKAM, MSP } from '../../../src/sandbox/sandbox-tenants';
-import { seedSandbox } from '../../../src/sandbox/seed';
+import { CONTOSO_SANDBOX_PSA, FABRIKAM_SANDBOX_PSA, seedSandbox } from '../../../src/sandbox/seed';
 import { createInMemoryStorage } from '../../fakes/in-memory-storage';
 
 describe(seedSandbox.name, () => {
-  it('configures Contoso’s CAB, windows and blackout and leaves Fabrikam on the defaults, once', async () => {
+  it('configures Contoso’s CAB, windows and blackout, leaves Fabrikam’s rules on the defaults, and maps each to its PSA, once', async () => {
     const storage = createInMemoryStorage();
     const deps = { clients: storage.clients, mspTenantId: MSP.tenantId };
     assert.equal(await seedSandbox(deps), 2);
@@ -37,7 +37,12 @@ describe(seedSandbox.name, () => {
     assert.match(chain.at(-1)!.canonical, /"type":"client.settings_changed"/);
 
     const fabrikam = (await storage.clients.get(FABRIKAM.tenantId))!.profile;
-    assert.deepEqual(fabrikam.settings, { timeZone: 'America/New_York' });
+    assert.deepEqual(fabrikam.settings, {
+      timeZone: 'America/New_York',
+      psa: FABRIKAM_SANDBOX_PSA,
+    });
     assert.equal(rulesFor(fabrikam).windowsConfigured, false);
+    const contosoProfile = (await storage.clients.get(CONTOSO.tenantId))!.profile;
+    assert.deepEqual(contosoProfile.settings.psa, CONTOSO_SANDBOX_PSA);
   });
 });
