@@ -94,7 +94,7 @@ async function mappingFor(
     );
   if (mapping.psa !== link.psa)
     throw new PsaSyncNotConfigured(
-      `${request.id} is linked to ${PSA_NAMES[link.psa]} but client ${request.clientCode} is now mapped to ${PSA_NAMES[mapping.psa]}; map it back, or cancel this delivery.`,
+      `${request.id} is linked to ${PSA_NAMES[link.psa]} but client ${request.clientCode} is now mapped to ${PSA_NAMES[mapping.psa]}; map it back and retry the delivery.`,
     );
   return mapping;
 }
