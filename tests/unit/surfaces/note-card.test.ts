@@ -3,7 +3,8 @@ import type { ChangeRequest } from '../../../src/domain/change-request/change-re
 import { CONTOSO, FABRIKAM, MSP } from '../../../src/sandbox/sandbox-tenants';
 import { CardVerbs } from '../../../src/surfaces/bot/card-verbs';
 import { requestStatusCard, type Viewer } from '../../../src/surfaces/bot/cards/request.view';
-import { requestAt } from '../../support/fixtures';
+import { welcomeCard } from '../../../src/surfaces/bot/cards/welcome.view';
+import { contosoProfile, requestAt } from '../../support/fixtures';
 
 const request = (overrides: Partial<ChangeRequest> = {}): ChangeRequest => ({
   ...requestAt('triaged', { type: 'general', number: 7 }),
@@ -46,5 +47,20 @@ describe('Request card: Add note and the PSA ticket line', () => {
         viewer,
       ).includes('"text":"[HaloPSA ticket 1234](https://halo.example/t?id=%281234%29)"'),
     );
+  });
+
+  it('lists `note` to registered people and `deliveries` to MSP leads only', () => {
+    const client = contosoProfile();
+    const welcome = (person: Viewer['person'], roles: Viewer['roles']) =>
+      JSON.stringify(
+        welcomeCard({ person, isMspStaff: roles.has('lead'), memberships: [{ client, roles }] }),
+      );
+    const lead = welcome(MSP.lena, new Set(['lead']));
+    assert.ok(lead.includes('(**deliveries**)'), lead);
+    assert.ok(lead.includes('**note CONTOSO-1042 your note**'), lead);
+    const admin = welcome(CONTOSO.carla, new Set(['client_admin']));
+    assert.ok(admin.includes('**note CONTOSO-1042 your note**'), admin);
+    assert.ok(!admin.includes('deliveries'), admin);
+    assert.ok(!welcome(MSP.tina, new Set(['tech'])).includes('deliveries'));
   });
 });
