@@ -1,4 +1,3 @@
-import { randomUUID } from 'node:crypto';
 import { SYSTEM_OID, type AuditEvent } from '../../domain/audit/audit-event';
 import type { ChangeRequest } from '../../domain/change-request/change-request';
 import { comparePsaIds, hasPsaMarker, PSA_NAMES, type PsaKind } from '../../domain/psa/psa';
@@ -18,6 +17,7 @@ import type {
   PsaWebhookResult,
 } from '../ports/psa';
 import type { TenantId } from '../../domain/shared/ids';
+import { LeasedJob, type LeasedJobOptions } from './leased-job';
 import { notify } from './notifications';
 
 export interface PsaInboundDeps {
@@ -222,79 +222,42 @@ export async function pollPsas(
   return { tickets, taken, failed };
 }
 
-export interface PsaPollerOptions {
-  /** How long the lease lasts without renewal; another instance takes over after it (default 120 s). */
-  readonly leaseTtlMs?: number;
-  /** This instance's name on the lease (default a random id). */
-  readonly holder?: string;
-  readonly log?: (message: string) => void;
-}
+export type PsaPollerOptions = LeasedJobOptions;
 
 /** The lease every instance's PSA poller competes for. */
 export const PSA_POLLER_LEASE = 'psa-poller';
 /** How often the poller runs by default: PSA webhooks carry the news at once, polling catches what they miss. */
 export const PSA_POLL_INTERVAL_MS = 60_000;
 
-/**
- * Runs `pollPsas` on an interval on one instance at a time (like the SLA sweeper): each tick takes
- * or renews the lease and polls only while holding it, renewing it during a long pass.
- */
+/** Runs `pollPsas` on an interval, on one instance at a time (see {@link LeasedJob}); lease 120 s by default. */
 export class PsaPoller {
-  private timer: NodeJS.Timeout | undefined;
-  private running: Promise<unknown> | undefined;
-  private readonly leaseTtlMs: number;
-  private readonly holder: string;
-  private readonly log: (message: string) => void;
+  private readonly job: LeasedJob<PsaPollResult>;
 
-  constructor(
-    private readonly deps: PsaInboundDeps & { readonly lease: Lease },
-    options: PsaPollerOptions = {},
-  ) {
-    this.leaseTtlMs = options.leaseTtlMs ?? 120_000;
-    this.holder = options.holder ?? randomUUID();
-    this.log = options.log ?? (() => undefined);
+  constructor(deps: PsaInboundDeps & { readonly lease: Lease }, options: PsaPollerOptions = {}) {
+    const log = options.log ?? (() => undefined);
+    this.job = new LeasedJob(
+      {
+        lease: PSA_POLLER_LEASE,
+        title: 'PSA poll',
+        work: (stillHeld) => pollPsas(deps, { stillHeld, log }),
+      },
+      deps,
+      { leaseTtlMs: 120_000, ...options },
+    );
   }
 
   /** One tick: polls if this instance holds (or can take) the lease; undefined if another holds it. */
-  async pollOnce(): Promise<PsaPollResult | undefined> {
-    const { lease, clock } = this.deps;
-    if (!(await lease.tryAcquire(PSA_POLLER_LEASE, this.holder, this.leaseTtlMs, clock.now())))
-      return undefined;
-    let held = true;
-    const renewing = setInterval(() => {
-      lease
-        .renew(PSA_POLLER_LEASE, this.holder, this.leaseTtlMs, clock.now())
-        .then((renewed) => {
-          if (!renewed) held = false;
-        })
-        .catch((error: unknown) => this.log(`PSA poller lease renewal failed: ${describe(error)}`));
-    }, this.leaseTtlMs / 3);
-    try {
-      return await pollPsas(this.deps, { stillHeld: () => held, log: this.log });
-    } finally {
-      clearInterval(renewing);
-    }
+  pollOnce(): Promise<PsaPollResult | undefined> {
+    return this.job.runOnce();
   }
 
   start(intervalMs: number = PSA_POLL_INTERVAL_MS): void {
-    const tick = () => {
-      this.running = this.pollOnce()
-        .catch((error: unknown) => this.log(`PSA poll failed: ${describe(error)}`))
-        .finally(() => {
-          if (this.timer !== undefined) this.timer = setTimeout(tick, intervalMs);
-        });
-    };
-    this.timer = setTimeout(tick, 0);
+    this.job.start(intervalMs);
   }
 
   /** Stops polling and gives the lease up, so another instance takes over without waiting for expiry. */
-  async stop(): Promise<void> {
-    clearTimeout(this.timer);
-    this.timer = undefined;
-    await this.running;
-    await this.deps.lease
-      .release(PSA_POLLER_LEASE, this.holder)
-      .catch((error: unknown) => this.log(`PSA poller lease release failed: ${describe(error)}`));
+  stop(): Promise<void> {
+    return this.job.stop();
   }
 }
 

@@ -1,4 +1,3 @@
-import { randomUUID } from 'node:crypto';
 import type { ClientProfile } from '../../domain/client/client';
 import { rulesFor } from '../../domain/client/client-rules';
 import { newThresholds, recordThresholds } from '../../domain/sla/sla-alerts';
@@ -12,6 +11,7 @@ import { ConcurrencyError } from '../ports/errors';
 import type { Lease } from '../ports/lease';
 import type { OpenRequestEntry, OpenRequestIndex } from '../ports/open-request-index';
 import type { TeamsChannelMessage } from '../ports/outbox';
+import { LeasedJob, type LeasedJobOptions } from './leased-job';
 
 export interface SlaSweepDeps {
   readonly requests: ChangeRequestStore;
@@ -115,82 +115,38 @@ async function recordFor(
   }
 }
 
-export interface SlaSweeperOptions {
-  /** How long the lease lasts without renewal; another instance takes over after it (default 60 s). */
-  readonly leaseTtlMs?: number;
-  /** This instance's name on the lease (default a random id). */
-  readonly holder?: string;
-  readonly log?: (message: string) => void;
-}
+export type SlaSweeperOptions = LeasedJobOptions;
 
 /** The lease every instance's sweeper competes for. */
 export const SLA_SWEEPER_LEASE = 'sla-sweeper';
 
-/**
- * Runs `sweepSla` on an interval, on one instance at a time: each tick takes or renews the lease
- * and sweeps only while holding it, renewing it during a long pass.
- */
+/** Runs `sweepSla` on an interval, on one instance at a time (see {@link LeasedJob}); lease 60 s by default. */
 export class SlaSweeper {
-  private timer: NodeJS.Timeout | undefined;
-  private running: Promise<unknown> | undefined;
-  private readonly leaseTtlMs: number;
-  private readonly holder: string;
-  private readonly log: (message: string) => void;
+  private readonly job: LeasedJob<SlaSweepResult>;
 
-  constructor(
-    private readonly deps: SlaSweepDeps & { readonly lease: Lease },
-    options: SlaSweeperOptions = {},
-  ) {
-    this.leaseTtlMs = options.leaseTtlMs ?? 60_000;
-    this.holder = options.holder ?? randomUUID();
-    this.log = options.log ?? (() => undefined);
+  constructor(deps: SlaSweepDeps & { readonly lease: Lease }, options: SlaSweeperOptions = {}) {
+    this.job = new LeasedJob(
+      {
+        lease: SLA_SWEEPER_LEASE,
+        title: 'SLA sweep',
+        work: (stillHeld) => sweepSla(deps, { stillHeld }),
+      },
+      deps,
+      { leaseTtlMs: 60_000, ...options },
+    );
   }
 
   /** One tick: sweeps if this instance holds (or can take) the lease; undefined if another holds it. */
-  async sweepOnce(): Promise<SlaSweepResult | undefined> {
-    const { lease, clock } = this.deps;
-    if (!(await lease.tryAcquire(SLA_SWEEPER_LEASE, this.holder, this.leaseTtlMs, clock.now())))
-      return undefined;
-    let held = true;
-    const renewing = setInterval(() => {
-      lease
-        .renew(SLA_SWEEPER_LEASE, this.holder, this.leaseTtlMs, clock.now())
-        .then((renewed) => {
-          if (!renewed) held = false;
-        })
-        .catch((error: unknown) =>
-          this.log(`SLA sweeper lease renewal failed: ${describe(error)}`),
-        );
-    }, this.leaseTtlMs / 3);
-    try {
-      return await sweepSla(this.deps, { stillHeld: () => held });
-    } finally {
-      clearInterval(renewing);
-    }
+  sweepOnce(): Promise<SlaSweepResult | undefined> {
+    return this.job.runOnce();
   }
 
   start(intervalMs: number): void {
-    const tick = () => {
-      this.running = this.sweepOnce()
-        .catch((error: unknown) => this.log(`SLA sweep failed: ${describe(error)}`))
-        .finally(() => {
-          if (this.timer !== undefined) this.timer = setTimeout(tick, intervalMs);
-        });
-    };
-    this.timer = setTimeout(tick, 0);
+    this.job.start(intervalMs);
   }
 
   /** Stops sweeping and gives the lease up, so another instance takes over without waiting for expiry. */
-  async stop(): Promise<void> {
-    clearTimeout(this.timer);
-    this.timer = undefined;
-    await this.running;
-    await this.deps.lease
-      .release(SLA_SWEEPER_LEASE, this.holder)
-      .catch((error: unknown) => this.log(`SLA sweeper lease release failed: ${describe(error)}`));
+  stop(): Promise<void> {
+    return this.job.stop();
   }
-}
-
-function describe(error: unknown): string {
-  return error instanceof Error ? error.message : String(error);
 }
