@@ -60,7 +60,10 @@ export async function runWebhookBench(options: WebhookBenchOptions): Promise<voi
   const floorStorage = await newStorage(options.azurite);
   const storage = await newStorage(options.azurite);
   const clock = { now: () => new Date() };
-  const { key, issued } = await storage.webhookKeys.create(CONTOSO.tenantId, clock.now());
+  const { key, issued } = await storage.webhookKeys.create(CONTOSO.tenantId, clock.now(), {
+    tid: MSP.tenantId,
+    oid: 'cabinet-bench',
+  });
   const secret = issued.secret.reveal();
   const server = await startHttpServer(
     {
