@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { mkdtempSync, readdirSync, rmSync } from 'node:fs';
+import { mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createAutotaskConnector } from '../../src/adapters/psa/autotask-connector';
@@ -166,6 +166,23 @@ describe('Sandbox PSA state survives a restart (stateFile)', () => {
   restartCase(halo);
   restartCase(connectwise);
   restartCase(autotask);
+
+  it('a state file that cannot be written is logged; the call still succeeds', async () => {
+    // A file where the state file's folder should be: every write fails.
+    writeFileSync(join(dir, 'blocked'), '');
+    const lines: string[] = [];
+    const psa = await startHaloPsaSandbox({
+      stateFile: join(dir, 'blocked', 'halopsa.json'),
+      log: (line) => lines.push(line),
+    });
+    running.push(psa);
+    const ticket = await halo.connector(psa, psa).createTicket(halo.draft);
+    assert.equal(psa.tickets()[0]?.id, ticket.ticketId);
+    assert.ok(
+      lines.some((line) => line.includes('could not write')),
+      lines.join('\n'),
+    );
+  });
 
   it('startSandboxPsas keeps each PSA under the data dir given', async () => {
     const psas = await startSandboxPsas(dir);

@@ -25,10 +25,12 @@ export interface RunningSandboxPsas {
  * @param dataDir Where each keeps its tickets, notes and generated secrets (`<kind>.json`), so a
  * restarted sandbox still has the tickets Cabinet's persisted requests link to and still accepts
  * Cabinet's credentials; without it they keep everything in memory only.
+ * @param log Their routine lines (webhook deliveries); without it those are dropped, but a state
+ * file that cannot be written is still reported on stderr.
  */
 export async function startSandboxPsas(
   dataDir?: string,
-  log: (line: string) => void = () => undefined,
+  log?: (line: string) => void,
 ): Promise<RunningSandboxPsas> {
   const stateFile = (kind: PsaKind): string | undefined =>
     dataDir === undefined ? undefined : resolve(dataDir, `${kind}.json`);
