@@ -3,6 +3,7 @@ import { StorageUnavailableError } from '../../application/ports/errors';
 import { PsaError } from '../../application/ports/psa';
 import { receivePsaWebhook, type PsaInboundDeps } from '../../application/use-cases/psa-inbound';
 import { PSA_KINDS, PSA_NAMES, type PsaKind } from '../../domain/psa/psa';
+import { readCapped } from './raw-body';
 import type { RawRoute } from './server';
 
 /** Where PSAs post their webhooks: `/api/psa/halopsa`, `/api/psa/connectwise`, `/api/psa/autotask`. */
@@ -74,27 +75,6 @@ function headersOf(req: IncomingMessage): Record<string, string | undefined> {
   for (const [name, value] of Object.entries(req.headers))
     headers[name.toLowerCase()] = Array.isArray(value) ? value.join(', ') : value;
   return headers;
-}
-
-/** The body, or undefined once it passes `cap` (stops collecting there: never buffers more). */
-function readCapped(req: IncomingMessage, cap: number): Promise<Buffer | undefined> {
-  return new Promise((resolve, reject) => {
-    const chunks: Buffer[] = [];
-    let size = 0;
-    const onData = (chunk: Buffer) => {
-      size += chunk.length;
-      if (size > cap) {
-        req.off('data', onData);
-        req.pause();
-        resolve(undefined);
-        return;
-      }
-      chunks.push(chunk);
-    };
-    req.on('data', onData);
-    req.once('end', () => resolve(Buffer.concat(chunks)));
-    req.once('error', reject);
-  });
 }
 
 /** 413, then closes the connection so the rest of an oversized body is never read. */

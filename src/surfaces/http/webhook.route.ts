@@ -11,6 +11,7 @@ import {
   type WebhookIntakeDeps,
   type WebhookOutcome,
 } from '../../application/use-cases/webhook-intake';
+import { readCapped } from './raw-body';
 import type { RawRoute } from './server';
 
 export const WEBHOOK_PREFIX = '/api/webhooks/';
@@ -280,39 +281,6 @@ function isJson(contentType: string | undefined): boolean {
 function header(req: IncomingMessage, name: string): string | undefined {
   const value = req.headers[name];
   return typeof value === 'string' ? value : undefined;
-}
-
-/** The body, or undefined as soon as it passes `cap` (the rest is not kept). */
-function readCapped(req: IncomingMessage, cap: number): Promise<Buffer | undefined> {
-  return new Promise((resolve, reject) => {
-    const chunks: Buffer[] = [];
-    let size = 0;
-    const onData = (chunk: Buffer) => {
-      size += chunk.length;
-      if (size > cap) {
-        cleanup();
-        resolve(undefined);
-        return;
-      }
-      chunks.push(chunk);
-    };
-    const onEnd = () => {
-      cleanup();
-      resolve(Buffer.concat(chunks, size));
-    };
-    const onError = (error: Error) => {
-      cleanup();
-      reject(error);
-    };
-    const cleanup = () => {
-      req.off('data', onData);
-      req.off('end', onEnd);
-      req.off('error', onError);
-    };
-    req.on('data', onData);
-    req.on('end', onEnd);
-    req.on('error', onError);
-  });
 }
 
 function send(
