@@ -5,6 +5,14 @@ import {
   SETTINGS_PARTS,
 } from '../../application/use-cases/client-settings';
 import type { UseCaseDeps } from '../../application/use-cases/context';
+import type { WebhookKeyStore } from '../../application/ports/webhook-keys';
+import {
+  createWebhookKey,
+  retireWebhookKeys,
+  rotateWebhookKey,
+  webhookKeyStatus,
+  type IssuedWebhookKeyView,
+} from '../../application/use-cases/webhook-keys';
 import type { StepRule } from '../../domain/approval/approval-policy';
 import { rolesFor, type ClientProfile } from '../../domain/client/client';
 import { rulesFor } from '../../domain/client/client-rules';
@@ -18,9 +26,13 @@ export interface TabSettingsDeps {
   readonly useCases: UseCaseDeps;
   readonly authenticate: Authenticate;
   readonly log: (message: string) => void;
+  /** The client's signed-intake keys; the "Webhook intake" box and its API exist only with it. */
+  readonly webhookKeys?: WebhookKeyStore;
 }
 
 const SaveBody = z.object({ settings: z.unknown() });
+const RotateBody = z.object({ graceHours: z.number().min(0).max(720).optional() }).strict();
+const RetireBody = z.object({ kid: z.string().trim().min(1).max(40).optional() }).strict();
 
 /**
  * A client's effective rules in the tab (issue 4 §1, §3, §5), read-only for anyone with a part in
@@ -50,7 +62,8 @@ export function mountTabSettingsApi(server: Server, deps: TabSettingsDeps): void
     '/api/tab/clients/:code/settings',
     route(async ({ actor, req }) => {
       const client = await clientFor(actor, req);
-      return { body: settingsView(client, rolesFor(client, actor).has('lead')) };
+      const lead = rolesFor(client, actor).has('lead');
+      return { body: { ...settingsView(client, lead), webhookIntake: lead && !!deps.webhookKeys } };
     }),
   );
 
@@ -66,7 +79,67 @@ export function mountTabSettingsApi(server: Server, deps: TabSettingsDeps): void
           settings: body.settings,
         }),
       );
-      return { body: { changed: saved.changed, ...settingsView(saved.profile, true) } };
+      return {
+        body: {
+          changed: saved.changed,
+          ...settingsView(saved.profile, true),
+          webhookIntake: !!deps.webhookKeys,
+        },
+      };
+    }),
+  );
+
+  if (deps.webhookKeys) mountWebhookIntake(server, route, { ...uc, webhookKeys: deps.webhookKeys });
+}
+
+/**
+ * The client's signed-intake key for its MSP leads (issue 6 §3): the URL path, each key id with
+ * its dates, and create / rotate / retire. A new secret is in that one response only; every read
+ * shows ids and dates, never a secret.
+ */
+function mountWebhookIntake(
+  server: Server,
+  route: (handler: Parameters<typeof apiRoute>[2]) => ReturnType<typeof apiRoute>,
+  deps: UseCaseDeps & { readonly webhookKeys: WebhookKeyStore },
+): void {
+  const ref = (req: Request) => {
+    const raw = (req.params as Record<string, unknown> | undefined)?.code;
+    return { code: typeof raw === 'string' ? raw.slice(0, 16) : '' };
+  };
+  const person = (actor: Person) => ({ kind: 'person', person: actor }) as const;
+  const issued = (view: IssuedWebhookKeyView) => ({
+    ...view,
+    issued: { kid: view.issued.kid, secret: view.issued.secret.reveal() },
+  });
+
+  server.get(
+    '/api/tab/clients/:code/webhook',
+    route(async ({ actor, req }) => ({
+      body: unwrap(await webhookKeyStatus(deps, person(actor), ref(req))),
+    })),
+  );
+  server.post(
+    '/api/tab/clients/:code/webhook/create',
+    route(async ({ actor, req }) => ({
+      status: 201,
+      body: issued(unwrap(await createWebhookKey(deps, person(actor), ref(req)))),
+    })),
+  );
+  server.post(
+    '/api/tab/clients/:code/webhook/rotate',
+    route(async ({ actor, req }) => {
+      const { graceHours } = parseInput(RotateBody, req.body ?? {});
+      const grace = graceHours === undefined ? undefined : graceHours * 60 * 60 * 1000;
+      return {
+        body: issued(unwrap(await rotateWebhookKey(deps, person(actor), ref(req), grace))),
+      };
+    }),
+  );
+  server.post(
+    '/api/tab/clients/:code/webhook/retire',
+    route(async ({ actor, req }) => {
+      const { kid } = parseInput(RetireBody, req.body ?? {});
+      return { body: unwrap(await retireWebhookKeys(deps, person(actor), ref(req), kid)) };
     }),
   );
 }

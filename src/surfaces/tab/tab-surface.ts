@@ -8,6 +8,7 @@ import { TabTokenValidator, type TabTokenValidatorOptions } from './sso-token';
 import { mountTabReadApi } from './tab-api.route';
 import { mountTabApprovalsApi } from './tab-approvals.route';
 import { mountTabDelegationsApi } from './tab-delegations.route';
+import type { WebhookKeyStore } from '../../application/ports/webhook-keys';
 import { mountTabDeliveriesApi, type TabDeliveriesDeps } from './tab-deliveries.route';
 import { mountTabCalendarApi } from './tab-calendar.route';
 import { mountTabExecutionApi } from './tab-execution.route';
@@ -49,6 +50,8 @@ export interface TabSurfaceDeps {
   readonly openRequests?: Pick<OpenRequestIndex, 'list' | 'outcomes'>;
   /** The outbox whose parked rows MSP leads see and retry; the Deliveries API is mounted only with it. */
   readonly outbox?: TabDeliveriesDeps['outbox'];
+  /** Clients' signed-intake keys; the Settings page's "Webhook intake" box is mounted only with it. */
+  readonly webhookKeys?: WebhookKeyStore;
   /** Mounted only when given; the composition root never passes it in production. */
   readonly sandboxSignIn?: SandboxSignIn;
   readonly log: (message: string) => void;
@@ -82,7 +85,12 @@ export function createTabSurface(deps: TabSurfaceDeps): (server: Server) => void
     mountTabApprovalsApi(server, { useCases, authenticate, log: deps.log });
     mountTabQuestionsApi(server, { useCases, authenticate, log: deps.log });
     mountTabTemplatesApi(server, { useCases, authenticate, log: deps.log });
-    mountTabSettingsApi(server, { useCases, authenticate, log: deps.log });
+    mountTabSettingsApi(server, {
+      useCases,
+      authenticate,
+      log: deps.log,
+      ...(deps.webhookKeys ? { webhookKeys: deps.webhookKeys } : {}),
+    });
     mountTabSummaryApi(server, { useCases, authenticate, log: deps.log });
     mountTabDeliveriesApi(server, {
       useCases,

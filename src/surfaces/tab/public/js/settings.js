@@ -24,8 +24,14 @@ import { announce, h, replace } from './dom.js';
  *     targets: { type: string, acknowledgeMinutes: number, resolveMinutes: number, businessHoursOnly: boolean, overridden: boolean }[],
  *     businessHours: { days: string[], start: string, end: string }, holidays: string[]
  *   },
- *   parts?: Record<string, unknown>, people?: { tid: string, oid: string, name: string }[]
+ *   parts?: Record<string, unknown>, people?: { tid: string, oid: string, name: string }[],
+ *   webhookIntake?: boolean
  * }} SettingsView
+ * @typedef {{
+ *   clientCode: string, clientName: string, urlPath?: string,
+ *   secrets: { kid: string, createdAt: string, retiresAt?: string, state: 'active' | 'retiring' | 'retired' }[],
+ *   issued?: { kid: string, secret: string }
+ * }} WebhookView
  */
 
 const PARTS = [
@@ -132,6 +138,7 @@ export async function renderSettings(main, api, code, nav) {
       ]),
     ),
     slaSection(view),
+    view.webhookIntake ? webhookSection(api, view.client.code) : null,
     view.mayEdit && view.parts ? editSection(api, view, reload) : null,
   );
 }
@@ -193,6 +200,137 @@ function slaSection(view) {
         )
       : null,
   );
+}
+
+/**
+ * Signed webhook intake (issue 6 §3), for the client's MSP leads: the URL path, each key id with
+ * its dates, and Create / Rotate / Retire old. A new secret is shown once, from the answer to the
+ * action that made it; Cabinet never sends it again.
+ * @param {Api} api
+ * @param {string} code
+ */
+function webhookSection(api, code) {
+  const box = h('div', { class: 'webhook-intake' }, h('p', { class: 'muted' }, 'Loading…'));
+  const alert = alertBox();
+  const form = /** @type {HTMLFormElement} */ (
+    h('form', { class: 'wizard', novalidate: true, 'aria-labelledby': 'set-webhook' }, box, alert)
+  );
+  const path = `clients/${segment(code)}/webhook`;
+  /** @param {string} verb @param {object} body @param {string} said */
+  const act = (verb, body, said) => {
+    clearErrors(form, alert);
+    void api.post(`${path}/${verb}`, body).then(
+      (view) => {
+        show(/** @type {WebhookView} */ (view));
+        announce(said);
+      },
+      (/** @type {unknown} */ error) => showProblem(form, alert, error),
+    );
+  };
+  /** @param {WebhookView} view */
+  const show = (view) => {
+    const retiring = view.secrets.some((s) => s.state === 'retiring');
+    replace(
+      box,
+      view.urlPath
+        ? dl([
+            ['URL path', view.urlPath],
+            ['Signature header', 'X-Cabinet-Signature: t=<unix>,kid=<key id>,v1=<hex HMAC-SHA256>'],
+          ])
+        : h('p', { class: 'muted' }, 'No webhook key yet: create one to accept signed requests.'),
+      view.issued
+        ? h(
+            'div',
+            { class: 'issued-secret', role: 'status' },
+            h('p', {}, h('strong', {}, `New secret for key id ${view.issued.kid}:`)),
+            h('p', {}, h('code', { class: 'secret' }, view.issued.secret)),
+            h(
+              'p',
+              { class: 'hint' },
+              'Copy it now: it is shown only this once. Keep it on the server that signs, never in a browser.',
+            ),
+          )
+        : null,
+      view.secrets.length > 0
+        ? h(
+            'table',
+            { class: 'webhook-secrets' },
+            h('caption', { class: 'visually-hidden' }, 'Webhook key ids'),
+            h(
+              'thead',
+              {},
+              h(
+                'tr',
+                {},
+                ['Key id', 'Created', 'Stops'].map((t) => h('th', { scope: 'col' }, t)),
+              ),
+            ),
+            h(
+              'tbody',
+              {},
+              view.secrets.map((s) =>
+                h(
+                  'tr',
+                  { 'data-kid': s.kid },
+                  h('th', { scope: 'row' }, s.kid),
+                  h('td', {}, s.createdAt),
+                  h(
+                    'td',
+                    {},
+                    s.state === 'active'
+                      ? 'active'
+                      : s.state === 'retiring'
+                        ? `active until ${s.retiresAt ?? ''}`
+                        : `retired ${s.retiresAt ?? ''}`,
+                  ),
+                ),
+              ),
+            ),
+          )
+        : null,
+      h(
+        'div',
+        { class: 'actions' },
+        view.urlPath
+          ? [
+              button('Rotate secret', () =>
+                act('rotate', {}, 'New secret issued; the old one keeps working for 24 hours.'),
+              ),
+              retiring
+                ? button('Retire old secrets', () =>
+                    act('retire', {}, 'Old secrets retired: only the newest is accepted.'),
+                  )
+                : null,
+            ]
+          : button('Create webhook key', () => act('create', {}, 'Webhook key created.')),
+      ),
+    );
+  };
+  void api.get(path).then(
+    (view) => show(/** @type {WebhookView} */ (view)),
+    (/** @type {unknown} */ error) => {
+      replace(box);
+      showProblem(form, alert, error);
+    },
+  );
+  return h(
+    'section',
+    { class: 'card', 'aria-labelledby': 'set-webhook' },
+    h('h2', { id: 'set-webhook' }, 'Webhook intake'),
+    h(
+      'p',
+      { class: 'hint' },
+      'Forms, RMM and monitoring tools raise requests for this client by POSTing signed JSON to this URL.',
+    ),
+    form,
+  );
+}
+
+/** @param {string} text @param {() => void} onClick */
+function button(text, onClick) {
+  const b = h('button', { type: 'button' }, text);
+  b.addEventListener('click', onClick);
+  return b;
 }
 
 /** Working minutes for people: "15 min", "4 h", "8 h 30 min". @param {number} minutes */
