@@ -43,17 +43,16 @@ export interface StartHaloPsaSandboxOptions {
   readonly now?: () => Date;
   readonly log?: (line: string) => void;
   /**
-   * Where tickets, actions, the next ticket id and the generated secrets are kept across restarts
+   * Where tickets, actions and the generated secrets are kept across restarts
    * (loaded at start, written after each change); in memory only when absent.
    */
   readonly stateFile?: string;
 }
 
-/** What `stateFile` holds. */
+/** What `stateFile` holds; the next ticket id continues from the largest stored one. */
 interface HaloState {
   readonly clientSecret: string;
   readonly webhookSecret: string;
-  readonly nextTicketId: number;
   readonly tickets: readonly HaloTicket[];
 }
 
@@ -122,7 +121,6 @@ export async function startHaloPsaSandbox(
     (): HaloState => ({
       clientSecret,
       webhookSecret,
-      nextTicketId,
       tickets: [...tickets.values()],
     }),
     options.log ?? ((line) => process.stderr.write(`${line}\n`)),
