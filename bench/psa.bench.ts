@@ -32,6 +32,7 @@ import type { PsaMapping } from '../src/domain/psa/psa';
 import { psaMarker } from '../src/domain/psa/psa';
 import type { RunningAzurite } from '../src/sandbox/azurite';
 import { startHaloPsaSandbox } from '../src/sandbox/psa/halopsa-server';
+import { spentLine, timed, type Spent } from './timed';
 import { CONTOSO_SANDBOX_PSA } from '../src/sandbox/seed';
 import {
   CONTOSO_TENANT_ID,
@@ -66,36 +67,6 @@ async function inParallel<T>(
     while (next < items.length) await work(items[next++]!);
   };
   await Promise.all(Array.from({ length: Math.min(limit, items.length) }, loop));
-}
-
-/**
- * `target` with the named methods timed into `spent` under `label.method`. Only what the relay is
- * handed is wrapped, so the figures are its own calls.
- */
-function timed<T extends object>(
-  target: T,
-  label: string,
-  spent: Map<string, { ms: number; calls: number }>,
-): T {
-  return new Proxy(target, {
-    get(object, property, receiver) {
-      const value: unknown = Reflect.get(object, property, receiver);
-      if (typeof value !== 'function' || typeof property !== 'string') return value;
-      const method = value as (...args: unknown[]) => unknown;
-      return (...args: unknown[]) => {
-        const started = performance.now();
-        const result = method.apply(object, args);
-        // Only round trips are timed; a synchronous method is handed back as it answered.
-        if (!(result instanceof Promise)) return result;
-        const record = () => {
-          const name = `${label}.${property}`;
-          const entry = spent.get(name) ?? { ms: 0, calls: 0 };
-          spent.set(name, { ms: entry.ms + performance.now() - started, calls: entry.calls + 1 });
-        };
-        return result.finally(record);
-      };
-    },
-  });
 }
 
 /** One Cabinet note on the request, written as `addNote` writes it (no version bump). */
@@ -137,7 +108,7 @@ export async function runPsaBench(options: PsaBenchOptions): Promise<void> {
     await storage.ensureTables();
     const base = contosoProfile();
     await storage.clients.create({ ...base, settings: { ...base.settings, psa: MAPPING } }, []);
-    const spent = new Map<string, { ms: number; calls: number }>();
+    const spent: Spent = new Map();
     /** The relay as main.ts builds it; the timed one reports the time each of its calls took. */
     const relayWith = (measure: boolean) =>
       new OutboxRelay({
@@ -182,7 +153,8 @@ export async function runPsaBench(options: PsaBenchOptions): Promise<void> {
         isPsaSyncRow(r) && r.status === 'pending' && r.message.op === 'note',
     );
     const total = requestCount * notesEach;
-    if (rows.length !== total) throw new Error(`Expected ${total} note rows, found ${rows.length}.`);
+    if (rows.length !== total)
+      throw new Error(`Expected ${total} note rows, found ${rows.length}.`);
 
     // The limit: the same notes (text, visibility, mapped status) straight to the same PSA.
     const byTicket = new Map<string, PsaNoteDraft[]>();
@@ -225,11 +197,7 @@ export async function runPsaBench(options: PsaBenchOptions): Promise<void> {
     console.log(
       `psa sync (${format(total)} notes on ${requestCount} HaloPSA tickets through the relay): ${format(relayed)} notes/s  ÷ raw connector.addNote ${format(raw)}/s = ${(relayed / raw).toFixed(2)} (target ≥ ${TARGET_RATIO})`,
     );
-    console.log(
-      `  the relay's calls (count × mean ms, concurrent calls overlap): ${[...spent]
-        .map(([name, { ms, calls }]) => `${name} ${calls} × ${(ms / calls).toFixed(1)}`)
-        .join(', ')}`,
-    );
+    console.log(`  the relay's calls: ${spentLine(spent)}`);
   } finally {
     await psa.close();
   }
