@@ -64,6 +64,7 @@ import type { AdaptiveCardJson } from './cards/template';
 import { requestListCard, welcomeCard } from './cards/welcome.view';
 import { templateDecisionCard } from './routes/template.route';
 import { summaryCommand } from './routes/summary.route';
+import { changeLogCommand } from './routes/change-log.route';
 import { slaChannelCommand } from './routes/sla-channel.route';
 import { deliveriesCommand, noteCommand, retryDeliveryVerb } from './routes/deliveries.route';
 import type { ChannelStore } from '../../application/ports/channel-store';
@@ -546,6 +547,8 @@ async function handleCommand(
     return deliveriesCommand(uc, identity.person);
   const summary = summaryCommand(uc, identity.person, command);
   if (summary) return summary;
+  const changes = changeLogCommand(uc, identity.person, command);
+  if (changes) return changes;
   const status = /^status\s+(\S+)$/.exec(command);
   if (status) return statusFor(uc, identity.person, status[1]!);
   if (command === 'help' || command === 'hi' || command === 'hello' || command === '')
