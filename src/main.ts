@@ -10,6 +10,7 @@ import { webhookRoute } from './surfaces/http/webhook.route';
 import type { Clock } from './application/ports/clock';
 import type { OpenRequestIndex } from './application/ports/open-request-index';
 import type { OutboxStore } from './application/ports/outbox';
+import type { WebhookKeyStore } from './application/ports/webhook-keys';
 import { FollowUpSweeper } from './application/use-cases/follow-ups';
 import { SlaSweeper } from './application/use-cases/sla-sweeper';
 import { OutboxRelay } from './application/use-cases/relay-outbox';
@@ -167,6 +168,7 @@ export async function startCabinet(
     execution,
     openRequests: storage.openRequests,
     outbox: storage.outbox,
+    webhookKeys: storage.webhookKeys,
     log,
   });
   const http = await startHttpServer(
@@ -263,6 +265,7 @@ function tabSurface(
     readonly execution: ExecutionDeps | undefined;
     readonly openRequests: OpenRequestIndex;
     readonly outbox: OutboxStore;
+    readonly webhookKeys: WebhookKeyStore;
     readonly log: (message: string) => void;
   },
 ) {
@@ -271,6 +274,7 @@ function tabSurface(
     ...(deps.execution ? { execution: deps.execution } : {}),
     openRequests: deps.openRequests,
     outbox: deps.outbox,
+    webhookKeys: deps.webhookKeys,
     log: deps.log,
   };
   if (config.mode === 'sandbox') {
