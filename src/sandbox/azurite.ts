@@ -10,9 +10,12 @@ const DEV_KEY =
 
 export interface RunningAzurite {
   readonly port: number;
+  /** The Blob service's port (checkpoint anchors); undefined when started with `blob: false`. */
+  readonly blobPort: number | undefined;
+  /** Table endpoint, and Blob endpoint when the Blob service runs. */
   readonly connectionString: string;
   readonly pid: number;
-  /** SIGINT (Azurite's only graceful stop: it flushes its database), SIGKILL after 5 s. */
+  /** Stops both services: SIGINT (Azurite's only graceful stop: it flushes its database), SIGKILL after 5 s. */
   stop(): Promise<void>;
 }
 
@@ -21,11 +24,17 @@ export interface StartAzuriteOptions {
   readonly location?: string;
   /** 0 or omitted: pick a free loopback port. */
   readonly port?: number;
+  /** Also start the Blob service, where checkpoints are anchored (default true). */
+  readonly blob?: boolean;
+  /** 0 or omitted: pick a free loopback port for the Blob service. */
+  readonly blobPort?: number;
   readonly timeoutMs?: number;
 }
 
-export function azuriteConnectionString(port: number): string {
-  return `DefaultEndpointsProtocol=http;AccountName=${DEV_ACCOUNT};AccountKey=${DEV_KEY};TableEndpoint=http://127.0.0.1:${port}/${DEV_ACCOUNT};`;
+export function azuriteConnectionString(port: number, blobPort?: number): string {
+  const blob =
+    blobPort === undefined ? '' : `BlobEndpoint=http://127.0.0.1:${blobPort}/${DEV_ACCOUNT};`;
+  return `DefaultEndpointsProtocol=http;AccountName=${DEV_ACCOUNT};AccountKey=${DEV_KEY};TableEndpoint=http://127.0.0.1:${port}/${DEV_ACCOUNT};${blob}`;
 }
 
 export async function freePort(): Promise<number> {
@@ -39,34 +48,68 @@ export async function freePort(): Promise<number> {
   });
 }
 
-/** Starts Azurite's Table service from the project's own node_modules, on loopback, without telemetry. */
+/**
+ * Starts Azurite's Table service (and its Blob service, a second process with the same lifecycle)
+ * from the project's own node_modules, on loopback, without telemetry.
+ */
 export async function startAzurite(options: StartAzuriteOptions = {}): Promise<RunningAzurite> {
   const port = options.port && options.port > 0 ? options.port : await freePort();
+  const withBlob = options.blob ?? true;
+  const blobPort = !withBlob
+    ? undefined
+    : options.blobPort && options.blobPort > 0
+      ? options.blobPort
+      : await freePort();
   // Absolute, because Azurite runs with the data folder as its working directory.
   const location = options.location ? resolvePath(options.location) : undefined;
-  const storageArgs = location ? ['--location', location] : ['--inMemoryPersistence'];
   if (location) mkdirSync(location, { recursive: true });
+  const service = (kind: 'table' | 'blob', servicePort: number) =>
+    spawnService(kind, servicePort, location, options.timeoutMs ?? 20_000);
+  const started = await Promise.allSettled([
+    service('table', port),
+    ...(blobPort === undefined ? [] : [service('blob', blobPort)]),
+  ]);
+  const children = started.flatMap((s) => (s.status === 'fulfilled' ? [s.value] : []));
+  const failed = started.find((s): s is PromiseRejectedResult => s.status === 'rejected');
+  if (failed) {
+    await Promise.all(children.map(stopChild));
+    throw failed.reason;
+  }
+  return {
+    port,
+    blobPort,
+    connectionString: azuriteConnectionString(port, blobPort),
+    pid: children[0]?.pid ?? -1,
+    stop: async () => {
+      await Promise.all(children.map(stopChild));
+    },
+  };
+}
+
+async function spawnService(
+  kind: 'table' | 'blob',
+  port: number,
+  location: string | undefined,
+  timeoutMs: number,
+): Promise<ChildProcess> {
+  // Both services may share one data folder: each keeps its own database files there.
+  const storageArgs = location ? ['--location', location] : ['--inMemoryPersistence'];
   const child = spawn(
     process.execPath,
     [
-      require.resolve('azurite/dist/src/table/main.js'),
+      require.resolve(`azurite/dist/src/${kind}/main.js`),
       ...storageArgs,
-      '--tableHost',
+      `--${kind}Host`,
       '127.0.0.1',
-      '--tablePort',
+      `--${kind}Port`,
       String(port),
       '--skipApiVersionCheck',
       '--disableTelemetry',
     ],
     { stdio: ['ignore', 'pipe', 'pipe'], cwd: location ?? process.cwd() },
   );
-  await waitForStart(child, options.timeoutMs ?? 20_000);
-  return {
-    port,
-    connectionString: azuriteConnectionString(port),
-    pid: child.pid ?? -1,
-    stop: () => stopChild(child),
-  };
+  await waitForStart(child, timeoutMs);
+  return child;
 }
 
 function waitForStart(child: ChildProcess, timeoutMs: number): Promise<void> {
@@ -78,7 +121,8 @@ function waitForStart(child: ChildProcess, timeoutMs: number): Promise<void> {
     }, timeoutMs);
     const onData = (chunk: Buffer) => {
       output += chunk.toString();
-      if (output.includes('successfully listening') || output.includes('successfully started')) {
+      // Table says "successfully listening", Blob "successfully listens".
+      if (/successfully (listening|listens|started)/.test(output)) {
         clearTimeout(timer);
         child.stdout?.off('data', onData);
         child.stdout?.resume();
