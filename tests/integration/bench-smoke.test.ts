@@ -36,7 +36,7 @@ describe('npm run bench, once each with tiny sizes', function () {
   this.timeout(120_000);
 
   const cases: readonly (readonly [string, readonly string[], RegExp])[] = [
-    ['audit', ['--only', 'audit', '--seconds', '1'], /^audit append, 4 writers: .*÷/m],
+    ['audit', ['--only', 'audit', '--seconds', '2'], /^audit append, 4 writers: .*÷/m],
     ['offboard', ['--only', 'offboard', '--runs', '1'], /batched ÷ one at a time = /],
     ['psa', ['--only', 'psa', '--requests', '2', '--notes', '2'], /^psa sync \(4 notes .*÷/m],
     ['webhook', ['--only', 'webhook', '--deliveries', '4'], /^webhook intake \(4 signed .*÷/m],
