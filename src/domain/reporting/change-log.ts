@@ -1,6 +1,11 @@
 import { DateTime } from 'luxon';
 import { decidedBy, settledDecision } from '../change-request/approval-summary';
-import type { ChangeClass, ChangeRequest, ChangeStatus } from '../change-request/change-request';
+import {
+  isTerminal,
+  type ChangeClass,
+  type ChangeRequest,
+  type ChangeStatus,
+} from '../change-request/change-request';
 import type { ChangeRequestId } from '../shared/ids';
 import {
   finalOutcome,
@@ -103,7 +108,7 @@ function rollbackActions(r: ChangeRequest): string {
   const plan = r.assessment?.rollbackPlan?.trim();
   if (r.status === 'rolled_back')
     return `Rolled back${r.failure ? ` after: ${r.failure.reason}` : ''}${plan ? `. Plan followed: ${plan}` : ''}`;
-  if (plan) return `Not needed. Plan: ${plan}`;
+  if (plan) return isTerminal(r.status) ? `Not needed. Plan: ${plan}` : `Plan: ${plan}`;
   return r.changeClass === 'standard'
     ? 'Not needed (standard change)'
     : 'No rollback plan recorded';

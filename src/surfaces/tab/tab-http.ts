@@ -32,9 +32,12 @@ export interface TabContext {
 /** Verifies the bearer token of a request; the one place the tab learns who is calling. */
 export type Authenticate = (token: string | undefined) => Promise<Result<Person, TokenFailure>>;
 
-export type TabHandler = (
-  ctx: TabContext,
-) => Promise<{ readonly status?: number; readonly body: unknown }>;
+export type TabHandler = (ctx: TabContext) => Promise<{
+  readonly status?: number;
+  readonly body: unknown;
+  /** A file to download instead of JSON: its bytes go out as they are, with these headers. */
+  readonly file?: { readonly bytes: Buffer; readonly headers: Readonly<Record<string, string>> };
+}>;
 
 /**
  * Wraps an API handler: authenticates, runs it, and maps every outcome to JSON in one place.
@@ -52,8 +55,11 @@ export function apiRoute(
     try {
       const actor = await authenticateRequest(authenticate, req, log);
       checkBody(req);
-      const { status, body } = await handler({ actor, req, requestId });
-      res.send(status ?? 200, body);
+      const { status, body, file } = await handler({ actor, req, requestId });
+      if (file) {
+        res.writeHead(status ?? 200, { ...file.headers, 'content-length': file.bytes.length });
+        res.end(file.bytes);
+      } else res.send(status ?? 200, body);
     } catch (error: unknown) {
       sendError(res, requestId, error, log, req);
     }

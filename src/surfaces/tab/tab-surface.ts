@@ -19,6 +19,7 @@ import { mountTabTemplatesApi } from './tab-templates.route';
 import { openRoute, parseInput, TabHttpError, type Authenticate } from './tab-http';
 import { mountTabStatic } from './tab-static.route';
 import { mountTabSummaryApi } from './tab-summary.route';
+import { mountTabChangeLogApi } from './tab-change-log.route';
 import { mountTabWallboardApi } from './tab-wallboard.route';
 
 /** One sandbox person the sign-in picker offers. */
@@ -92,6 +93,7 @@ export function createTabSurface(deps: TabSurfaceDeps): (server: Server) => void
       ...(deps.webhookKeys ? { webhookKeys: deps.webhookKeys } : {}),
     });
     mountTabSummaryApi(server, { useCases, authenticate, log: deps.log });
+    mountTabChangeLogApi(server, { useCases, authenticate, log: deps.log });
     mountTabDeliveriesApi(server, {
       useCases,
       ...(deps.outbox ? { outbox: deps.outbox } : {}),
