@@ -1,5 +1,6 @@
 import type { TableClient } from '@azure/data-tables';
 import type { AuditLog } from '../../application/ports/audit-log';
+import type { CheckpointStore } from '../../application/ports/checkpoints';
 import type { ChangeRequestStore } from '../../application/ports/change-request-store';
 import type { ClientDirectory } from '../../application/ports/client-directory';
 import type { Clock } from '../../application/ports/clock';
@@ -23,6 +24,7 @@ import {
 } from './partition-committer';
 import { TableAuditLog } from './table-audit-log';
 import { TableChangeRequestStore } from './table-change-request-store';
+import { TableCheckpointStore } from './table-checkpoint-store';
 import { TableClientDirectory } from './table-client-directory';
 import { openTable, readRow } from './table-connection';
 import { TableConversationStore } from './table-conversation-store';
@@ -76,6 +78,8 @@ export interface TableStorage {
   readonly webhookKeys: WebhookKeyStore;
   /** Webhook delivery ids and idempotency records in the client partitions. */
   readonly webhookLedger: WebhookLedger;
+  /** Signed checkpoints of each client's audit chain, beside it (issue 7). */
+  readonly checkpoints: CheckpointStore;
   /** Counters of the group committer (transactions, entries, head conflicts). */
   readonly commitStats: Readonly<CommitterStats>;
   /** Resolves when storage answers and the tables exist (for `/readyz`); StorageUnavailableError otherwise. */
@@ -154,6 +158,7 @@ export function createTableStorage(options: CreateTableStorageOptions): TableSto
     psaLinks: new TablePsaLinkStore(directory),
     webhookKeys: new TableWebhookKeyStore(data, directory, keyring, committer),
     webhookLedger: new TableWebhookLedger(data),
+    checkpoints: new TableCheckpointStore(data, committer),
     commitStats: committer.stats,
     async ping() {
       await Promise.all(tables.map((table) => readRow(table, 'ping', 'ping')));

@@ -36,7 +36,9 @@ export type NotificationTemplate =
   /** Issue 5: a request at risk of breaching, or breached, posted to the SLA channel (edited in place). */
   | 'sla_alert'
   /** Issue 6: a technician's note added in the PSA, passed on to whoever works on or raised the request. */
-  | 'psa_note';
+  | 'psa_note'
+  /** Issue 7: a signed checkpoint of the client's audit chain, anchored; witnessed by the client's admins. */
+  | 'checkpoint_witness';
 
 /** A proactive Teams message, written to the outbox in the same transaction as the change that causes it. */
 export interface Notification {
@@ -57,6 +59,11 @@ export interface Notification {
    * `requestId` repeats the template id for logs and `version` is the template's.
    */
   readonly templateId?: string;
+  /**
+   * The audit checkpoint the card witnesses (`checkpoint_witness`); such cards have no request, so
+   * `requestId` names the checkpoint and `version` is its size.
+   */
+  readonly checkpoint?: { readonly size: number; readonly root: string };
 }
 
 /** A proactive Teams message to one person. */

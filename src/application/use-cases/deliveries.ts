@@ -121,8 +121,10 @@ function requestOf(message: OutboxMessage): string | undefined {
   switch (message.kind) {
     case 'teams.notify':
     case 'teams.channel':
-      // Template cards repeat the template id as the request id; they are about no request.
-      return message.notification.templateId ? undefined : message.notification.requestId;
+      // Template and checkpoint cards carry their own id as the request id; they are about no request.
+      return message.notification.templateId || message.notification.checkpoint
+        ? undefined
+        : message.notification.requestId;
     case 'graph.execute':
     case 'index.sync':
     case 'psa.sync':
@@ -150,6 +152,7 @@ const TEMPLATE_WORDS: Readonly<Record<NotificationTemplate, string>> = {
   template_suspended: 'template suspension notice',
   sla_alert: 'SLA alert',
   psa_note: 'PSA note',
+  checkpoint_witness: 'audit checkpoint witness',
 };
 
 /** What a row would do, in words (the CLI's `outbox list` says the same more tersely). */

@@ -30,6 +30,7 @@ import { asTemplateId } from '../../domain/catalogue/template';
 import type { TemplateCatalogue } from '../../application/ports/template-catalogue';
 import type { ChannelPurpose, ChannelStore } from '../../application/ports/channel-store';
 import { slaAlertCard } from './cards/sla.view';
+import { checkpointWitnessCard } from './cards/checkpoint.view';
 
 export interface TeamsNotifierDeps {
   readonly adapter: TeamsAdapter;
@@ -64,9 +65,11 @@ export class TeamsNotifier implements Notifier {
     const conversation = await this.deps.conversations.get(recipient.tid, recipient.oid);
     if (!conversation || conversation.stale) return { status: 'no_conversation' };
     const card =
-      notification.templateId !== undefined
-        ? await this.templateCard(tenantId, recipient, notification.templateId)
-        : await this.requestCard(tenantId, recipient, notification);
+      notification.checkpoint !== undefined
+        ? await this.witnessCard(tenantId, notification.checkpoint)
+        : notification.templateId !== undefined
+          ? await this.templateCard(tenantId, recipient, notification.templateId)
+          : await this.requestCard(tenantId, recipient, notification);
     const existingActivity = notification.cardKey
       ? await this.deps.conversations.getCardActivity(
           recipient.tid,
@@ -174,6 +177,16 @@ export class TeamsNotifier implements Notifier {
     });
   }
 
+  /** A checkpoint witness card; it names the client, so it needs the client to still exist. */
+  private async witnessCard(
+    tenantId: TenantId,
+    checkpoint: { readonly size: number; readonly root: string },
+  ): Promise<AdaptiveCardJson> {
+    const client = await this.deps.clients.get(tenantId);
+    if (!client) throw new Error(`Client ${tenantId} for the checkpoint witness no longer exists.`);
+    return checkpointWitnessCard({ clientName: client.profile.name, ...checkpoint });
+  }
+
   private async send(
     reference: Partial<ConversationReference>,
     card: AdaptiveCardJson,
@@ -258,6 +271,7 @@ function render(
     case 'template_suspended':
       return status(banner, links);
     case 'psa_note':
+    case 'checkpoint_witness':
       return status(banner, links);
     case 'sla_alert':
       return slaAlertCard(request, {
