@@ -23,7 +23,8 @@ export class ApiError extends Error {
 /**
  * @typedef {{
  *   get: (path: string) => Promise<unknown>,
- *   post: (path: string, body?: unknown) => Promise<unknown>
+ *   post: (path: string, body?: unknown) => Promise<unknown>,
+ *   download: (path: string) => Promise<Blob>
  * }} Api
  */
 
@@ -75,6 +76,14 @@ export function createApi(getToken) {
   return {
     get: (path) => call('GET', path, undefined, false),
     post: (path, body) => call('POST', path, body ?? {}, false),
+    // A file (a report): fetched with the token like any call, its refusals explained the same way.
+    download: async (path) => {
+      const response = await fetch(new URL(path, API_ROOT), {
+        headers: { authorization: `Bearer ${await getToken(false)}` },
+      });
+      if (!response.ok) throw new ApiError(response.status, errorIn(await response.json()));
+      return response.blob();
+    },
   };
 }
 

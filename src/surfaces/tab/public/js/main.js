@@ -16,6 +16,7 @@ import { h, replace } from './dom.js';
 import { renderQueue } from './queue.js';
 import { renderSettings } from './settings.js';
 import { renderSummary } from './summary.js';
+import { renderChangeLog } from './changelog.js';
 import { renderTemplates } from './templates.js';
 import { renderWallboard } from './wallboard.js';
 
@@ -159,6 +160,22 @@ function route(api) {
     (params.get('page') === 'templates'
       ? renderTemplates(main, api, { isCurrent })
       : renderSettings(main, api, params.get('client') ?? '', { isCurrent })
+    ).catch((/** @type {unknown} */ error) => {
+      if (isCurrent()) replace(main, ...errorView(error));
+    });
+    return;
+  }
+  // `report` is where the monthly report card links: the same page, the report at its top.
+  if (params.get('page') === 'changelog' || params.get('page') === 'report') {
+    renderChangeLog(
+      main,
+      api,
+      { client: params.get('client') ?? '', month: params.get('month') ?? '' },
+      {
+        setState: (state) =>
+          go(`?${new URLSearchParams({ page: 'changelog', ...state }).toString()}`),
+        isCurrent,
+      },
     ).catch((/** @type {unknown} */ error) => {
       if (isCurrent()) replace(main, ...errorView(error));
     });
