@@ -1,10 +1,14 @@
+import { writeFile } from 'node:fs/promises';
 import { parseArgs } from 'node:util';
+import { clientMonthlyReport } from '../application/use-cases/change-log';
 import type { UseCaseDeps } from '../application/use-cases/context';
 import {
   clientMonthlySummary,
   type ClientMonthlySummary,
 } from '../application/use-cases/monthly-summary';
 import { asClientCode, asTenantId } from '../domain/shared/ids';
+import { monthlyReportHtml } from '../surfaces/reports/monthly-report.html';
+import { monthlyReportPdf } from '../surfaces/reports/monthly-report.pdf';
 
 export type ReportCommandDeps = Pick<
   UseCaseDeps,
@@ -13,9 +17,10 @@ export type ReportCommandDeps = Pick<
   readonly out: (line: string) => void;
 };
 
-export const REPORT_USAGE = `cabinet report monthly --client <CODE> [--month YYYY-MM] [--json]
+export const REPORT_USAGE = `cabinet report monthly --client <CODE> [--month YYYY-MM] [--json] [--pdf out.pdf] [--html out.html]
   the client's monthly change summary (its calendar month, in its time zone; default this month):
-  counts by class and outcome, standard changes, emergencies against the quota, normal and open changes`;
+  counts by class and outcome, standard changes, emergencies against the quota, normal and open changes;
+  --pdf/--html also write the monthly change report (charts, red flags, change log) to those files`;
 
 /** `cabinet report …`: reports an operator reads from Cabinet's storage. Returns the exit code. */
 export async function runReportCommand(
@@ -28,7 +33,7 @@ export async function runReportCommand(
   };
   const [command, ...rest] = args;
   if (command !== 'monthly') return fail(REPORT_USAGE);
-  let values: { client?: string; month?: string; json?: boolean };
+  let values: { client?: string; month?: string; json?: boolean; pdf?: string; html?: string };
   try {
     ({ values } = parseArgs({
       args: rest,
@@ -36,6 +41,8 @@ export async function runReportCommand(
         client: { type: 'string' },
         month: { type: 'string' },
         json: { type: 'boolean' },
+        pdf: { type: 'string' },
+        html: { type: 'string' },
       },
       allowPositionals: false,
     }));
@@ -56,6 +63,18 @@ export async function runReportCommand(
   if (!result.ok) return fail(`${result.error.message} (${result.error.code})`);
   if (values.json) deps.out(JSON.stringify(result.value, null, 2));
   else for (const line of summaryLines(result.value)) deps.out(line);
+  if (values.pdf || values.html) {
+    const report = await clientMonthlyReport(deps, stored.profile, result.value.month);
+    if (!report.ok) return fail(`${report.error.message} (${report.error.code})`);
+    if (values.html) {
+      await writeFile(values.html, monthlyReportHtml(report.value), 'utf8');
+      deps.out(`Report written to ${values.html}`);
+    }
+    if (values.pdf) {
+      await writeFile(values.pdf, await monthlyReportPdf(report.value));
+      deps.out(`Report written to ${values.pdf}`);
+    }
+  }
   return 0;
 }
 

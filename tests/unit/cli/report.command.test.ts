@@ -1,4 +1,7 @@
 import { strict as assert } from 'node:assert';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { runReportCommand } from '../../../src/cli/report.command';
 import {
   contosoProfile,
@@ -81,5 +84,37 @@ describe(runReportCommand.name, () => {
       help.stdout,
       /cabinet report monthly --client <CODE> \[--month YYYY-MM\] \[--json\]/,
     );
+  });
+
+  it('writes the monthly change report as PDF and HTML', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'cabinet-report-'));
+    try {
+      const pdf = join(dir, 'out.pdf');
+      const html = join(dir, 'out.html');
+      assert.equal(
+        await run(
+          'monthly',
+          '--client',
+          'CONTOSO',
+          '--month',
+          '2026-11',
+          '--pdf',
+          pdf,
+          '--html',
+          html,
+        ),
+        0,
+      );
+      assert.ok(
+        lines.includes(`Report written to ${pdf}`) && lines.includes(`Report written to ${html}`),
+      );
+      assert.equal(readFileSync(pdf).subarray(0, 5).toString('latin1'), '%PDF-');
+      const page = readFileSync(html, 'utf8');
+      assert.match(page, /<svg id="chart-emergency"/);
+      assert.match(page, /data-flag="emergency_share"/);
+      assert.ok(page.includes(s.normalDone.id) && !page.includes('Fabrikam VPN'));
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 });
