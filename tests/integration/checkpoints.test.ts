@@ -1,8 +1,14 @@
 import { strict as assert } from 'node:assert';
+import { generateKeyPairSync, sign, type KeyObject } from 'node:crypto';
 import {
+  createConfiguredCheckpointSigner,
   loadSandboxCheckpointSigner,
   type NodeCheckpointSigner,
 } from '../../src/adapters/crypto/checkpoint-signer';
+import { openTable } from '../../src/adapters/storage/table-connection';
+import { entryRowKey } from '../../src/adapters/storage/table-keys';
+import { tableNames } from '../../src/adapters/storage/table-storage';
+import { canonicalize, hashCanonical, type AuditEntry } from '../../src/domain/audit/audit-chain';
 import {
   createBlobCheckpointAnchor,
   type BlobCheckpointAnchor,
@@ -24,10 +30,21 @@ import {
   parseSignedNote,
   verifyNoteSignature,
 } from '../../src/domain/audit/checkpoint';
-import { verifyKeyManifest } from '../../src/domain/audit/key-manifest';
+import {
+  endorsementText,
+  keyManifestEntry,
+  verifyKeyManifest,
+  type KeyManifest,
+} from '../../src/domain/audit/key-manifest';
 import { entryLeafHash, merkleRoot, verifyInclusion } from '../../src/domain/audit/merkle';
 import type { TenantId } from '../../src/domain/shared/ids';
+import { OutboxRelay } from '../../src/application/use-cases/relay-outbox';
+import { asObjectId } from '../../src/domain/shared/ids';
+import { createBotAdapter } from '../../src/surfaces/bot/bot-adapter';
 import { checkpointWitnessCard } from '../../src/surfaces/bot/cards/checkpoint.view';
+import { TeamsNotifier } from '../../src/surfaces/bot/teams-notifier';
+import { cardText } from '../support/bot-client';
+import { startLoopbackConnector } from '../support/loopback-connector';
 import { FakeClock } from '../fakes/in-memory-storage';
 import { useAzurite } from '../support/azurite-fixture';
 import { contosoProfile, people } from '../support/fixtures';
@@ -274,6 +291,150 @@ describe('Audit checkpoints (Table Storage + Blob anchors on Azurite)', () => {
     assert.ok(again.publicKeySpki.equals(signer.publicKeySpki));
     assert.deepEqual(again.manifest(), signer.manifest());
     assert.ok(verifyKeyManifest(signer.manifest()).ok);
+  });
+
+  it("delivers the witness card to the client's admin in Teams", async () => {
+    const connector = await startLoopbackConnector();
+    try {
+      await storage.conversations.save({
+        tid: tenant,
+        oid: asObjectId(people.carla.oid)!,
+        reference: {
+          channelId: 'msteams',
+          serviceUrl: connector.url,
+          conversation: { id: 'a:carla-chat', conversationType: 'personal', tenantId: tenant },
+          bot: { id: '28:cabinet-sandbox-bot', name: 'Cabinet' },
+          user: { id: `29:${people.carla.oid}`, aadObjectId: people.carla.oid },
+        },
+      });
+      await appendEntries(2);
+      const outcome = await checkpointTenant(deps, tenant);
+      const relay = new OutboxRelay(
+        {
+          outbox: storage.outbox,
+          notifier: new TeamsNotifier({
+            adapter: createBotAdapter(undefined),
+            appId: '',
+            conversations: storage.conversations,
+            requests: storage.requests,
+            clients: storage.clients,
+            delegations: storage.delegations,
+            clock,
+          }),
+          clients: storage.clients,
+          clock,
+        },
+        { baseDelayMs: 1, maxDelayMs: 1, random: () => 0 },
+      );
+      await relay.deliverDue(tenant);
+      assert.deepEqual(
+        (await witnessRows()).map((r) => r.status),
+        ['done'],
+      );
+      const sent = connector.calls.flatMap((c) => c.body?.attachments ?? []);
+      assert.equal(sent.length, 1);
+      const text = cardText(sent[0]!.content);
+      assert.match(text, /Audit checkpoint: 3 entries, root [0-9a-f]{16}…, anchored/);
+      assert.ok(text.includes(outcome!.checkpoint.root));
+      assert.ok(text.includes('Contoso'));
+    } finally {
+      await connector.close();
+    }
+  });
+
+  it('refuses to sign a chain rewritten under an earlier checkpoint, even with recomputed hashes', async () => {
+    await appendEntries(4);
+    const { checkpoint } = await checkpointAt(deps, tenant, 3);
+    // Rewrite entries 2..5 with edited payloads and a freshly linked chain: only the checkpoint tells.
+    const table = openTable(azurite.connectionString, tableNames(storage.prefix).data);
+    const entries = await storage.audit.read(tenant);
+    let prev = entries[0]!.hash;
+    for (const stored of entries.slice(1)) {
+      const parsed = JSON.parse(stored.canonical) as AuditEntry;
+      const canonical = canonicalize({ ...parsed, prev, payload: { n: 99 } });
+      const hash = hashCanonical(canonical);
+      await table.updateEntity(
+        { partitionKey: tenant, rowKey: entryRowKey(stored.seq), c: canonical, h: hash },
+        'Merge',
+      );
+      prev = hash;
+    }
+    await table.updateEntity({ partitionKey: tenant, rowKey: 'h', hash: prev }, 'Merge');
+    await assert.rejects(
+      checkpointAt(deps, tenant, 5),
+      (error: unknown) =>
+        error instanceof CheckpointConflictError &&
+        error.size === 3 &&
+        error.storedRoot === checkpoint.root,
+    );
+    assert.deepEqual(
+      (await storage.checkpoints.list(tenant)).map((c) => c.size),
+      [3],
+    );
+  });
+
+  it('keeps the first signature stored for a document, so re-exports reuse it', async () => {
+    const sha = 'cd'.repeat(32);
+    assert.equal(await storage.checkpoints.getSignature(tenant, sha), undefined);
+    assert.equal(await storage.checkpoints.putSignature(tenant, sha, 'first'), 'first');
+    assert.equal(await storage.checkpoints.putSignature(tenant, sha, 'second'), 'first');
+    assert.equal(await storage.checkpoints.getSignature(tenant, sha), 'first');
+  });
+
+  it('signs with a configured key that is the newest of a verified manifest, and refuses any other', async () => {
+    const pair = () => generateKeyPairSync('ec', { namedCurve: 'P-256' });
+    const spki = (key: KeyObject) => key.export({ type: 'spki', format: 'der' });
+    const old = pair();
+    const current = pair();
+    const first = keyManifestEntry({
+      name: 'cabinet-2025',
+      publicKeySpki: spki(old.publicKey),
+      createdAt: '2025-01-01T00:00:00.000Z',
+    });
+    const secondFields = {
+      name: 'cabinet-2026',
+      publicKeySpki: spki(current.publicKey),
+      createdAt: '2026-01-01T00:00:00.000Z',
+    };
+    const endorsement = sign(
+      'sha256',
+      Buffer.from(
+        endorsementText({ ...secondFields, publicKey: spki(current.publicKey).toString('base64') }),
+        'utf8',
+      ),
+      { key: old.privateKey, dsaEncoding: 'ieee-p1363' },
+    );
+    const manifest: KeyManifest = {
+      format: 'cabinet-keys/v1',
+      keys: [first, keyManifestEntry({ ...secondFields, endorsement })],
+    };
+    const pem = (key: KeyObject) => key.export({ type: 'pkcs8', format: 'pem' }).toString();
+    const sut = createConfiguredCheckpointSigner({
+      privateKeyPem: pem(current.privateKey),
+      manifestJson: JSON.stringify(manifest),
+    });
+    assert.equal(sut.keyName, 'cabinet-2026');
+    assert.deepEqual(sut.manifest(), manifest);
+    const configured = { ...deps, signer: sut };
+    await appendEntries(1);
+    const { checkpoint } = await checkpointAt(configured, tenant, 2);
+    assert.ok(verifyNoteSignature(checkpoint.note, spki(current.publicKey), 'cabinet-2026'));
+    assert.throws(
+      () =>
+        createConfiguredCheckpointSigner({
+          privateKeyPem: pem(old.privateKey),
+          manifestJson: JSON.stringify(manifest),
+        }),
+      /not the newest key/,
+    );
+    assert.throws(
+      () =>
+        createConfiguredCheckpointSigner({
+          privateKeyPem: pem(current.privateKey),
+          manifestJson: JSON.stringify({ ...manifest, keys: [manifest.keys[1]] }),
+        }),
+      /does not verify/,
+    );
   });
 
   it('the witness card says how many entries, which root, anchored', () => {
