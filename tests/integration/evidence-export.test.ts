@@ -1,9 +1,6 @@
 import { strict as assert } from 'node:assert';
 import { randomUUID } from 'node:crypto';
-import { readFile } from 'node:fs/promises';
 import JSZip from 'jszip';
-import { loadSandboxCheckpointSigner } from '../../src/adapters/crypto/checkpoint-signer';
-import { createBlobCheckpointAnchor } from '../../src/adapters/storage/blob-checkpoint-anchor';
 import type { TableStorage } from '../../src/adapters/storage/table-storage';
 import { checkpointTenant } from '../../src/application/use-cases/checkpoints';
 import {
@@ -15,6 +12,8 @@ import {
 import type { AuditEvent } from '../../src/domain/audit/audit-event';
 import type { EvidenceHistory } from '../../src/domain/evidence/evidence-history';
 import { asTenantId, type TenantId } from '../../src/domain/shared/ids';
+import { openEvidenceDeps } from '../../src/cli/evidence-deps';
+import { runEvidenceCommand } from '../../src/cli/evidence.command';
 import { MovableClock } from '../support/approval-flow';
 import { useAzurite } from '../support/azurite-fixture';
 
@@ -26,6 +25,12 @@ async function verifyBundle(zip: Buffer): Promise<{ exitCode: number; report: ob
   return verifier.verifyBundle(zip);
 }
 
+/** A stderr stand-in that records what was written. */
+function stream(isTTY: boolean) {
+  const written: string[] = [];
+  return { isTTY, columns: 100, written, write: (text: string) => written.push(text) };
+}
+
 describe('exportEvidence', function () {
   this.timeout(60_000);
   const azurite = useAzurite();
@@ -35,26 +40,13 @@ describe('exportEvidence', function () {
 
   before(async () => {
     storage = await azurite.newStorage({ clock });
-    const anchor = createBlobCheckpointAnchor({
+    deps = await openEvidenceDeps(storage, {
       connectionString: azurite.connectionString,
-      container: `anchors-${storage.prefix}`,
-    });
-    await anchor.ensureContainer();
-    deps = {
-      audit: storage.audit,
-      requests: storage.requests,
-      checkpoints: storage.checkpoints,
-      anchor,
-      signer: await loadSandboxCheckpointSigner({
-        connectionString: azurite.connectionString,
-        tablePrefix: storage.prefix,
-        clock,
-      }),
-      clients: storage.clients,
+      tablePrefix: storage.prefix,
+      anchorContainer: `anchors-${storage.prefix}`,
       clock,
-      verifierSource: () => readFile('verifier/verify.mjs'),
       generatorVersion: '0.1.0-test',
-    };
+    });
   });
 
   function event(
@@ -253,5 +245,83 @@ describe('exportEvidence', function () {
       { actor: { tid: tenant, oid: randomUUID() as never, name: 'Stranger' }, ...RANGE },
     );
     assert.equal(!refused.ok && refused.error.code, 'ACCESS.NOT_REGISTERED');
+  });
+
+  it('CLI: export writes the same bytes as the use case, with a progress bar on a terminal', async () => {
+    const { tenant } = await seedTenant();
+    const files = new Map<string, Buffer>();
+    const out: string[] = [];
+    const tty = stream(true);
+    const args = ['export', '--tenant', tenant, '--from', RANGE.from, '--to', RANGE.to];
+    const code = await runEvidenceCommand([...args, '--out', 'bundle.zip'], {
+      ...deps,
+      out: (line) => out.push(line),
+      progress: tty,
+      writeOut: (path, bytes) => Promise.resolve(void files.set(path, bytes)),
+    });
+    assert.equal(code, 0, out.join('\n'));
+    const direct = await exportEvidence(deps, { tenantId: tenant, ...RANGE });
+    assert.ok(direct.ok);
+    assert.ok(files.get('bundle.zip')!.equals(direct.value.zip));
+    assert.ok(tty.written.some((t) => t.startsWith('\r') && t.includes('100%')));
+    assert.match(
+      out.join('\n'),
+      new RegExp(`Pinned key fingerprint \\(SHA-256\\): ${direct.value.manifest.pinnedKey}`),
+    );
+
+    const piped = stream(false);
+    await runEvidenceCommand([...args, '--out', 'again.zip'], {
+      ...deps,
+      out: () => undefined,
+      progress: piped,
+      writeOut: (path, bytes) => Promise.resolve(void files.set(path, bytes)),
+    });
+    assert.deepEqual(piped.written, [
+      'Reading entries...\n',
+      'Decrypting history...\n',
+      'Checkpoints...\n',
+      'Writing ZIP...\n',
+    ]);
+  });
+
+  it('CLI: prove writes an inclusion proof verify.mjs accepts; bad arguments exit 1', async () => {
+    const { tenant, inRange } = await seedTenant();
+    const files = new Map<string, Buffer>();
+    const cli = (args: string[], out: string[] = []) =>
+      runEvidenceCommand(args, {
+        ...deps,
+        out: (line) => out.push(line),
+        progress: stream(false),
+        writeOut: (path, bytes) => Promise.resolve(void files.set(path, bytes)),
+      });
+    assert.equal(
+      await cli(['prove', '--tenant', tenant, '--request', inRange, '--out', 'p.json']),
+      0,
+    );
+    const verifier = await import('../../verifier/verify.mjs');
+    const proof = JSON.parse(files.get('p.json')!.toString('utf8')) as unknown;
+    const verdict = await verifier.verifyInclusionProof(proof);
+    assert.equal(verdict.exitCode, 0, JSON.stringify(verdict.report));
+    const out: string[] = [];
+    assert.equal(await cli(['export', '--tenant', 'nope', '--out', 'x.zip'], out), 1);
+    assert.match(out.join('\n'), /needs --tenant/);
+    assert.equal(
+      await cli(
+        [
+          'export',
+          '--tenant',
+          tenant,
+          '--from',
+          '2026-13-01',
+          '--to',
+          '2026-12-01',
+          '--out',
+          'x.zip',
+        ],
+        out,
+      ),
+      1,
+    );
+    assert.match(out.join('\n'), /EVIDENCE.INVALID_INPUT/);
   });
 });

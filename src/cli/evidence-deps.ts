@@ -1,0 +1,63 @@
+import { readFile } from 'node:fs/promises';
+import { resolve } from 'node:path';
+import {
+  createConfiguredCheckpointSigner,
+  loadSandboxCheckpointSigner,
+} from '../adapters/crypto/checkpoint-signer';
+import { createBlobCheckpointAnchor } from '../adapters/storage/blob-checkpoint-anchor';
+import type { TableStorage } from '../adapters/storage/table-storage';
+import type { Clock } from '../application/ports/clock';
+import type { EvidenceExportDeps } from '../application/use-cases/evidence-export';
+
+/** Where the evidence export finds its signer, anchors and verifier. */
+export interface EvidenceDepsOptions {
+  /** The storage connection string; it must carry a BlobEndpoint (or account) for the anchors. */
+  readonly connectionString: string;
+  readonly tablePrefix: string;
+  /** The container of the `<tenant>.checkpoints` anchor blobs. */
+  readonly anchorContainer: string;
+  /** Production key and manifest; absent: the sandbox key kept in the keys table. */
+  readonly signer?: { readonly privateKeyPem: string; readonly manifestJson: string };
+  readonly clock: Clock;
+  /** Cabinet's version for the manifest (package.json `version`). */
+  readonly generatorVersion: string;
+  /** Default: `verifier/verify.mjs` at the repository (or package) root. */
+  readonly verifierPath?: string;
+}
+
+/** The repository root, two folders up from `src/cli`. */
+const ROOT = resolve(__dirname, '..', '..');
+
+/**
+ * The evidence export's ports on Cabinet's storage, for the CLI and the composition root alike.
+ * @remarks Reads verify.mjs on every export, so the bundle always ships the verifier on disk.
+ */
+export async function openEvidenceDeps(
+  storage: TableStorage,
+  options: EvidenceDepsOptions,
+): Promise<EvidenceExportDeps> {
+  const anchor = createBlobCheckpointAnchor({
+    connectionString: options.connectionString,
+    container: options.anchorContainer,
+  });
+  await anchor.ensureContainer();
+  const signer = options.signer
+    ? createConfiguredCheckpointSigner(options.signer)
+    : await loadSandboxCheckpointSigner({
+        connectionString: options.connectionString,
+        tablePrefix: options.tablePrefix,
+        clock: options.clock,
+      });
+  const verifierPath = options.verifierPath ?? resolve(ROOT, 'verifier', 'verify.mjs');
+  return {
+    audit: storage.audit,
+    requests: storage.requests,
+    checkpoints: storage.checkpoints,
+    clients: storage.clients,
+    anchor,
+    signer,
+    clock: options.clock,
+    verifierSource: () => readFile(verifierPath),
+    generatorVersion: options.generatorVersion,
+  };
+}
