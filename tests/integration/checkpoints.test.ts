@@ -373,6 +373,14 @@ describe('Audit checkpoints (Table Storage + Blob anchors on Azurite)', () => {
     );
   });
 
+  it('refuses to prove from a log shorter than its latest checkpoint', async () => {
+    await appendEntries(4, 'CON-0001');
+    await checkpointTenant(deps, tenant);
+    const table = openTable(azurite.connectionString, tableNames(storage.prefix).data);
+    await table.deleteEntity(tenant, entryRowKey(5));
+    await assert.rejects(proveRequest(deps, tenant, 'CON-0001'), /truncated/);
+  });
+
   it('keeps the first signature stored for a document, so re-exports reuse it', async () => {
     const sha = 'cd'.repeat(32);
     assert.equal(await storage.checkpoints.getSignature(tenant, sha), undefined);

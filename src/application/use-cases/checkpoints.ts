@@ -179,8 +179,12 @@ export async function proveRequest(
   const last = mine.at(-1);
   if (!last) return undefined;
   const latest = await deps.checkpoints.latest(tenantId);
+  if (latest && latest.size > entries.length)
+    throw new RangeError(
+      `Tenant ${tenantId} has ${entries.length} audit entries but a checkpoint of ${latest.size}: the log was truncated.`,
+    );
   const { checkpoint } =
-    latest && latest.size >= last.seq && latest.size <= entries.length
+    latest && latest.size >= last.seq
       ? { checkpoint: await settle(deps, tenantId, latest) }
       : await checkpointAt(deps, tenantId, entries.length);
   const tree = new MerkleTree(
