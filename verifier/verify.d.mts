@@ -88,3 +88,11 @@ export declare function verifyConsistency(
   rootN: Buffer,
   proof: readonly Buffer[],
 ): boolean;
+
+/** The module's shape, for CommonJS tests that load it with a dynamic import. */
+export interface VerifierModule {
+  readonly verifyBundle: typeof verifyBundle;
+  readonly verifyInclusionProof: typeof verifyInclusionProof;
+  readonly verifyInclusion: typeof verifyInclusion;
+  readonly verifyConsistency: typeof verifyConsistency;
+}
