@@ -322,6 +322,15 @@ export class OutboxRelay {
       );
       return;
     }
+    // Every row of this claim is for one client: read its mapping once, not once per note.
+    let profile: ReturnType<PsaSyncDeps['clients']['get']> | undefined;
+    const pass: PsaSyncDeps = {
+      ...deps,
+      clients: {
+        get: (tenant) =>
+          tenant === tenantId ? (profile ??= deps.clients.get(tenant)) : deps.clients.get(tenant),
+      },
+    };
     const claimed = new Set(rows.map((r) => r.id));
     const waiting = await this.deps.outbox.list(tenantId, {
       statuses: ['pending', 'parked', 'waiting_for_recipient'],
@@ -351,7 +360,7 @@ export class OutboxRelay {
             await this.putOff(row, new Date(at), { untouched: true });
             continue;
           }
-          if (!(await this.deliverPsaOne(deps, row))) {
+          if (!(await this.deliverPsaOne(pass, row))) {
             const later = new Date(this.deps.clock.now().getTime() + MIN_RESCHEDULE_MS);
             for (const rest of queue.slice(i + 1))
               await this.putOff(rest, later, { untouched: true });
