@@ -19,6 +19,8 @@ import { mountTabTemplatesApi } from './tab-templates.route';
 import { openRoute, parseInput, TabHttpError, type Authenticate } from './tab-http';
 import { mountTabStatic } from './tab-static.route';
 import { mountTabSummaryApi } from './tab-summary.route';
+import { mountTabEvidenceApi } from './tab-evidence.route';
+import type { EvidenceExportDeps } from '../../application/use-cases/evidence-export';
 import { mountTabChangeLogApi } from './tab-change-log.route';
 import { mountTabWallboardApi } from './tab-wallboard.route';
 
@@ -53,6 +55,8 @@ export interface TabSurfaceDeps {
   readonly outbox?: TabDeliveriesDeps['outbox'];
   /** Clients' signed-intake keys; the Settings page's "Webhook intake" box is mounted only with it. */
   readonly webhookKeys?: WebhookKeyStore;
+  /** Checkpoint signer, anchors and verifier; the Evidence download is mounted only with them. */
+  readonly evidence?: EvidenceExportDeps;
   /** Mounted only when given; the composition root never passes it in production. */
   readonly sandboxSignIn?: SandboxSignIn;
   readonly log: (message: string) => void;
@@ -93,6 +97,13 @@ export function createTabSurface(deps: TabSurfaceDeps): (server: Server) => void
       ...(deps.webhookKeys ? { webhookKeys: deps.webhookKeys } : {}),
     });
     mountTabSummaryApi(server, { useCases, authenticate, log: deps.log });
+    if (deps.evidence)
+      mountTabEvidenceApi(server, {
+        useCases,
+        evidence: deps.evidence,
+        authenticate,
+        log: deps.log,
+      });
     mountTabChangeLogApi(server, { useCases, authenticate, log: deps.log });
     mountTabDeliveriesApi(server, {
       useCases,

@@ -17,6 +17,7 @@ import { renderQueue } from './queue.js';
 import { renderSettings } from './settings.js';
 import { renderSummary } from './summary.js';
 import { renderChangeLog } from './changelog.js';
+import { renderEvidence } from './evidence.js';
 import { renderTemplates } from './templates.js';
 import { renderWallboard } from './wallboard.js';
 
@@ -177,6 +178,12 @@ function route(api) {
         isCurrent,
       },
     ).catch((/** @type {unknown} */ error) => {
+      if (isCurrent()) replace(main, ...errorView(error));
+    });
+    return;
+  }
+  if (params.get('page') === 'evidence') {
+    renderEvidence(main, api, { isCurrent }).catch((/** @type {unknown} */ error) => {
       if (isCurrent()) replace(main, ...errorView(error));
     });
     return;
