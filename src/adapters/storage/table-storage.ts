@@ -1,6 +1,7 @@
 import type { TableClient } from '@azure/data-tables';
 import type { AuditLog } from '../../application/ports/audit-log';
 import type { CheckpointStore } from '../../application/ports/checkpoints';
+import type { MonthlyReportLedger } from '../../application/ports/monthly-reports';
 import type { ChangeRequestStore } from '../../application/ports/change-request-store';
 import type { ClientDirectory } from '../../application/ports/client-directory';
 import type { Clock } from '../../application/ports/clock';
@@ -25,6 +26,7 @@ import {
 import { TableAuditLog } from './table-audit-log';
 import { TableChangeRequestStore } from './table-change-request-store';
 import { TableCheckpointStore } from './table-checkpoint-store';
+import { TableMonthlyReportLedger } from './table-monthly-report-ledger';
 import { TableClientDirectory } from './table-client-directory';
 import { openTable, readRow } from './table-connection';
 import { TableConversationStore } from './table-conversation-store';
@@ -80,6 +82,8 @@ export interface TableStorage {
   readonly webhookLedger: WebhookLedger;
   /** Signed checkpoints of each client's audit chain, beside it (issue 7). */
   readonly checkpoints: CheckpointStore;
+  /** Which monthly change reports were posted to each client (issue 7), beside its audit chain. */
+  readonly monthlyReports: MonthlyReportLedger;
   /** Counters of the group committer (transactions, entries, head conflicts). */
   readonly commitStats: Readonly<CommitterStats>;
   /** Resolves when storage answers and the tables exist (for `/readyz`); StorageUnavailableError otherwise. */
@@ -159,6 +163,7 @@ export function createTableStorage(options: CreateTableStorageOptions): TableSto
     webhookKeys: new TableWebhookKeyStore(data, directory, keyring, committer),
     webhookLedger: new TableWebhookLedger(data),
     checkpoints: new TableCheckpointStore(data, committer),
+    monthlyReports: new TableMonthlyReportLedger(data, committer, keyring),
     commitStats: committer.stats,
     async ping() {
       await Promise.all(tables.map((table) => readRow(table, 'ping', 'ping')));

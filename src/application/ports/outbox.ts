@@ -38,7 +38,9 @@ export type NotificationTemplate =
   /** Issue 6: a technician's note added in the PSA, passed on to whoever works on or raised the request. */
   | 'psa_note'
   /** Issue 7: a signed checkpoint of the client's audit chain, anchored; witnessed by the client's admins. */
-  | 'checkpoint_witness';
+  | 'checkpoint_witness'
+  /** Issue 7: the client's monthly change report, posted to its admins once the month ended; `requestId` is the month. */
+  | 'monthly_report';
 
 /** A proactive Teams message, written to the outbox in the same transaction as the change that causes it. */
 export interface Notification {

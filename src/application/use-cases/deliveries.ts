@@ -122,7 +122,9 @@ function requestOf(message: OutboxMessage): string | undefined {
     case 'teams.notify':
     case 'teams.channel':
       // Template and checkpoint cards carry their own id as the request id; they are about no request.
-      return message.notification.templateId || message.notification.checkpoint
+      return message.notification.templateId ||
+        message.notification.checkpoint ||
+        message.notification.template === 'monthly_report'
         ? undefined
         : message.notification.requestId;
     case 'graph.execute':
@@ -153,6 +155,7 @@ const TEMPLATE_WORDS: Readonly<Record<NotificationTemplate, string>> = {
   sla_alert: 'SLA alert',
   psa_note: 'PSA note',
   checkpoint_witness: 'audit checkpoint witness',
+  monthly_report: 'monthly change report',
 };
 
 /** What a row would do, in words (the CLI's `outbox list` says the same more tersely). */

@@ -80,7 +80,9 @@ export type AuditEventType =
   // Credential changes of a client's signed-intake key: who, when, which kid (never the secret).
   | 'webhook.key_created'
   | 'webhook.key_rotated'
-  | 'webhook.key_retired';
+  | 'webhook.key_retired'
+  // Issue 7: the client's monthly change report was posted to its admins (once per month).
+  | 'report.monthly_posted';
 
 /**
  * What a transition or use case wants recorded. `payload` is stored in clear; `personal` holds

@@ -31,6 +31,7 @@ import type { TemplateCatalogue } from '../../application/ports/template-catalog
 import type { ChannelPurpose, ChannelStore } from '../../application/ports/channel-store';
 import { slaAlertCard } from './cards/sla.view';
 import { checkpointWitnessCard } from './cards/checkpoint.view';
+import { monthlyReportNoticeCard } from './cards/change-log.view';
 
 export interface TeamsNotifierDeps {
   readonly adapter: TeamsAdapter;
@@ -48,6 +49,8 @@ export interface TeamsNotifierDeps {
   readonly clock: Clock;
   /** The MSP's bound channels (the SLA channel); without it channel cards wait. */
   readonly channels?: ChannelStore;
+  /** Builds the tab link behind the monthly report card (`tabReportUrl`); absent when the tab is not available. */
+  readonly reportLink?: (month: string) => string;
 }
 
 /**
@@ -67,9 +70,11 @@ export class TeamsNotifier implements Notifier {
     const card =
       notification.checkpoint !== undefined
         ? await this.witnessCard(tenantId, notification.checkpoint)
-        : notification.templateId !== undefined
-          ? await this.templateCard(tenantId, recipient, notification.templateId)
-          : await this.requestCard(tenantId, recipient, notification);
+        : notification.template === 'monthly_report'
+          ? await this.monthlyReportCard(tenantId, notification)
+          : notification.templateId !== undefined
+            ? await this.templateCard(tenantId, recipient, notification.templateId)
+            : await this.requestCard(tenantId, recipient, notification);
     const existingActivity = notification.cardKey
       ? await this.deps.conversations.getCardActivity(
           recipient.tid,
@@ -187,6 +192,22 @@ export class TeamsNotifier implements Notifier {
     return checkpointWitnessCard({ clientName: client.profile.name, ...checkpoint });
   }
 
+  /** The monthly report card: its month is the notification's `requestId`, its headline the note. */
+  private async monthlyReportCard(
+    tenantId: TenantId,
+    notification: Notification,
+  ): Promise<AdaptiveCardJson> {
+    const client = await this.deps.clients.get(tenantId);
+    if (!client) throw new Error(`Client ${tenantId} for the monthly report no longer exists.`);
+    const month = notification.requestId;
+    return monthlyReportNoticeCard({
+      clientName: client.profile.name,
+      month,
+      ...(notification.note ? { headline: notification.note } : {}),
+      ...(this.deps.reportLink ? { link: this.deps.reportLink(month) } : {}),
+    });
+  }
+
   private async send(
     reference: Partial<ConversationReference>,
     card: AdaptiveCardJson,
@@ -272,6 +293,8 @@ function render(
       return status(banner, links);
     case 'psa_note':
     case 'checkpoint_witness':
+    case 'monthly_report':
+      // The last two are delivered without a request (see `deliver`); listed so every template renders.
       return status(banner, links);
     case 'sla_alert':
       return slaAlertCard(request, {

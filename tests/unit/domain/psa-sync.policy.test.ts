@@ -87,6 +87,7 @@ const ALL_TYPES = {
   'webhook.key_created': 1,
   'webhook.key_rotated': 1,
   'webhook.key_retired': 1,
+  'report.monthly_posted': 1,
 } satisfies Record<AuditEventType, 1>;
 const TYPES = Object.keys(ALL_TYPES) as AuditEventType[];
 

@@ -103,3 +103,35 @@ export function monthlyReportCard(report: ClientMonthlyReport, link?: string): A
     link ? [{ type: 'Action.OpenUrl', title: 'Open the report', url: link }] : [],
   );
 }
+
+/**
+ * The card posted to a client's admins once a month has ended: the month, the headline figures
+ * recorded when it was posted, and a link to the tab's report page (HTML and PDF) when the tab is
+ * available.
+ */
+export function monthlyReportNoticeCard(options: {
+  readonly clientName: string;
+  readonly month: string;
+  readonly headline?: string;
+  readonly link?: string;
+}): AdaptiveCardJson {
+  return card(
+    [
+      text(`Monthly change report: ${options.clientName}, ${options.month}`, {
+        size: 'Large',
+        weight: 'Bolder',
+      }),
+      text(
+        `Your change report for ${options.month} is ready${options.headline ? `: ${options.headline}` : ''}. It has the month's charts, red flags and change log, as HTML or PDF.`,
+      ),
+      ...(options.link
+        ? []
+        : [
+            text(
+              `Open it in the Cabinet tab's Change log page, or say **report ${options.month}**.`,
+            ),
+          ]),
+    ],
+    options.link ? [{ type: 'Action.OpenUrl', title: 'Open the report', url: options.link }] : [],
+  );
+}

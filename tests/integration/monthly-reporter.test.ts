@@ -1,0 +1,100 @@
+import { strict as assert } from 'node:assert';
+import {
+  MonthlyReporter,
+  postMonthlyReports,
+} from '../../src/application/use-cases/monthly-reporter';
+import type { TeamsNotifyMessage } from '../../src/application/ports/outbox';
+import { CONTOSO, FABRIKAM, MSP } from '../../src/sandbox/sandbox-tenants';
+import { monthlyReportNoticeCard } from '../../src/surfaces/bot/cards/change-log.view';
+import { tabReportUrl } from '../../src/surfaces/reports/report-links';
+import { FakeClock } from '../fakes/in-memory-storage';
+import { useAzurite } from '../support/azurite-fixture';
+import { cardText } from '../support/bot-client';
+import { onboardSandboxClients } from '../support/client-settings-fixture';
+import { bookNovember } from '../support/summary-fixtures';
+
+/** The monthly report is posted to each client's admins once after the month ends, on Azurite. */
+describe('MonthlyReporter on Azurite', function () {
+  this.timeout(60_000);
+  const azurite = useAzurite();
+
+  it('posts last month’s report once per client: marker, audit entry and admin cards in one commit', async () => {
+    const storage = await azurite.newStorage();
+    await onboardSandboxClients(storage);
+    // 2 December 2026, 09:00 London: November has ended for both clients.
+    const clock = new FakeClock(new Date('2026-12-02T09:00:00.000Z'));
+    const deps = {
+      ...storage,
+      templates: storage.catalogue(MSP.tenantId),
+      clock,
+      mspTenantId: MSP.tenantId,
+    };
+    const contoso = (await storage.clients.get(CONTOSO.tenantId))!.profile;
+    const fabrikam = (await storage.clients.get(FABRIKAM.tenantId))!.profile;
+    await bookNovember(deps, { contoso, fabrikam });
+    const reporters = [1, 2].map(
+      (n) =>
+        new MonthlyReporter(
+          { ...deps, monthlyReports: storage.monthlyReports, lease: storage.leases },
+          { holder: `instance-${n}` },
+        ),
+    );
+
+    const passes = await Promise.all(reporters.map((r) => r.runOnce()));
+    const posted = passes.flatMap((p) => p?.posted ?? []);
+    assert.deepEqual(
+      posted.map((p) => [p.tenantId, p.month]).sort(),
+      [
+        [CONTOSO.tenantId, '2026-11'],
+        [FABRIKAM.tenantId, '2026-11'],
+      ].sort(),
+    );
+    await Promise.all(reporters.map((r) => r.stop()));
+    // Without the lease too (two passes at once): the marker row decides, nothing is posted twice.
+    const again = await Promise.all(
+      [1, 2].map(() => postMonthlyReports({ ...deps, monthlyReports: storage.monthlyReports })),
+    );
+    assert.deepEqual(
+      again.flatMap((p) => p.posted),
+      [],
+    );
+    assert.ok(await storage.monthlyReports.posted(CONTOSO.tenantId, '2026-11'));
+    assert.ok(!(await storage.monthlyReports.posted(CONTOSO.tenantId, '2026-12')));
+
+    const cards = (await storage.outbox.list(CONTOSO.tenantId))
+      .map((r) => r.message)
+      .filter(
+        (m): m is TeamsNotifyMessage =>
+          m.kind === 'teams.notify' && m.notification.template === 'monthly_report',
+      );
+    assert.deepEqual(
+      cards.map((c) => [c.recipient.oid, c.notification.requestId, c.notification.note]),
+      contoso.admins.map((a) => [a.oid, '2026-11', '6 changes, 4 red flags']),
+    );
+    const entries = (await storage.audit.read(CONTOSO.tenantId))
+      .map((e) => JSON.parse(e.canonical) as { type: string; payload: unknown })
+      .filter((e) => e.type === 'report.monthly_posted');
+    assert.equal(entries.length, 1);
+    assert.deepEqual(entries[0]!.payload, {
+      month: '2026-11',
+      changes: 6,
+      redFlags: ['emergency_share', 'emergency_quota', 'no_rollback_plan', 'overdue_review'],
+      recipients: contoso.admins.length,
+    });
+  });
+
+  it('renders the card with a link to the tab’s report page', () => {
+    const link = tabReportUrl('https://cabinet.example.com/', '2026-11');
+    assert.equal(link, 'https://cabinet.example.com/tab/?page=report&month=2026-11');
+    const card = monthlyReportNoticeCard({
+      clientName: 'Contoso Ltd',
+      month: '2026-11',
+      headline: '6 changes, 4 red flags',
+      link,
+    });
+    assert.match(cardText(card), /Your change report for 2026-11 is ready: 6 changes, 4 red flags/);
+    assert.deepEqual(card.actions, [
+      { type: 'Action.OpenUrl', title: 'Open the report', url: link },
+    ]);
+  });
+});
