@@ -7,7 +7,12 @@ import type { TeamsNotifyMessage } from '../../src/application/ports/outbox';
 import { CONTOSO, FABRIKAM, MSP } from '../../src/sandbox/sandbox-tenants';
 import { monthlyReportNoticeCard } from '../../src/surfaces/bot/cards/change-log.view';
 import { tabReportUrl } from '../../src/surfaces/reports/report-links';
+import { OutboxRelay } from '../../src/application/use-cases/relay-outbox';
+import { asObjectId } from '../../src/domain/shared/ids';
+import { createBotAdapter } from '../../src/surfaces/bot/bot-adapter';
+import { TeamsNotifier } from '../../src/surfaces/bot/teams-notifier';
 import { FakeClock } from '../fakes/in-memory-storage';
+import { startLoopbackConnector } from '../support/loopback-connector';
 import { useAzurite } from '../support/azurite-fixture';
 import { cardText } from '../support/bot-client';
 import { onboardSandboxClients } from '../support/client-settings-fixture';
@@ -81,6 +86,64 @@ describe('MonthlyReporter on Azurite', function () {
       redFlags: ['emergency_share', 'emergency_quota', 'no_rollback_plan', 'overdue_review'],
       recipients: contoso.admins.length,
     });
+  });
+
+  it('delivers the card to the client admin in Teams with a link to the tab’s report page', async () => {
+    const storage = await azurite.newStorage();
+    await onboardSandboxClients(storage);
+    const clock = new FakeClock(new Date('2026-12-02T09:00:00.000Z'));
+    const deps = { ...storage, templates: storage.catalogue(MSP.tenantId), clock };
+    const connector = await startLoopbackConnector();
+    const tenant = CONTOSO.tenantId;
+    try {
+      await storage.conversations.save({
+        tid: tenant,
+        oid: asObjectId(CONTOSO.carla.oid)!,
+        reference: {
+          channelId: 'msteams',
+          serviceUrl: connector.url,
+          conversation: { id: 'a:carla-chat', conversationType: 'personal', tenantId: tenant },
+          bot: { id: '28:cabinet-sandbox-bot', name: 'Cabinet' },
+          user: { id: `29:${CONTOSO.carla.oid}`, aadObjectId: CONTOSO.carla.oid },
+        },
+      });
+      await postMonthlyReports({ ...deps, monthlyReports: storage.monthlyReports });
+      const relay = new OutboxRelay(
+        {
+          outbox: storage.outbox,
+          notifier: new TeamsNotifier({
+            adapter: createBotAdapter(undefined),
+            appId: '',
+            conversations: storage.conversations,
+            requests: storage.requests,
+            clients: storage.clients,
+            delegations: storage.delegations,
+            clock,
+            reportLink: (month) => tabReportUrl('https://cabinet.example.com', month),
+          }),
+          clients: storage.clients,
+          clock,
+        },
+        { baseDelayMs: 1, maxDelayMs: 1, random: () => 0 },
+      );
+      await relay.deliverDue(tenant);
+      const sent = connector.calls.flatMap((c) => c.body?.attachments ?? []);
+      assert.equal(sent.length, 1);
+      const card = sent[0]!.content as { actions?: unknown };
+      assert.match(
+        cardText(card),
+        /Monthly change report: Contoso Ltd, 2026-11.*Your change report for 2026-11 is ready: 0 changes, 0 red flags/s,
+      );
+      assert.deepEqual(card.actions, [
+        {
+          type: 'Action.OpenUrl',
+          title: 'Open the report',
+          url: 'https://cabinet.example.com/tab/?page=report&month=2026-11',
+        },
+      ]);
+    } finally {
+      await connector.close();
+    }
   });
 
   it('renders the card with a link to the tab’s report page', () => {
