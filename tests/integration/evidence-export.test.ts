@@ -15,6 +15,16 @@ import { asTenantId, type TenantId } from '../../src/domain/shared/ids';
 import { openEvidenceDeps } from '../../src/cli/evidence-deps';
 import { runEvidenceCommand } from '../../src/cli/evidence.command';
 import { MovableClock } from '../support/approval-flow';
+import {
+  applyAll,
+  assessedEvent,
+  contextFor,
+  people,
+  planFor,
+  submitted,
+  voteEvent,
+} from '../support/fixtures';
+import { CONTOSO } from '../../src/sandbox/sandbox-tenants';
 import { useAzurite } from '../support/azurite-fixture';
 
 const RANGE = { from: '2026-11-01', to: '2026-11-30' };
@@ -323,5 +333,50 @@ describe('exportEvidence', function () {
       1,
     );
     assert.match(out.join('\n'), /EVIDENCE.INVALID_INPUT/);
+  });
+
+  it('names approvers from the request record and keeps the card hash each one saw', async () => {
+    const tenant = CONTOSO.tenantId;
+    clock.moveTo('2026-11-20T09:00:00.000Z');
+    const first = submitted({ number: 1 });
+    const created = await storage.requests.create(tenant, () => ({
+      request: first.request,
+      audit: [first.audit],
+      outbox: [],
+    }));
+    const system = contextFor(first.request.requester, { system: true });
+    const tech = contextFor(people.tina);
+    let cr = created.request;
+    const audit = [];
+    for (const [build, ctx] of [
+      [() => ({ type: 'Triaged' as const }), system],
+      [(r: typeof cr) => assessedEvent(r), tech],
+      [(r: typeof cr) => ({ type: 'ApprovalRequested' as const, plan: planFor(r) }), system],
+      [
+        (r: typeof cr) =>
+          voteEvent(r, people.andy, 'approved', { cardHash: 'd'.repeat(64), reason: 'ok' }),
+        contextFor(people.andy),
+      ],
+    ] as const) {
+      const step = applyAll(cr, [[build(cr), ctx]]);
+      cr = step.request;
+      audit.push(...step.audit);
+    }
+    await storage.requests.update(tenant, created.etag, { request: cr, audit, outbox: [] });
+    const result = await exportEvidence(deps, { tenantId: tenant, ...RANGE });
+    assert.ok(result.ok);
+    const archive = await contents(result.value.zip);
+    const history = JSON.parse(
+      await archive.files['history/requests.json']!.async('string'),
+    ) as EvidenceHistory;
+    const request = history.requests.find((r) => r.requestId === cr.id)!;
+    assert.equal(request.number, 1);
+    assert.equal(request.requester, people.carla.name);
+    const decision = request.decisions.at(-1)!;
+    assert.equal(decision.approver.name, people.andy.name);
+    assert.equal(decision.approver.oid, people.andy.oid);
+    assert.equal(decision.cardHash, 'd'.repeat(64));
+    assert.equal(decision.reason, 'ok');
+    assert.equal((await verifyBundle(result.value.zip)).exitCode, 0);
   });
 });

@@ -161,6 +161,7 @@ export async function exportEvidence(
     from: input.from,
     to: input.to,
     fromTs,
+    toEnd,
   });
   onProgress({ phase: 'history', done: size, total: size });
 
@@ -289,7 +290,7 @@ async function readableHistory(
   tenantId: TenantId,
   stored: readonly StoredAuditEntry[],
   entries: readonly AuditEntry[],
-  range: { from: string; to: string; fromTs: string },
+  range: { from: string; to: string; fromTs: string; toEnd: string },
 ) {
   const active = new Set<string>();
   for (const e of entries)
@@ -311,13 +312,15 @@ async function readableHistory(
     if (!found) continue;
     const cr = found.request;
     numbers.set(id, cr.number);
+    // Only parts played by the end of the range: a vote cast later must not change this bundle.
+    const votes = [...(cr.approval?.steps ?? []), ...(cr.retrospective?.steps ?? [])].flatMap(
+      (s) => s.votes,
+    );
     const people: (Person | undefined)[] = [
-      cr.requester,
-      cr.onBehalfOf,
-      ...(cr.approval?.steps ?? []).flatMap((s) => s.votes.map((v) => v.by)),
-      ...(cr.retrospective?.steps ?? []).flatMap((s) => s.votes.map((v) => v.by)),
-      cr.closure?.by,
-      cr.review?.by,
+      ...(cr.createdAt < range.toEnd ? [cr.requester, cr.onBehalfOf] : []),
+      ...votes.filter((v) => v.at < range.toEnd).map((v) => v.by),
+      ...(cr.closure && cr.closure.at < range.toEnd ? [cr.closure.by] : []),
+      ...(cr.review && cr.review.at < range.toEnd ? [cr.review.by] : []),
     ];
     for (const p of people) if (p?.name) names.set(`${p.tid}/${p.oid}`, p.name);
   }
