@@ -47,7 +47,7 @@ import { cardText } from '../support/bot-client';
 import { startLoopbackConnector } from '../support/loopback-connector';
 import { FakeClock } from '../fakes/in-memory-storage';
 import { useAzurite } from '../support/azurite-fixture';
-import { contosoProfile, people } from '../support/fixtures';
+import { contosoProfile, fabrikamProfile, people } from '../support/fixtures';
 
 describe('Audit checkpoints (Table Storage + Blob anchors on Azurite)', () => {
   const azurite = useAzurite();
@@ -379,6 +379,32 @@ describe('Audit checkpoints (Table Storage + Blob anchors on Azurite)', () => {
     const table = openTable(azurite.connectionString, tableNames(storage.prefix).data);
     await table.deleteEntity(tenant, entryRowKey(5));
     await assert.rejects(proveRequest(deps, tenant, 'CON-0001'), /truncated/);
+  });
+
+  it("one client's refused chain is logged and does not hold up the others", async () => {
+    const other = fabrikamProfile();
+    await storage.clients.create(other, []);
+    await storage.audit.append(other.tenantId, [
+      { ...entry(1), actor: { tid: other.tenantId, oid: people.fiona.oid } },
+    ]);
+    await appendEntries(2);
+    await checkpointAt(deps, tenant, 2);
+    const table = openTable(azurite.connectionString, tableNames(storage.prefix).data);
+    await table.updateEntity(
+      { partitionKey: tenant, rowKey: entryRowKey(2), c: '{"edited":true}' },
+      'Merge',
+    );
+    const logged: string[] = [];
+    const sut = new Checkpointer(
+      { ...deps, lease: storage.leases },
+      { everyEntries: 1, log: (line) => logged.push(line) },
+    );
+    assert.deepEqual(await sut.checkpointOnce(), { checked: 2, checkpoints: 1, failed: 1 });
+    assert.equal((await storage.checkpoints.latest(other.tenantId))?.size, 1);
+    assert.equal((await storage.checkpoints.latest(tenant))?.size, 2);
+    assert.equal(logged.length, 1);
+    assert.match(logged[0]!, new RegExp(`tenant ${tenant} failed: Refusing to checkpoint`));
+    await sut.stop();
   });
 
   it('keeps the first signature stored for a document, so re-exports reuse it', async () => {

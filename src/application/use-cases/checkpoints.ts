@@ -223,10 +223,11 @@ export interface CheckpointPolicy {
   readonly maxAgeMs?: number;
 }
 
-/** What one pass did: clients looked at, checkpoints signed. */
+/** What one pass did: clients looked at, checkpoints signed, clients that failed (see the log). */
 export interface CheckpointPassResult {
   readonly checked: number;
   readonly checkpoints: number;
+  readonly failed: number;
 }
 
 export const DEFAULT_CHECKPOINT_EVERY_ENTRIES = 100;
@@ -236,35 +237,53 @@ export const DEFAULT_CHECKPOINT_MAX_AGE_MS = 5 * 60_000;
  * One pass over every client: checkpoints each chain with at least `everyEntries` new entries, or
  * whose oldest new entry is at least `maxAgeMs` old; settles a latest checkpoint left unanchored or
  * unwitnessed by an interrupted pass.
+ * @remarks One client's failure (storage, or a chain refused as rewritten) is reported through
+ * `onFailure` and does not hold up the others.
  */
 export async function checkpointDue(
   deps: CheckpointDeps & { readonly clients: Pick<ClientDirectory, 'get' | 'list'> },
   policy: CheckpointPolicy = {},
-  options: { readonly stillHeld?: () => boolean } = {},
+  options: {
+    readonly stillHeld?: () => boolean;
+    readonly onFailure?: (tenantId: TenantId, error: unknown) => void;
+  } = {},
 ): Promise<CheckpointPassResult> {
-  const everyEntries = policy.everyEntries ?? DEFAULT_CHECKPOINT_EVERY_ENTRIES;
-  const maxAgeMs = policy.maxAgeMs ?? DEFAULT_CHECKPOINT_MAX_AGE_MS;
   let checked = 0;
   let checkpoints = 0;
+  let failed = 0;
   for (const client of await deps.clients.list()) {
     // The lease lapsed under a long pass: another instance checkpoints now, so stop rather than race it.
     if (options.stillHeld && !options.stillHeld()) break;
     checked += 1;
-    const tenantId = client.tenantId;
-    const head = await deps.audit.head(tenantId);
-    if (!head || head.seq === 0) continue;
-    const latest = await deps.checkpoints.latest(tenantId);
-    if (latest && !latest.witnessed) await settle(deps, tenantId, latest);
-    const done = latest?.size ?? 0;
-    if (head.seq <= done) continue;
-    if (head.seq - done < everyEntries) {
-      const [oldest] = await deps.audit.read(tenantId, { fromSeq: done + 1, limit: 1 });
-      const ts = oldest ? Date.parse((JSON.parse(oldest.canonical) as { ts: string }).ts) : NaN;
-      if (!(deps.clock.now().getTime() - ts >= maxAgeMs)) continue;
+    try {
+      if (await checkpointIfDue(deps, client.tenantId, policy)) checkpoints += 1;
+    } catch (error: unknown) {
+      failed += 1;
+      options.onFailure?.(client.tenantId, error);
     }
-    if ((await checkpointAt(deps, tenantId, head.seq)).created) checkpoints += 1;
   }
-  return { checked, checkpoints };
+  return { checked, checkpoints, failed };
+}
+
+async function checkpointIfDue(
+  deps: CheckpointDeps,
+  tenantId: TenantId,
+  policy: CheckpointPolicy,
+): Promise<boolean> {
+  const everyEntries = policy.everyEntries ?? DEFAULT_CHECKPOINT_EVERY_ENTRIES;
+  const maxAgeMs = policy.maxAgeMs ?? DEFAULT_CHECKPOINT_MAX_AGE_MS;
+  const head = await deps.audit.head(tenantId);
+  if (!head || head.seq === 0) return false;
+  const latest = await deps.checkpoints.latest(tenantId);
+  if (latest && !latest.witnessed) await settle(deps, tenantId, latest);
+  const done = latest?.size ?? 0;
+  if (head.seq <= done) return false;
+  if (head.seq - done < everyEntries) {
+    const [oldest] = await deps.audit.read(tenantId, { fromSeq: done + 1, limit: 1 });
+    const ts = oldest ? Date.parse((JSON.parse(oldest.canonical) as { ts: string }).ts) : NaN;
+    if (!(deps.clock.now().getTime() - ts >= maxAgeMs)) return false;
+  }
+  return (await checkpointAt(deps, tenantId, head.seq)).created;
 }
 
 export type CheckpointerOptions = LeasedJobOptions & CheckpointPolicy;
@@ -288,11 +307,16 @@ export class Checkpointer {
       ...(everyEntries !== undefined ? { everyEntries } : {}),
       ...(maxAgeMs !== undefined ? { maxAgeMs } : {}),
     };
+    const log = options.log ?? (() => undefined);
+    const onFailure = (tenantId: TenantId, error: unknown) =>
+      log(
+        `Audit checkpoint of tenant ${tenantId} failed: ${error instanceof Error ? error.message : String(error)}`,
+      );
     this.job = new LeasedJob(
       {
         lease: CHECKPOINTER_LEASE,
         title: 'Audit checkpoint',
-        work: (stillHeld) => checkpointDue(deps, policy, { stillHeld }),
+        work: (stillHeld) => checkpointDue(deps, policy, { stillHeld, onFailure }),
       },
       deps,
       { leaseTtlMs: 60_000, ...jobOptions },
