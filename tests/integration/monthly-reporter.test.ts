@@ -24,10 +24,10 @@ describe('MonthlyReporter on Azurite', function () {
   const azurite = useAzurite();
 
   it('posts last month’s report once per client: marker, audit entry and admin cards in one commit', async () => {
-    const storage = await azurite.newStorage();
+    // Onboarded on 23 November 2026: October ended before, so it is never reported.
+    const clock = new FakeClock(new Date('2026-11-23T09:00:00.000Z'));
+    const storage = await azurite.newStorage({ clock });
     await onboardSandboxClients(storage);
-    // 2 December 2026, 09:00 London: November has ended for both clients.
-    const clock = new FakeClock(new Date('2026-12-02T09:00:00.000Z'));
     const deps = {
       ...storage,
       templates: storage.catalogue(MSP.tenantId),
@@ -45,6 +45,11 @@ describe('MonthlyReporter on Azurite', function () {
         ),
     );
 
+    assert.deepEqual((await reporters[0]!.runOnce())?.posted, []);
+    assert.ok(!(await storage.monthlyReports.posted(CONTOSO.tenantId, '2026-10')));
+
+    // 2 December 2026, 09:00 London: November has ended for both clients.
+    clock.advance(9 * 24 * 3600_000);
     const passes = await Promise.all(reporters.map((r) => r.runOnce()));
     const posted = passes.flatMap((p) => p?.posted ?? []);
     assert.deepEqual(
@@ -89,9 +94,10 @@ describe('MonthlyReporter on Azurite', function () {
   });
 
   it('delivers the card to the client admin in Teams with a link to the tab’s report page', async () => {
-    const storage = await azurite.newStorage();
+    const clock = new FakeClock(new Date('2026-11-23T09:00:00.000Z'));
+    const storage = await azurite.newStorage({ clock });
     await onboardSandboxClients(storage);
-    const clock = new FakeClock(new Date('2026-12-02T09:00:00.000Z'));
+    clock.advance(9 * 24 * 3600_000);
     const deps = { ...storage, templates: storage.catalogue(MSP.tenantId), clock };
     const connector = await startLoopbackConnector();
     const tenant = CONTOSO.tenantId;

@@ -3,6 +3,8 @@ import { SYSTEM_OID } from '../../domain/audit/audit-event';
 import type { ClientProfile } from '../../domain/client/client';
 import { rulesFor } from '../../domain/client/client-rules';
 import type { TenantId } from '../../domain/shared/ids';
+import { monthBounds, type ReportMonth } from '../../domain/reporting/monthly-summary';
+import type { AuditLog } from '../ports/audit-log';
 import type { ChangeRequestStore } from '../ports/change-request-store';
 import type { ClientDirectory } from '../ports/client-directory';
 import type { Clock } from '../ports/clock';
@@ -16,6 +18,8 @@ import { LeasedJob, type LeasedJobOptions } from './leased-job';
 export interface MonthlyReporterDeps {
   readonly clients: Pick<ClientDirectory, 'list'>;
   readonly requests: ChangeRequestStore;
+  /** The chain's first entry (`client.onboarded`) says when the client came on board. */
+  readonly audit: Pick<AuditLog, 'read'>;
   readonly templates: TemplateCatalogue;
   readonly monthlyReports: MonthlyReportLedger;
   readonly clock: Clock;
@@ -32,7 +36,9 @@ export interface MonthlyReportPass {
  * card to each client admin (the card links to the tab's report page), with a
  * `report.monthly_posted` audit entry and the marker that it was posted, in one transaction.
  * @remarks A client onboarded with no admins still gets its marker and audit entry, so the month is
- * not reconsidered on every pass. The card's note carries the headline figures so it needs no read.
+ * not reconsidered on every pass. A month that ended before the client was onboarded is not
+ * reported (a new client hears of its first month, not of an empty one before it). The card's note
+ * carries the headline figures so it needs no read.
  */
 export async function postMonthlyReports(
   deps: MonthlyReporterDeps,
@@ -43,6 +49,7 @@ export async function postMonthlyReports(
     if (options.stillHeld && !options.stillHeld()) break;
     const month = lastEndedMonth(client, deps.clock.now());
     if (await deps.monthlyReports.posted(client.tenantId, month)) continue;
+    if (!(await onboardedBefore(deps, client, month))) continue;
     if (await postOne(deps, client, month)) posted.push({ tenantId: client.tenantId, month });
   }
   for (const { tenantId } of posted) deps.outboxWritten?.(tenantId);
@@ -55,6 +62,17 @@ export function lastEndedMonth(client: ClientProfile, now: Date): string {
     .startOf('month')
     .minus({ months: 1 })
     .toFormat('yyyy-MM');
+}
+
+async function onboardedBefore(
+  deps: MonthlyReporterDeps,
+  client: ClientProfile,
+  month: string,
+): Promise<boolean> {
+  const [first] = await deps.audit.read(client.tenantId, { fromSeq: 1, limit: 1 });
+  if (!first) return false;
+  const onboarded = Date.parse((JSON.parse(first.canonical) as { ts: string }).ts);
+  return onboarded < monthBounds(month as ReportMonth, rulesFor(client).timeZone).end;
 }
 
 async function postOne(
