@@ -80,6 +80,6 @@ describe('Change log and monthly report over the Bot Framework protocol', functi
     assert.match(text, /3 of 6 \(50 %\), target at most 10 %/);
     assert.match(text, /Red flags/);
     assert.match(text, /1 post-implementation review is overdue/);
-    assert.match(text, /Report page/);
+    assert.match(text, /Change log page/);
   });
 });

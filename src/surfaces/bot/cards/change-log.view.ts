@@ -60,48 +60,39 @@ export function changeLogCard(log: ClientChangeLog): AdaptiveCardJson {
 }
 
 /**
- * The monthly change report as a card: the figures and red flags, and a link to the tab's report
- * page (HTML and PDF downloads) when the tab is available.
+ * The monthly change report as a card: the figures and red flags; the tab's Change log page has
+ * the charts and the HTML and PDF downloads.
  */
-export function monthlyReportCard(report: ClientMonthlyReport, link?: string): AdaptiveCardJson {
+export function monthlyReportCard(report: ClientMonthlyReport): AdaptiveCardJson {
   const { summary: s, figures: f } = report;
-  return card(
-    [
-      text(`Monthly change report: ${s.client.name}`, { size: 'Large', weight: 'Bolder' }),
-      text(`${s.month}, ${s.timeZone} · ${s.total} ${s.total === 1 ? 'change' : 'changes'}`, {
-        isSubtle: true,
-        spacing: 'None',
-      }),
-      {
-        type: 'FactSet',
-        facts: [
-          ...f.byClass.map((c) => ({ title: `${c.label}`, value: String(c.count) })),
-          {
-            title: 'Emergency share',
-            value: `${ratioText(f.emergencyShare)}, target at most ${Math.round(f.emergencyShareTarget * 100)} %`,
-          },
-          { title: 'Success rate', value: ratioText(f.success) },
-          { title: 'SLA attainment', value: ratioText(f.sla) },
-        ],
-      },
-      ...(f.redFlags.length > 0
-        ? [
-            text('Red flags', { weight: 'Bolder', color: 'Attention' }),
-            ...f.redFlags.map((flag) =>
-              text(`• ${flag.text}`, { color: 'Attention', spacing: 'None' }),
-            ),
-          ]
-        : [text('No red flags this month.', { color: 'Good' })]),
-      ...(link
-        ? []
-        : [
-            text("Download it as HTML or PDF from the Cabinet tab's Report page.", {
-              isSubtle: true,
-            }),
-          ]),
-    ],
-    link ? [{ type: 'Action.OpenUrl', title: 'Open the report', url: link }] : [],
-  );
+  return card([
+    text(`Monthly change report: ${s.client.name}`, { size: 'Large', weight: 'Bolder' }),
+    text(`${s.month}, ${s.timeZone} · ${s.total} ${s.total === 1 ? 'change' : 'changes'}`, {
+      isSubtle: true,
+      spacing: 'None',
+    }),
+    {
+      type: 'FactSet',
+      facts: [
+        ...f.byClass.map((c) => ({ title: c.label, value: String(c.count) })),
+        {
+          title: 'Emergency share',
+          value: `${ratioText(f.emergencyShare)}, target at most ${Math.round(f.emergencyShareTarget * 100)} %`,
+        },
+        { title: 'Success rate', value: ratioText(f.success) },
+        { title: 'SLA attainment', value: ratioText(f.sla) },
+      ],
+    },
+    ...(f.redFlags.length > 0
+      ? [
+          text('Red flags', { weight: 'Bolder', color: 'Attention' }),
+          ...f.redFlags.map((flag) =>
+            text(`• ${flag.text}`, { color: 'Attention', spacing: 'None' }),
+          ),
+        ]
+      : [text('No red flags this month.', { color: 'Good' })]),
+    text("Download it as HTML or PDF from the Cabinet tab's Change log page.", { isSubtle: true }),
+  ]);
 }
 
 /**

@@ -13,13 +13,11 @@ const MONTHISH = /^\d{4}-\d{1,2}$/;
  * monthly change report, as a card. Without a code the caller's only client (a client user's own,
  * whatever they type), without a month the current one in the client's zone. Undefined when the
  * text is neither command.
- * @param reportLink the tab's report page for a month, when the tab is available
  */
 export function changeLogCommand(
   uc: UseCaseDeps,
   actor: Person,
   command: string,
-  reportLink?: (month: string) => string,
 ): Promise<AdaptiveCardJson> | undefined {
   const found = COMMAND.exec(command);
   if (!found) return undefined;
@@ -40,9 +38,7 @@ export function changeLogCommand(
     });
   if (found[1] === 'report')
     return monthlyReport(uc, input).then((r) =>
-      r.ok
-        ? monthlyReportCard(r.value, reportLink?.(r.value.summary.month))
-        : failed('report', 'report')(r.error),
+      r.ok ? monthlyReportCard(r.value) : failed('report', 'report')(r.error),
     );
   return clientChangeLog(uc, input).then((r) =>
     r.ok ? changeLogCard(r.value) : failed('change log', 'changelog')(r.error),
