@@ -1,11 +1,6 @@
 import { DateTime } from 'luxon';
 import { decidedBy, settledDecision } from '../change-request/approval-summary';
-import {
-  isTerminal,
-  type ChangeClass,
-  type ChangeRequest,
-  type ChangeStatus,
-} from '../change-request/change-request';
+import type { ChangeClass, ChangeRequest, ChangeStatus } from '../change-request/change-request';
 import type { ChangeRequestId } from '../shared/ids';
 import {
   finalOutcome,
@@ -82,18 +77,22 @@ function changeLogRow(r: ChangeRequest, at: number, zone: string): ChangeLogRow 
 
 function authorisedBy(r: ChangeRequest): string {
   const decision = settledDecision(r.approval);
-  if (!decision)
-    return r.status === 'cancelled' ? 'not authorised (cancelled)' : 'not yet authorised';
-  if (decision.preApproved)
-    return r.changeClass === 'standard' ? 'pre-approved standard change' : 'pre-approved';
-  const who = decidedBy(decision);
   const retro = settledDecision(r.retrospective);
   const retroText = retro
-    ? `; retrospectively ${retro.outcome} by ${decidedBy(retro)}`
-    : r.changeClass === 'emergency'
-      ? '; retrospective approval pending'
+    ? `retrospectively ${retro.outcome}${retro.preApproved ? '' : ` by ${decidedBy(retro)}`}`
+    : r.changeClass === 'emergency' && r.retrospective
+      ? 'retrospective approval pending'
       : '';
-  return `${decision.outcome === 'approved' ? '' : `${decision.outcome} by `}${who}${retroText}`;
+  let first: string;
+  if (!decision)
+    first = r.status === 'cancelled' ? 'not authorised (cancelled)' : 'not yet authorised';
+  else if (decision.preApproved)
+    first = r.changeClass === 'standard' ? 'pre-approved standard change' : 'pre-approved';
+  else
+    first = `${decision.outcome === 'approved' ? '' : `${decision.outcome} by `}${decidedBy(decision)}`;
+  // An emergency is done first and approved by the client afterwards: that is its authorisation.
+  if (!decision && retroText) return retroText;
+  return retroText ? `${first}; ${retroText}` : first;
 }
 
 function actualOutcome(r: ChangeRequest, outcome: SummaryOutcome): string {
@@ -108,7 +107,8 @@ function rollbackActions(r: ChangeRequest): string {
   const plan = r.assessment?.rollbackPlan?.trim();
   if (r.status === 'rolled_back')
     return `Rolled back${r.failure ? ` after: ${r.failure.reason}` : ''}${plan ? `. Plan followed: ${plan}` : ''}`;
-  if (plan) return isTerminal(r.status) ? `Not needed. Plan: ${plan}` : `Plan: ${plan}`;
+  const succeeded = r.status === 'closed' && r.closure?.outcome !== 'failed';
+  if (plan) return succeeded ? `Not needed. Plan: ${plan}` : `Plan: ${plan}`;
   return r.changeClass === 'standard'
     ? 'Not needed (standard change)'
     : 'No rollback plan recorded';

@@ -75,12 +75,14 @@ export function monthlyReportFigures(
   const emergencyShare = ratio(summary.byClass.emergency, summary.total);
   // A normal change counts once assessed (before that nobody has been asked for a plan); an
   // emergency counts at once, since it may be carried out before anyone writes one.
-  const noRollback = inMonth.filter(
-    (r) =>
-      r.changeClass !== 'standard' &&
-      (r.assessment !== undefined || r.changeClass === 'emergency') &&
-      !r.assessment?.rollbackPlan?.trim(),
-  );
+  const noRollback = inMonth
+    .filter(
+      (r) =>
+        r.changeClass !== 'standard' &&
+        (r.assessment !== undefined || r.changeClass === 'emergency') &&
+        !r.assessment?.rollbackPlan?.trim(),
+    )
+    .sort((a, b) => a.number - b.number);
   const overdue = summary.emergencies.filter((e) => e.review === 'overdue');
   const pct = (n: number) => `${Math.round(n * 100)} %`;
   const redFlags: RedFlag[] = [
@@ -106,7 +108,7 @@ export function monthlyReportFigures(
       ? [
           {
             code: 'no_rollback_plan' as const,
-            text: `${noRollback.length} ${noRollback.length === 1 ? 'change was' : 'changes were'} assessed without a rollback plan.`,
+            text: `${noRollback.length} ${noRollback.length === 1 ? 'change has' : 'changes have'} no rollback plan.`,
             requestIds: noRollback.map((r) => r.id),
           },
         ]

@@ -43,7 +43,16 @@ describe('client change log and monthly change report', () => {
     assert.equal(done.localDate, '2026-11-03 09:00');
     assert.equal(done.expected, 'Check connectivity from each site afterwards.');
     assert.equal(done.actual, 'failed');
-    assert.match(done.rollback, /^Not needed\. Plan: Restore the saved configuration/);
+    // It failed, so its plan is not "not needed".
+    assert.match(done.rollback, /^Plan: Restore the saved configuration/);
+    assert.equal(
+      rows.find((r) => r.id === s.emergencyOverdue.id)!.authorisedBy,
+      'retrospective approval pending',
+    );
+    assert.equal(
+      rows.find((r) => r.id === s.standard.id)!.rollback,
+      'Not needed (standard change)',
+    );
     assert.equal(
       rows.find((r) => r.id === s.emergencyOver.id)!.rollback,
       'No rollback plan recorded',
