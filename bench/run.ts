@@ -1,6 +1,6 @@
 /**
- * Benchmarks: `npm run bench [-- --only raw|audit|offboard|sla|psa|webhook] [--seconds n] [--runs n]
- *   [--requests n] [--notes n] [--deliveries n]`.
+ * Benchmarks: `npm run bench [-- --only raw|audit|offboard|sla|psa|webhook|evidence] [--seconds n]
+ *   [--runs n] [--requests n] [--notes n] [--deliveries n] [--entries n]`.
  * Starts its own in-memory Azurite on loopback and measures
  *   (a) the raw baseline: 100-entity batch inserts into one partition from 4 concurrent loops;
  *   (b) audit appends with 1 writer process keeping 50 appends in flight (group commit batches them);
@@ -8,7 +8,8 @@
  *   (d) offboarding one user against the sandbox cloud with batching on and off (offboard.bench.ts);
  *   (e) an SLA sweep over 1k open requests with and without 100k closed ones beside them (sla.bench.ts);
  *   (f) Cabinet notes delivered to a sandbox HaloPSA by the relay against raw note POSTs (psa.bench.ts);
- *   (g) signed webhook deliveries taken in over HTTP against raw request creation (webhook.bench.ts).
+ *   (g) signed webhook deliveries taken in over HTTP against raw request creation (webhook.bench.ts);
+ *   (h) an evidence export of 100k entries against a raw scan of the same partition (evidence.bench.ts).
  * Figures depend on the machine; Azurite promises no throughput, so nothing here is asserted.
  */
 import { randomBytes } from 'node:crypto';
@@ -25,6 +26,7 @@ import { runOffboardBench } from './offboard.bench';
 import { runPsaBench } from './psa.bench';
 import { runSlaBench } from './sla.bench';
 import { runWebhookBench } from './webhook.bench';
+import { runEvidenceBench } from './evidence.bench';
 
 const TARGET_RATIO = 0.5;
 const IN_FLIGHT = 50;
@@ -37,6 +39,7 @@ const { values } = parseArgs({
     requests: { type: 'string', default: '20' },
     notes: { type: 'string', default: '20' },
     deliveries: { type: 'string', default: '500' },
+    entries: { type: 'string', default: '100000' },
   },
 });
 const only = values.only;
@@ -47,9 +50,10 @@ if (
   only !== 'offboard' &&
   only !== 'sla' &&
   only !== 'psa' &&
-  only !== 'webhook'
+  only !== 'webhook' &&
+  only !== 'evidence'
 )
-  throw new Error('--only takes raw, audit, offboard, sla, psa or webhook');
+  throw new Error('--only takes raw, audit, offboard, sla, psa, webhook or evidence');
 const seconds = Number(values.seconds);
 if (!(seconds > 0 && seconds <= 60))
   throw new Error('--seconds takes a number of seconds between 0 and 60');
@@ -57,7 +61,7 @@ const runs = Number(values.runs);
 if (!(Number.isInteger(runs) && runs >= 1 && runs <= 50))
   throw new Error('--runs takes a whole number of offboarding runs per mode between 1 and 50');
 /** A whole-number option between 1 and `max`. */
-function count(name: 'requests' | 'notes' | 'deliveries', max: number, what: string): number {
+function count(name: 'requests' | 'notes' | 'deliveries' | 'entries', max: number, what: string): number {
   const n = Number(values[name]);
   if (!(Number.isInteger(n) && n >= 1 && n <= max))
     throw new Error(`--${name} takes a whole number of ${what} between 1 and ${max}`);
@@ -66,6 +70,7 @@ function count(name: 'requests' | 'notes' | 'deliveries', max: number, what: str
 const requests = count('requests', 200, 'PSA-linked requests');
 const notes = count('notes', 200, 'notes per request');
 const deliveries = count('deliveries', 10_000, 'webhook deliveries');
+const entries = count('entries', 1_000_000, 'audit entries to export');
 
 const format = (n: number) => Math.round(n).toLocaleString('en-US');
 
@@ -164,6 +169,7 @@ async function main(): Promise<void> {
     if (only === undefined || only === 'sla') await runSlaBench({ azurite });
     if (only === undefined || only === 'psa') await runPsaBench({ azurite, requests, notes });
     if (only === undefined || only === 'webhook') await runWebhookBench({ azurite, deliveries });
+    if (only === undefined || only === 'evidence') await runEvidenceBench({ azurite, entries });
   } finally {
     await azurite.stop();
   }

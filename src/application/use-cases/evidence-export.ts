@@ -16,7 +16,7 @@ import { DomainError } from '../../domain/shared/errors';
 import type { ChangeRequestId, TenantId } from '../../domain/shared/ids';
 import { err, ok, type Result } from '../../domain/shared/result';
 import type { AuditLog } from '../ports/audit-log';
-import type { ChangeRequestStore } from '../ports/change-request-store';
+import type { ChangeRequestStore, StoredChangeRequest } from '../ports/change-request-store';
 import type { AnchorRecord, Checkpoint } from '../ports/checkpoints';
 import { CalendarErrors } from './calendar';
 import { checkpointAt, type CheckpointDeps } from './checkpoints';
@@ -128,6 +128,9 @@ export async function exportEvidenceFor(
     onProgress,
   );
 }
+
+/** Request records read at once for the history's names: point reads, bounded to spare storage. */
+const READ_CONCURRENCY = 16;
 
 /** Entries read per audit page. */
 const PAGE = 1000;
@@ -307,10 +310,17 @@ async function readableHistory(
   }
   const names = new Map<string, string>();
   const numbers = new Map<string, number>();
-  for (const id of active) {
-    const found = await deps.requests.get(tenantId, id as ChangeRequestId);
-    if (!found) continue;
-    const cr = found.request;
+  const ids = [...active];
+  const found: (StoredChangeRequest | undefined)[] = [];
+  for (let i = 0; i < ids.length; i += READ_CONCURRENCY) {
+    const batch = ids.slice(i, i + READ_CONCURRENCY);
+    found.push(
+      ...(await Promise.all(batch.map((id) => deps.requests.get(tenantId, id as ChangeRequestId)))),
+    );
+  }
+  for (const [i, id] of ids.entries()) {
+    const cr = found[i]?.request;
+    if (!cr) continue;
     numbers.set(id, cr.number);
     // Only parts played by the end of the range: a vote cast later must not change this bundle.
     const votes = [...(cr.approval?.steps ?? []), ...(cr.retrospective?.steps ?? [])].flatMap(
