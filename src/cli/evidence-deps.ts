@@ -8,6 +8,7 @@ import { createBlobCheckpointAnchor } from '../adapters/storage/blob-checkpoint-
 import type { TableStorage } from '../adapters/storage/table-storage';
 import type { Clock } from '../application/ports/clock';
 import type { EvidenceExportDeps } from '../application/use-cases/evidence-export';
+import type { TenantId } from '../domain/shared/ids';
 
 /** Where the evidence export finds its signer, anchors and verifier. */
 export interface EvidenceDepsOptions {
@@ -23,6 +24,8 @@ export interface EvidenceDepsOptions {
   readonly generatorVersion: string;
   /** Default: `verifier/verify.mjs` at the repository (or package) root. */
   readonly verifierPath?: string;
+  /** Kicks the relay after an export's checkpoint queued its witness cards (the server passes it). */
+  readonly outboxWritten?: (tenantId: TenantId) => void;
 }
 
 /** The repository root, two folders up from `src/cli`. */
@@ -59,5 +62,6 @@ export async function openEvidenceDeps(
     clock: options.clock,
     verifierSource: () => readFile(verifierPath),
     generatorVersion: options.generatorVersion,
+    ...(options.outboxWritten ? { outboxWritten: options.outboxWritten } : {}),
   };
 }
