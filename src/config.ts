@@ -85,6 +85,21 @@ export interface PsaConfig {
   readonly pollIntervalMs: number;
 }
 
+/** Signed audit checkpoints (issue 7): how often, where they are anchored, and the production signing key. */
+export interface CheckpointConfig {
+  /** A checkpoint once this many entries accumulated past the last one… */
+  readonly everyEntries: number;
+  /** …or once the oldest of them is this old. */
+  readonly maxAgeMs: number;
+  /** The blob container the append-only anchors go to (lower case). */
+  readonly container: string;
+  /** Where that container lives; the storage account's own when absent (production: use a separate account). */
+  readonly anchorConnectionString?: string;
+  /** Production: the P-256 signing key (PKCS #8 PEM) and its key manifest; the sandbox generates and keeps its own. */
+  readonly keyPem?: string;
+  readonly manifestJson?: string;
+}
+
 /** Everything Cabinet reads from the environment, validated once and frozen. */
 export interface Config {
   readonly mode: CabinetMode;
@@ -103,11 +118,14 @@ export interface Config {
   readonly tab?: TabConfig;
   /** PSA connections: from the environment in production, the sandbox PSA servers in the sandbox. */
   readonly psa: PsaConfig;
+  readonly checkpoints: CheckpointConfig;
   readonly sandbox: {
     readonly dataDir: string;
     readonly playgrounds: boolean;
     readonly playgroundBasePort: number;
     readonly azuritePort: number;
+    /** Azurite's Blob service (checkpoint anchors); 0 picks a free port. */
+    readonly azuriteBlobPort: number;
     /** The sandbox Microsoft cloud's HTTPS port; 0 picks a free one (nothing outside Cabinet needs it). */
     readonly cloudPort: number;
   };
@@ -175,10 +193,23 @@ export function loadConfig(env: Env = process.env): Config {
     playgrounds: flag('CABINET_PLAYGROUNDS', true),
     playgroundBasePort: integer('CABINET_PLAYGROUND_PORT', 56150, 1024, 65000),
     azuritePort: integer('CABINET_AZURITE_PORT', 10002, 0, 65535),
+    azuriteBlobPort: integer('CABINET_AZURITE_BLOB_PORT', 10000, 0, 65535),
     cloudPort: integer('CABINET_CLOUD_PORT', 0, 0, 65535),
   };
   const execution = { together: flag('CABINET_GRAPH_BATCHING', true) };
   const pollIntervalMs = integer('CABINET_PSA_POLL_INTERVAL_MS', 60_000, 5_000, 3_600_000);
+  const container = (get('CABINET_CHECKPOINT_CONTAINER') ?? `${tablePrefix}anchors`).toLowerCase();
+  if (!/^[a-z0-9](?!.*--)[a-z0-9-]{1,61}[a-z0-9]$/.test(container))
+    problems.push(
+      `CABINET_CHECKPOINT_CONTAINER is "${container}"; use 3–63 lower-case letters, digits and single dashes (a blob container name).`,
+    );
+  const anchorConnectionString = get('CABINET_ANCHOR_CONNECTION_STRING');
+  const checkpoints: CheckpointConfig = {
+    everyEntries: integer('CABINET_CHECKPOINT_EVERY_ENTRIES', 100, 1, 100_000),
+    maxAgeMs: integer('CABINET_CHECKPOINT_EVERY_MINUTES', 5, 1, 1440) * 60_000,
+    container,
+    ...(anchorConnectionString ? { anchorConnectionString } : {}),
+  };
   const graphClientId = get('CABINET_GRAPH_CLIENT_ID');
   const graphSecret = get('CABINET_GRAPH_CLIENT_SECRET');
   const graphThumbprint = get('CABINET_GRAPH_CERTIFICATE_THUMBPRINT');
@@ -204,6 +235,11 @@ export function loadConfig(env: Env = process.env): Config {
         `PSA settings (${psaVariables.join(', ')}) are set but CABINET_MODE is sandbox; the sandbox runs its own HaloPSA, ConnectWise and Autotask servers. Unset them or set CABINET_MODE=production.`,
       );
     }
+    if (get('CABINET_CHECKPOINT_KEY_PEM') || get('CABINET_ANCHOR_CONNECTION_STRING')) {
+      problems.push(
+        'Checkpoint key or anchor settings (CABINET_CHECKPOINT_KEY_PEM, CABINET_ANCHOR_CONNECTION_STRING) are set but CABINET_MODE is sandbox; the sandbox signs with its own key and anchors in Azurite. Unset them or set CABINET_MODE=production.',
+      );
+    }
     if (get('HOST') && get('HOST') !== '127.0.0.1') {
       problems.push(
         `HOST is "${get('HOST')}"; the sandbox binds to 127.0.0.1 only. Unset HOST or set CABINET_MODE=production.`,
@@ -218,6 +254,7 @@ export function loadConfig(env: Env = process.env): Config {
       relay,
       execution,
       psa: { pollIntervalMs },
+      checkpoints,
       sandbox,
     });
   }
@@ -291,6 +328,12 @@ export function loadConfig(env: Env = process.env): Config {
     );
   }
   const psa = psaConnections(get, problems);
+  const keyPem = pem(get('CABINET_CHECKPOINT_KEY_PEM'));
+  const manifestJson = get('CABINET_CHECKPOINT_KEY_MANIFEST');
+  if (!keyPem || !manifestJson)
+    problems.push(
+      'Audit checkpoints are unavailable because CABINET_CHECKPOINT_KEY_PEM and CABINET_CHECKPOINT_KEY_MANIFEST were not both configured; set the P-256 signing key (PKCS #8 PEM) and its key manifest (README, Audit checkpoints).',
+    );
   fail(problems);
   return Object.freeze({
     mode,
@@ -321,6 +364,7 @@ export function loadConfig(env: Env = process.env): Config {
       ? { tab: { clientId: tabClientId, publicUrl, ...(teamsAppId ? { teamsAppId } : {}) } }
       : {}),
     psa: { ...psa, pollIntervalMs },
+    checkpoints: { ...checkpoints, keyPem: keyPem!, manifestJson: manifestJson! },
     sandbox,
   });
 }

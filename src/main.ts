@@ -6,11 +6,16 @@ import { createConnectWiseConnector } from './adapters/psa/connectwise-connector
 import { createHaloPsaConnector } from './adapters/psa/halopsa-connector';
 import type { PsaKind } from './domain/psa/psa';
 import { psaWebhookRoute } from './surfaces/http/psa-webhook.route';
+import { Checkpointer } from './application/use-cases/checkpoints';
+import { MonthlyReporter } from './application/use-cases/monthly-reporter';
+import { tabReportUrl } from './surfaces/reports/report-links';
+import { evidenceDepsOptions, openEvidenceDeps } from './cli/evidence-deps';
 import { webhookRoute } from './surfaces/http/webhook.route';
 import type { Clock } from './application/ports/clock';
 import type { OpenRequestIndex } from './application/ports/open-request-index';
 import type { OutboxStore } from './application/ports/outbox';
 import type { WebhookKeyStore } from './application/ports/webhook-keys';
+import type { EvidenceExportDeps } from './application/use-cases/evidence-export';
 import { FollowUpSweeper } from './application/use-cases/follow-ups';
 import { SlaSweeper } from './application/use-cases/sla-sweeper';
 import { OutboxRelay } from './application/use-cases/relay-outbox';
@@ -45,6 +50,10 @@ export interface StartCabinetOptions {
 
 const FOLLOW_UP_INTERVAL_MS = 60_000;
 const SLA_SWEEP_INTERVAL_MS = 30_000;
+/** Checkpoints fall due every N entries or T minutes (default 5); a check a minute keeps within T. */
+const CHECKPOINT_CHECK_INTERVAL_MS = 60_000;
+/** A month's report is due once the month has ended in the client's zone; an hourly look is enough. */
+const MONTHLY_REPORT_CHECK_INTERVAL_MS = 60 * 60_000;
 /**
  * The composition root: builds the storage adapters, use cases, bot, HTTP server and background
  * relay from a validated config, and starts them.
@@ -84,6 +93,10 @@ export async function startCabinet(
     ...(wizardLink ? { wizardLink } : {}),
     templates: storage.catalogue(config.mspTenantId),
     channels: storage.channels,
+    // Production cards say where the report is (Change log page) rather than link outside Teams.
+    ...(config.mode === 'sandbox'
+      ? { reportLink: (month: string) => tabReportUrl(serverUrl, month) }
+      : {}),
   });
   const directory = config.graph ? graphDirectory(config, log) : undefined;
   const useCases: UseCaseDeps & { readonly outbox: typeof storage.outbox } = {
@@ -149,6 +162,27 @@ export async function startCabinet(
         { log },
       )
     : undefined;
+  const evidence = await openEvidenceDeps(
+    storage,
+    evidenceDepsOptions(config, { clock, outboxWritten: useCases.outboxWritten }),
+  );
+  // Signed checkpoints every N entries or T minutes, one instance at a time (issue 7).
+  const checkpointer = config.relay.enabled
+    ? new Checkpointer(
+        { ...evidence, clients: storage.clients, lease: storage.leases },
+        {
+          log,
+          everyEntries: config.checkpoints.everyEntries,
+          maxAgeMs: config.checkpoints.maxAgeMs,
+        },
+      )
+    : undefined;
+  const monthlyReporter = config.relay.enabled
+    ? new MonthlyReporter(
+        { ...useCases, monthlyReports: storage.monthlyReports, lease: storage.leases },
+        { log },
+      )
+    : undefined;
   // Webhooks bring PSA notes at once; polling catches what a lost webhook missed, one instance at a time.
   const psaPoller =
     config.relay.enabled && connectors.size > 0
@@ -169,6 +203,7 @@ export async function startCabinet(
     openRequests: storage.openRequests,
     outbox: storage.outbox,
     webhookKeys: storage.webhookKeys,
+    evidence,
     log,
   });
   const http = await startHttpServer(
@@ -195,6 +230,8 @@ export async function startCabinet(
   followUps?.start(FOLLOW_UP_INTERVAL_MS);
   slaSweeper?.start(SLA_SWEEP_INTERVAL_MS);
   psaPoller?.start(config.psa.pollIntervalMs);
+  checkpointer?.start(CHECKPOINT_CHECK_INTERVAL_MS);
+  monthlyReporter?.start(MONTHLY_REPORT_CHECK_INTERVAL_MS);
   options.sandbox?.psas?.deliverWebhooksTo(http.url);
   return {
     url: http.url,
@@ -203,6 +240,8 @@ export async function startCabinet(
       await followUps?.stop();
       await slaSweeper?.stop();
       await psaPoller?.stop();
+      await checkpointer?.stop();
+      await monthlyReporter?.stop();
       await relay?.stop();
       await directory?.close();
     },
@@ -266,6 +305,7 @@ function tabSurface(
     readonly openRequests: OpenRequestIndex;
     readonly outbox: OutboxStore;
     readonly webhookKeys: WebhookKeyStore;
+    readonly evidence: EvidenceExportDeps;
     readonly log: (message: string) => void;
   },
 ) {
@@ -275,6 +315,7 @@ function tabSurface(
     openRequests: deps.openRequests,
     outbox: deps.outbox,
     webhookKeys: deps.webhookKeys,
+    evidence: deps.evidence,
     log: deps.log,
   };
   if (config.mode === 'sandbox') {

@@ -6,6 +6,8 @@ import type { TableStorage } from '../adapters/storage/table-storage';
 import { ConfigError, loadConfig, type Config } from '../config';
 import { AUDIT_USAGE, runAuditCommand } from './audit.command';
 import { CliStorageError, openCliStorage } from './cli-storage';
+import { EVIDENCE_USAGE, runEvidenceCommand } from './evidence.command';
+import { evidenceDepsOptions, openEvidenceDeps } from './evidence-deps';
 import { CLIENTS_USAGE, runClientsCommand } from './clients.command';
 import { INDEX_USAGE, runIndexCommand } from './index.command';
 import { OUTBOX_USAGE, runOutboxCommand } from './outbox.command';
@@ -95,6 +97,18 @@ const GROUPS: Readonly<Record<string, CommandGroup>> = {
         out: context.out,
       });
     },
+  },
+  evidence: {
+    usage: EVIDENCE_USAGE,
+    run: async (args, context) =>
+      runEvidenceCommand(args, {
+        ...(await openEvidenceDeps(
+          await context.storage(),
+          evidenceDepsOptions(context.config, { clock: { now: () => new Date() } }),
+        )),
+        out: context.out,
+        progress: process.stderr,
+      }),
   },
   webhooks: {
     usage: WEBHOOKS_USAGE,

@@ -74,7 +74,11 @@ export async function runSandbox(
   const stopRequested = stopRequest(options);
   const azuriteDir = resolve(sandbox.dataDir, 'azurite');
   try {
-    const azurite = await startAzurite({ location: azuriteDir, port: sandbox.azuritePort });
+    const azurite = await startAzurite({
+      location: azuriteDir,
+      port: sandbox.azuritePort,
+      blobPort: sandbox.azuriteBlobPort,
+    });
     stack.push(() => azurite.stop());
     const cloudDir = resolve(sandbox.dataDir, 'microsoft-cloud');
     const cloud = await startMicrosoftCloud({
@@ -206,7 +210,7 @@ function printBanner(
   print(`  autotask ${state.psas.autotask.webUrl}  sandbox Autotask (no client mapped to it yet)`);
   const shownDir = relative(process.cwd(), state.azuriteDir);
   print(
-    `  storage  Azurite on 127.0.0.1:${state.azurite.port}, data in ${shownDir.startsWith('..') ? state.azuriteDir : shownDir}`,
+    `  storage  Azurite on 127.0.0.1:${state.azurite.port} (tables) and :${state.azurite.blobPort} (checkpoint anchors), data in ${shownDir.startsWith('..') ? state.azuriteDir : shownDir}`,
   );
   print(
     'In another terminal, `npm run cabinet -- help` lists what the CLI can do. Ctrl-C stops everything.',
@@ -266,6 +270,15 @@ async function assertPortsFree(config: Config, playgroundPorts: readonly number[
     problems.push(
       `Port ${config.sandbox.azuritePort} for Azurite is in use (another Azurite or sandbox still running?); ` +
         'stop it or set CABINET_AZURITE_PORT to a free port.',
+    );
+  }
+  if (
+    config.sandbox.azuriteBlobPort > 0 &&
+    !(await isPortFree(config.sandbox.azuriteBlobPort, '127.0.0.1'))
+  ) {
+    problems.push(
+      `Port ${config.sandbox.azuriteBlobPort} for Azurite's Blob service is in use (another Azurite?); ` +
+        'stop it or set CABINET_AZURITE_BLOB_PORT to a free port.',
     );
   }
   if (config.http.port > 0 && !(await isPortFree(config.http.port, config.http.host))) {

@@ -1,8 +1,9 @@
 import { strict as assert } from 'node:assert';
 import sinon from 'sinon';
 import { spawnSync } from 'node:child_process';
-import { randomUUID } from 'node:crypto';
+import { generateKeyPairSync, randomUUID } from 'node:crypto';
 import type { Config } from '../../src/config';
+import { KEY_MANIFEST_FORMAT, keyManifestEntry } from '../../src/domain/audit/key-manifest';
 import { startCabinet } from '../../src/main';
 import type { RunningCabinet } from '../../src/sandbox/launcher';
 import { startAzurite, type RunningAzurite } from '../../src/sandbox/azurite';
@@ -33,11 +34,18 @@ describe('Cabinet in production mode', function () {
       relay: { enabled: false, intervalMs: 1000 },
       execution: { together: true },
       psa: { pollIntervalMs: 60_000 },
+      checkpoints: {
+        everyEntries: 100,
+        maxAgeMs: 300_000,
+        container: 'prodanchors',
+        ...signingKey(),
+      },
       sandbox: {
         dataDir: '.cabinet',
         playgrounds: false,
         playgroundBasePort: 56150,
         azuritePort: 10002,
+        azuriteBlobPort: 10000,
         cloudPort: 0,
       },
     };
@@ -119,3 +127,22 @@ describe('Cabinet in production mode', function () {
     }
   });
 });
+
+/** A production checkpoint key and its one-key manifest, as `cabinet evidence keys create` makes them. */
+function signingKey(): { keyPem: string; manifestJson: string } {
+  const { privateKey, publicKey } = generateKeyPairSync('ec', { namedCurve: 'P-256' });
+  const manifest = {
+    format: KEY_MANIFEST_FORMAT,
+    keys: [
+      keyManifestEntry({
+        name: 'cabinet-production-test',
+        publicKeySpki: publicKey.export({ type: 'spki', format: 'der' }),
+        createdAt: '2026-11-01T00:00:00.000Z',
+      }),
+    ],
+  };
+  return {
+    keyPem: privateKey.export({ type: 'pkcs8', format: 'pem' }).toString(),
+    manifestJson: JSON.stringify(manifest),
+  };
+}

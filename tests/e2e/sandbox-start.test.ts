@@ -50,10 +50,13 @@ describe('npm start (sandbox mode)', function () {
       [playgroundBase, playgroundBase + 1, playgroundBase + 2],
     );
     const bot = /bot {6}(http:\/\/127\.0\.0\.1:(\d+))\/api\/messages/.exec(output);
-    const azurite = /storage {2}Azurite on 127\.0\.0\.1:(\d+), data in (.+)$/m.exec(output);
+    const azurite =
+      /storage {2}Azurite on 127\.0\.0\.1:(\d+) \(tables\) and :(\d+) \(checkpoint anchors\), data in (.+)$/m.exec(
+        output,
+      );
     const cloud = /cloud {4}https:\/\/localhost:(\d+) /.exec(output);
     assert.ok(bot && azurite && cloud, output);
-    assert.equal(azurite[2], join(dataDir, 'azurite'));
+    assert.equal(azurite[3], join(dataDir, 'azurite'));
     assert.match(output, new RegExp(`tab {6}${bot[1]}/tab/ `));
     assert.equal(await isListening(Number(cloud[1])), true, 'the sandbox Microsoft cloud listens');
     const psaPorts = [
@@ -75,6 +78,7 @@ describe('npm start (sandbox mode)', function () {
       ...pages.map((m) => Number(m[2])),
       Number(bot[2]),
       Number(azurite[1]),
+      Number(azurite[2]),
       Number(cloud[1]),
       ...psaPorts,
     ]) {
@@ -134,6 +138,7 @@ describe('npm start (sandbox mode)', function () {
         CABINET_MODE: 'sandbox',
         PORT: '0',
         CABINET_AZURITE_PORT: '0',
+        CABINET_AZURITE_BLOB_PORT: '0',
         CABINET_DATA_DIR: dataDir,
         CABINET_TABLE_PREFIX: `start${randomUUID().replace(/-/g, '').slice(0, 10)}`,
         ...env,

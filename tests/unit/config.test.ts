@@ -9,6 +9,9 @@ const PRODUCTION = {
   MicrosoftAppPassword: 'secret',
   CABINET_STORAGE_CONNECTION_STRING:
     'DefaultEndpointsProtocol=https;AccountName=cabinetprod;AccountKey=a2V5;EndpointSuffix=core.windows.net',
+  // Checked for shape when Cabinet starts (the signer refuses a key that is not the manifest's newest).
+  CABINET_CHECKPOINT_KEY_PEM: '-----BEGIN PRIVATE KEY-----\\nMIG…\\n-----END PRIVATE KEY-----',
+  CABINET_CHECKPOINT_KEY_MANIFEST: '{"format":"cabinet-keys/v1","keys":[]}',
 };
 
 function refusal(env: Record<string, string | undefined>): string {
@@ -168,6 +171,31 @@ describe(loadConfig.name, () => {
         CABINET_CONNECTWISE_CLIENT_ID: 'cw-client',
       }),
       /CABINET_CONNECTWISE_SITE_URL is "http:\/\/cw.example"; set it to the PSA's https:\/\/ address/,
+    );
+  });
+
+  it('needs the checkpoint signing key in production, and reads the checkpoint settings', () => {
+    const config = loadConfig({
+      ...PRODUCTION,
+      CABINET_CHECKPOINT_EVERY_ENTRIES: '50',
+      CABINET_CHECKPOINT_EVERY_MINUTES: '2',
+      CABINET_ANCHOR_CONNECTION_STRING: 'DefaultEndpointsProtocol=https;AccountName=cabinetworm',
+    });
+    assert.equal(config.checkpoints.everyEntries, 50);
+    assert.equal(config.checkpoints.maxAgeMs, 120_000);
+    assert.equal(config.checkpoints.container, 'cabinetanchors');
+    assert.match(config.checkpoints.keyPem ?? '', /\n-----END PRIVATE KEY-----$/);
+    assert.match(
+      refusal({ ...PRODUCTION, CABINET_CHECKPOINT_KEY_PEM: undefined }),
+      /Audit checkpoints are unavailable because CABINET_CHECKPOINT_KEY_PEM and CABINET_CHECKPOINT_KEY_MANIFEST/,
+    );
+    assert.match(
+      refusal({ CABINET_CHECKPOINT_CONTAINER: 'Bad_Name' }),
+      /CABINET_CHECKPOINT_CONTAINER is "bad_name"/,
+    );
+    assert.match(
+      refusal({ CABINET_CHECKPOINT_KEY_PEM: 'x' }),
+      /the sandbox signs with its own key/,
     );
   });
 
