@@ -7,6 +7,7 @@ import {
   type EvidenceProgress,
 } from '../application/use-cases/evidence-export';
 import { asTenantId } from '../domain/shared/ids';
+import { EVIDENCE_KEYS_USAGE } from './evidence-keys.command';
 
 /** Where progress goes: stderr, so stdout stays clean for scripts. */
 export interface ProgressStream {
@@ -27,7 +28,8 @@ export const EVIDENCE_USAGE = `cabinet evidence export --tenant <GUID> --from YY
   with a signed manifest, checkpoints, the readable change history, a control map and the offline
   verifier (node verifier/verify.mjs <file.zip>); progress on stderr
 cabinet evidence prove --tenant <GUID> --request <id> --out <file.json>
-  an inclusion proof that every audit entry of one change request is in the client's signed log`;
+  an inclusion proof that every audit entry of one change request is in the client's signed log
+${EVIDENCE_KEYS_USAGE}`;
 
 /** `cabinet evidence …`. Returns the exit code. */
 export async function runEvidenceCommand(
