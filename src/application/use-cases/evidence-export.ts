@@ -16,7 +16,8 @@ import { DomainError } from '../../domain/shared/errors';
 import type { ChangeRequestId, TenantId } from '../../domain/shared/ids';
 import { err, ok, type Result } from '../../domain/shared/result';
 import type { AuditLog } from '../ports/audit-log';
-import type { ChangeRequestStore, StoredChangeRequest } from '../ports/change-request-store';
+import type { ChangeRequest } from '../../domain/change-request/change-request';
+import type { ChangeRequestStore } from '../ports/change-request-store';
 import type { AnchorRecord, Checkpoint } from '../ports/checkpoints';
 import { CalendarErrors } from './calendar';
 import { checkpointAt, type CheckpointDeps } from './checkpoints';
@@ -130,6 +131,8 @@ export async function exportEvidenceFor(
 }
 
 /** Request records read at once for the history's names: point reads, bounded to spare storage. */
+/** Above this many requests, the history reads them all in one scan rather than one by one. */
+const SCAN_WHEN_MORE_THAN = 64;
 const READ_CONCURRENCY = 16;
 
 /** Entries read per audit page. */
@@ -284,6 +287,32 @@ async function readUntil(
   }
 }
 
+/**
+ * The requests behind `ids`: point reads for a few, one scan of the client's requests for many (a
+ * partition range read beats thousands of point reads).
+ */
+async function requestsById(
+  deps: EvidenceExportDeps,
+  tenantId: TenantId,
+  ids: readonly string[],
+): Promise<Map<string, ChangeRequest>> {
+  const found = new Map<string, ChangeRequest>();
+  if (ids.length > SCAN_WHEN_MORE_THAN) {
+    const wanted = new Set(ids);
+    for (const request of await deps.requests.list(tenantId, { limit: Number.MAX_SAFE_INTEGER }))
+      if (wanted.has(request.id)) found.set(request.id, request);
+    return found;
+  }
+  for (let i = 0; i < ids.length; i += READ_CONCURRENCY) {
+    const batch = ids.slice(i, i + READ_CONCURRENCY);
+    const stored = await Promise.all(
+      batch.map((id) => deps.requests.get(tenantId, id as ChangeRequestId)),
+    );
+    for (const s of stored) if (s) found.set(s.request.id, s.request);
+  }
+  return found;
+}
+
 function entryTs(canonical: string): string {
   return (JSON.parse(canonical) as { ts: string }).ts;
 }
@@ -311,15 +340,9 @@ async function readableHistory(
   const names = new Map<string, string>();
   const numbers = new Map<string, number>();
   const ids = [...active];
-  const found: (StoredChangeRequest | undefined)[] = [];
-  for (let i = 0; i < ids.length; i += READ_CONCURRENCY) {
-    const batch = ids.slice(i, i + READ_CONCURRENCY);
-    found.push(
-      ...(await Promise.all(batch.map((id) => deps.requests.get(tenantId, id as ChangeRequestId)))),
-    );
-  }
-  for (const [i, id] of ids.entries()) {
-    const cr = found[i]?.request;
+  const found = await requestsById(deps, tenantId, ids);
+  for (const id of ids) {
+    const cr = found.get(id);
     if (!cr) continue;
     numbers.set(id, cr.number);
     // Only parts played by the end of the range: a vote cast later must not change this bundle.
