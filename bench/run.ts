@@ -1,5 +1,5 @@
 /**
- * Benchmarks: `npm run bench [-- --only raw|audit|offboard|sla|psa|webhook|evidence] [--seconds n]
+ * Benchmarks: `npm run bench [-- --only raw|audit|offboard|sla|psa|webhook|evidence|verify] [--seconds n]
  *   [--runs n] [--requests n] [--notes n] [--deliveries n] [--entries n]`.
  * Starts its own in-memory Azurite on loopback and measures
  *   (a) the raw baseline: 100-entity batch inserts into one partition from 4 concurrent loops;
@@ -9,7 +9,8 @@
  *   (e) an SLA sweep over 1k open requests with and without 100k closed ones beside them (sla.bench.ts);
  *   (f) Cabinet notes delivered to a sandbox HaloPSA by the relay against raw note POSTs (psa.bench.ts);
  *   (g) signed webhook deliveries taken in over HTTP against raw request creation (webhook.bench.ts);
- *   (h) an evidence export of 100k entries against a raw scan of the same partition (evidence.bench.ts).
+ *   (h) an evidence export of 100k entries against a raw scan of the same partition (evidence.bench.ts);
+ *   (i) verify.mjs over a 100k-entry bundle against parsing and hashing its lines (verify.bench.ts).
  * Figures depend on the machine; Azurite promises no throughput, so nothing here is asserted.
  */
 import { randomBytes } from 'node:crypto';
@@ -27,6 +28,7 @@ import { runPsaBench } from './psa.bench';
 import { runSlaBench } from './sla.bench';
 import { runWebhookBench } from './webhook.bench';
 import { runEvidenceBench } from './evidence.bench';
+import { runVerifyBench } from './verify.bench';
 
 const TARGET_RATIO = 0.5;
 const IN_FLIGHT = 50;
@@ -51,9 +53,10 @@ if (
   only !== 'sla' &&
   only !== 'psa' &&
   only !== 'webhook' &&
-  only !== 'evidence'
+  only !== 'evidence' &&
+  only !== 'verify'
 )
-  throw new Error('--only takes raw, audit, offboard, sla, psa, webhook or evidence');
+  throw new Error('--only takes raw, audit, offboard, sla, psa, webhook, evidence or verify');
 const seconds = Number(values.seconds);
 if (!(seconds > 0 && seconds <= 60))
   throw new Error('--seconds takes a number of seconds between 0 and 60');
@@ -61,7 +64,11 @@ const runs = Number(values.runs);
 if (!(Number.isInteger(runs) && runs >= 1 && runs <= 50))
   throw new Error('--runs takes a whole number of offboarding runs per mode between 1 and 50');
 /** A whole-number option between 1 and `max`. */
-function count(name: 'requests' | 'notes' | 'deliveries' | 'entries', max: number, what: string): number {
+function count(
+  name: 'requests' | 'notes' | 'deliveries' | 'entries',
+  max: number,
+  what: string,
+): number {
   const n = Number(values[name]);
   if (!(Number.isInteger(n) && n >= 1 && n <= max))
     throw new Error(`--${name} takes a whole number of ${what} between 1 and ${max}`);
@@ -70,7 +77,7 @@ function count(name: 'requests' | 'notes' | 'deliveries' | 'entries', max: numbe
 const requests = count('requests', 200, 'PSA-linked requests');
 const notes = count('notes', 200, 'notes per request');
 const deliveries = count('deliveries', 10_000, 'webhook deliveries');
-const entries = count('entries', 1_000_000, 'audit entries to export');
+const entries = count('entries', 1_000_000, 'audit entries to export or verify');
 
 const format = (n: number) => Math.round(n).toLocaleString('en-US');
 
@@ -162,6 +169,8 @@ async function storageBench(azurite: RunningAzurite): Promise<void> {
 }
 
 async function main(): Promise<void> {
+  // The verifier works offline on a built bundle; it needs no Azurite.
+  if (only === 'verify') return runVerifyBench({ entries });
   const azurite = await startAzurite();
   try {
     if (only === undefined || only === 'raw' || only === 'audit') await storageBench(azurite);
@@ -173,6 +182,7 @@ async function main(): Promise<void> {
   } finally {
     await azurite.stop();
   }
+  if (only === undefined) await runVerifyBench({ entries });
 }
 
 main().catch((error: unknown) => {

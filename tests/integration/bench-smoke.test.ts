@@ -40,6 +40,7 @@ describe('npm run bench, once each with tiny sizes', function () {
     ['offboard', ['--only', 'offboard', '--runs', '1'], /batched ÷ one at a time = /],
     ['psa', ['--only', 'psa', '--requests', '2', '--notes', '2'], /^psa sync \(4 notes .*÷/m],
     ['webhook', ['--only', 'webhook', '--deliveries', '4'], /^webhook intake \(4 signed .*÷/m],
+    ['verify', ['--only', 'verify', '--entries', '50'], /^verify\.mjs verifyBundle: .*÷/m],
   ];
   for (const [name, args, line] of cases)
     it(`${name} completes and prints its ratio`, async () => {
