@@ -183,7 +183,11 @@ export async function exportEvidence(
     to: c.size,
     proof: tree.consistencyProof(checkpoints[i]!.size, c.size).map((h) => h.toString('hex')),
   }));
-  const anchors: AnchorRecord[] = (await deps.anchor.list(tenantId)).filter((a) => a.size <= size);
+  // Anchors anchored before the range ended stay in even when larger than the bundle: the table
+  // lost entries the anchor blob vouches for, and the verifier must see that (TRUNCATED_BEFORE_CHECKPOINT).
+  const anchors: AnchorRecord[] = (await deps.anchor.list(tenantId)).filter(
+    (a) => a.size <= size || Date.parse(a.anchoredAt) < Date.parse(toEnd),
+  );
   const keys = deps.signer.manifest();
   const firstKey = keys.keys[0];
   if (!firstKey) throw new Error('the checkpoint key manifest has no keys');
