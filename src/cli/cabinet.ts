@@ -8,6 +8,7 @@ import { AUDIT_USAGE, runAuditCommand } from './audit.command';
 import { CliStorageError, openCliStorage } from './cli-storage';
 import { EVIDENCE_USAGE, runEvidenceCommand } from './evidence.command';
 import { evidenceDepsOptions, openEvidenceDeps } from './evidence-deps';
+import { runEvidenceKeysCommand } from './evidence-keys.command';
 import { CLIENTS_USAGE, runClientsCommand } from './clients.command';
 import { INDEX_USAGE, runIndexCommand } from './index.command';
 import { OUTBOX_USAGE, runOutboxCommand } from './outbox.command';
@@ -144,6 +145,12 @@ async function main(argv: readonly string[]): Promise<number> {
     console.log(`Unknown command group "${name}".\n\n${usage()}`);
     return 2;
   }
+  // Key files need no storage, and a production configuration refuses to load without the key they create.
+  if (name === 'evidence' && args[0] === 'keys')
+    return runEvidenceKeysCommand(args.slice(1), {
+      out: (line) => console.log(line),
+      now: () => new Date(),
+    });
   const config = loadConfig();
   let opened: Promise<TableStorage> | undefined;
   return group.run(args, {
