@@ -241,8 +241,9 @@ describe('verify.mjs (offline evidence verifier)', function () {
           return {
             kind: 'edited property',
             parts: { ...honest, entries: withEntry(log, k, canonicalize(edits[field]!)) },
-            expect: [k === 999 ? 'CHECKPOINT_ROOT_MISMATCH' : 'PREV_MISMATCH'],
-            seq: k === 999 ? 1000 : k + 2,
+            // An entry that closes a checkpoint breaks that root before the next entry's prev.
+            expect: [honest.checkpoints.has(k + 1) ? 'CHECKPOINT_ROOT_MISMATCH' : 'PREV_MISMATCH'],
+            seq: honest.checkpoints.has(k + 1) ? k + 1 : k + 2,
           };
         }),
         index.map((k) => ({
