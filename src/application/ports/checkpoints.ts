@@ -40,6 +40,22 @@ export interface StoredCheckpoint extends Checkpoint {
  * A second, different root for a size that already has a checkpoint: the log was rewritten, or two
  * writers disagree about its content. Never expected; nothing is overwritten.
  */
+/** The chain is shorter than a checkpoint already signed or anchored: entries were lost or removed. */
+export class AuditLogTruncatedError extends Error {
+  readonly code = 'AUDIT.LOG_TRUNCATED';
+
+  constructor(
+    readonly tenantId: TenantId,
+    readonly entries: number,
+    readonly checkpointed: number,
+  ) {
+    super(
+      `Tenant ${tenantId} has ${entries} audit entries but a checkpoint of ${checkpointed} was signed or anchored: the log was truncated; refusing to sign a smaller one.`,
+    );
+    this.name = 'AuditLogTruncatedError';
+  }
+}
+
 export class CheckpointConflictError extends Error {
   readonly code = 'AUDIT.CHECKPOINT_CONFLICT';
 

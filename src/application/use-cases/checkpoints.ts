@@ -6,6 +6,7 @@ import { entryLeafHash, MerkleTree } from '../../domain/audit/merkle';
 import type { TenantId } from '../../domain/shared/ids';
 import type { AuditLog } from '../ports/audit-log';
 import {
+  AuditLogTruncatedError,
   CheckpointConflictError,
   type CheckpointAnchor,
   type CheckpointSigner,
@@ -46,6 +47,14 @@ export async function checkpointTenant(
 ): Promise<CheckpointOutcome | undefined> {
   const head = await deps.audit.head(tenantId);
   if (!head || head.seq === 0) return undefined;
+  // A chain restored from an older backup must not get a fresh, smaller checkpoint vouching for it:
+  // the anchors outside Cabinet's tables remember how long it was.
+  const [latest, anchors] = await Promise.all([
+    deps.checkpoints.latest(tenantId),
+    deps.anchor.list(tenantId),
+  ]);
+  const longest = Math.max(latest?.size ?? 0, ...anchors.map((a) => a.size));
+  if (head.seq < longest) throw new AuditLogTruncatedError(tenantId, head.seq, longest);
   return checkpointAt(deps, tenantId, head.seq);
 }
 

@@ -1,6 +1,7 @@
 import { strict as assert } from 'node:assert';
 import { generateKeyPairSync } from 'node:crypto';
 import { NodeCheckpointSigner } from '../../../src/adapters/crypto/checkpoint-signer';
+import { AuditLogTruncatedError } from '../../../src/application/ports/checkpoints';
 import { isNotificationRow } from '../../../src/application/ports/outbox';
 import {
   checkpointAt,
@@ -48,6 +49,24 @@ describe('checkpointTenant', () => {
     actor: { tid: tenant, oid: people.carla.oid },
     requestId: null,
     payload: {},
+  });
+
+  it('refuses to sign a chain shorter than a checkpoint already anchored (restored from an older backup)', async () => {
+    const { storage, deps } = setUp();
+    await storage.audit.append(tenant, [event(), event(), event()]);
+    await deps.anchor.append(tenant, {
+      size: 5,
+      root: '00'.repeat(32),
+      noteSha256: '00'.repeat(32),
+      anchoredAt: '2026-01-01T00:00:00.000Z',
+    });
+
+    await assert.rejects(checkpointTenant(deps, tenant), AuditLogTruncatedError);
+    assert.equal(await deps.checkpoints.latest(tenant), undefined);
+    assert.deepEqual(
+      (await deps.anchor.list(tenant)).map((a) => a.size),
+      [5],
+    );
   });
 
   it('signs nothing while the chain is empty', async () => {
