@@ -1,5 +1,6 @@
 // @ts-check
 import { h, replace } from './dom.js';
+import { monthToolbar } from './month-toolbar.js';
 
 /**
  * The client's change log and its monthly change report: one row per change (who authorised it,
@@ -36,14 +37,6 @@ export async function renderChangeLog(main, api, requested, nav) {
   const report = /** @type {Report} */ (await api.get(`report?${query.toString()}`));
   if (!nav.isCurrent()) return;
   const { summary: s, figures: f } = report;
-  const monthInput = h('input', { id: 'log-month', type: 'month', value: s.month });
-  const clientSelect = h(
-    'select',
-    { id: 'log-client' },
-    me.clients.map((c) =>
-      h('option', { value: c.code, selected: c.code === s.client.code }, c.name),
-    ),
-  );
   const status = h('p', { id: 'log-download-status', role: 'status' });
   /** @param {'html' | 'pdf'} format */
   const download = async (format) => {
@@ -63,24 +56,7 @@ export async function renderChangeLog(main, api, requested, nav) {
   replace(
     main,
     h('h1', { id: 'page-title', tabindex: '-1' }, `Change log: ${s.client.name}`),
-    h(
-      'form',
-      {
-        class: 'toolbar',
-        onSubmit: (/** @type {Event} */ e) => {
-          e.preventDefault();
-          nav.setState({
-            client: /** @type {HTMLSelectElement} */ (clientSelect).value,
-            month: /** @type {HTMLInputElement} */ (monthInput).value,
-          });
-        },
-      },
-      h('label', { for: 'log-client' }, 'Client '),
-      clientSelect,
-      h('label', { for: 'log-month' }, ' Month '),
-      monthInput,
-      h('button', { type: 'submit' }, 'Show'),
-    ),
+    monthToolbar('log', me.clients, { client: s.client.code, month: s.month }, nav.setState),
     h(
       'p',
       { class: 'muted' },

@@ -1,5 +1,6 @@
 // @ts-check
 import { h, replace } from './dom.js';
+import { monthToolbar } from './month-toolbar.js';
 
 /**
  * The monthly change summary of one client: counts, the standard changes it heard of only here,
@@ -41,34 +42,14 @@ export async function renderSummary(main, api, requested, nav) {
   if (requested.month) query.set('month', requested.month);
   const data = /** @type {MonthlySummary} */ (await api.get(`summary?${query.toString()}`));
   if (!nav.isCurrent()) return;
-  const monthInput = h('input', { id: 'summary-month', type: 'month', value: data.month });
-  const clientSelect = h(
-    'select',
-    { id: 'summary-client' },
-    me.clients.map((c) =>
-      h('option', { value: c.code, selected: c.code === data.client.code }, c.name),
-    ),
-  );
   replace(
     main,
     h('h1', { id: 'page-title', tabindex: '-1' }, `Monthly summary: ${data.client.name}`),
-    h(
-      'form',
-      {
-        class: 'toolbar',
-        onSubmit: (/** @type {Event} */ e) => {
-          e.preventDefault();
-          nav.setState({
-            client: /** @type {HTMLSelectElement} */ (clientSelect).value,
-            month: /** @type {HTMLInputElement} */ (monthInput).value,
-          });
-        },
-      },
-      h('label', { for: 'summary-client' }, 'Client '),
-      clientSelect,
-      h('label', { for: 'summary-month' }, ' Month '),
-      monthInput,
-      h('button', { type: 'submit' }, 'Show'),
+    monthToolbar(
+      'summary',
+      me.clients,
+      { client: data.client.code, month: data.month },
+      nav.setState,
     ),
     h('p', { class: 'muted' }, `${data.month}, in ${data.timeZone}.`),
     h(
