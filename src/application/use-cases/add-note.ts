@@ -2,7 +2,8 @@ import type { AuditEvent } from '../../domain/audit/audit-event';
 import type { ChangeRequest, Person } from '../../domain/change-request/change-request';
 import { ChangeRequestErrors } from '../../domain/change-request/change-request.errors';
 import { NOTE_MAX } from '../../domain/change-request/change-request.payloads';
-import { isMspStaff, type ClientProfile, type ClientRole } from '../../domain/client/client';
+import { noteSide, type NoteSide } from '../../domain/change-request/notes.policy';
+import type { ClientProfile } from '../../domain/client/client';
 import type { DomainError } from '../../domain/shared/errors';
 import { isGuid } from '../../domain/shared/ids';
 import { samePerson } from '../../domain/shared/person';
@@ -18,7 +19,7 @@ export interface AddedNote {
   readonly request: ChangeRequest;
   readonly text: string;
   /** Whose side wrote it: the MSP's staff, or the client's people (requester, admins, approvers). */
-  readonly side: 'msp' | 'client';
+  readonly side: NoteSide;
 }
 
 const MAX_ATTEMPTS = 4;
@@ -53,7 +54,7 @@ export async function addNote(
     if (tenantId !== undefined && client.tenantId !== tenantId)
       return err(AccessErrors.requestNotFound(stored.request.id));
     const request = stored.request;
-    const side = sideOf(actor, roles, client, request);
+    const side = noteSide(request, actor, roles);
     if (!side) return err(ChangeRequestErrors.notRequesterOrStaff());
     const event: AuditEvent = {
       type: 'note.added',
@@ -76,19 +77,6 @@ export async function addNote(
       if (!(error instanceof ConcurrencyError) || attempt >= MAX_ATTEMPTS) throw error;
     }
   }
-}
-
-function sideOf(
-  actor: Person,
-  roles: ReadonlySet<ClientRole>,
-  client: ClientProfile,
-  request: ChangeRequest,
-): AddedNote['side'] | undefined {
-  if (isMspStaff(roles)) return 'msp';
-  const raisedIt = [request.requester, request.onBehalfOf].some((p) => p && samePerson(p, actor));
-  const clientPerson =
-    actor.tid === client.tenantId && (roles.has('client_admin') || roles.has('approver'));
-  return raisedIt || clientPerson ? 'client' : undefined;
 }
 
 /**

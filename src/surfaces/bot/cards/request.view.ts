@@ -1,3 +1,4 @@
+import { noteSide } from '../../../domain/change-request/notes.policy';
 import { createHash } from 'node:crypto';
 import {
   PROBE_ASSESSED,
@@ -183,21 +184,10 @@ export function requestStatusCard(
     // The technician's buttons get their own row: Teams shows at most five per row.
     showTechActions:
       canSend || (canAssess && extras.assessForm === undefined) || reclassifyTo.length > 0,
-    canNote: mayAddNote(request, viewer),
+    // The use case decides again on every click.
+    canNote: noteSide(request, viewer.person, viewer.roles) !== undefined,
     psaLine: psaLine(request.psa),
   });
-}
-
-/**
- * Whether the card offers Add note: the people `addNote` accepts (MSP staff of the client, the
- * requester, the client's admins and approvers). The use case decides again on every click.
- */
-function mayAddNote(request: ChangeRequest, viewer: Viewer): boolean {
-  if (isMspStaff(viewer.roles) || isRequester(request, viewer.person)) return true;
-  return (
-    viewer.person.tid === request.tenantId &&
-    (viewer.roles.has('client_admin') || viewer.roles.has('approver'))
-  );
 }
 
 /**
