@@ -5,7 +5,6 @@ import { NOTE_MAX } from '../../domain/change-request/change-request.payloads';
 import { noteSide, type NoteSide } from '../../domain/change-request/notes.policy';
 import type { ClientProfile } from '../../domain/client/client';
 import type { DomainError } from '../../domain/shared/errors';
-import { isGuid } from '../../domain/shared/ids';
 import { samePerson } from '../../domain/shared/person';
 import { err, ok, type Result } from '../../domain/shared/result';
 import { ConcurrencyError } from '../ports/errors';
@@ -81,8 +80,8 @@ export async function addNote(
 
 /**
  * Who hears of the note: the requester (and whom it was raised for) when the MSP wrote it; the
- * assignee, or else the client's technicians, when the client did. Never the writer, and never an
- * integration requester (a signed webhook's), which has no Teams conversation.
+ * assignee, or else the client's technicians, when the client did. Never the writer (an integration
+ * requester's cards are dropped by the request store, see `requestOutbox`).
  */
 function otherSide(
   actor: Person,
@@ -98,8 +97,7 @@ function otherSide(
         : client.techs;
   const people: Person[] = [];
   for (const p of candidates)
-    if (isGuid(p.oid) && !samePerson(p, actor) && !people.some((q) => samePerson(q, p)))
-      people.push(p);
+    if (!samePerson(p, actor) && !people.some((q) => samePerson(q, p))) people.push(p);
   return people;
 }
 

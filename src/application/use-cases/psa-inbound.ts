@@ -1,7 +1,6 @@
 import { SYSTEM_OID, type AuditEvent } from '../../domain/audit/audit-event';
 import type { ChangeRequest } from '../../domain/change-request/change-request';
 import { comparePsaIds, hasPsaMarker, PSA_NAMES, type PsaKind } from '../../domain/psa/psa';
-import { isGuid } from '../../domain/shared/ids';
 import { samePerson, type Person } from '../../domain/shared/person';
 import type { ChangeRequestStore } from '../ports/change-request-store';
 import type { ClientDirectory } from '../ports/client-directory';
@@ -102,12 +101,12 @@ function noteReceived(request: ChangeRequest, psa: PsaKind, note: PsaNote): Audi
 
 /**
  * Who hears of a PSA note: whoever works on the request (its assignee, else the client's
- * technicians), and the requester when the note is visible to the client and the requester is a
- * person (not an integration that raised the request through a signed webhook).
+ * technicians), and the requester when the note is visible to the client (an integration
+ * requester's card is dropped by the request store, see `requestOutbox`).
  */
 function recipientsOf(request: ChangeRequest, note: PsaNote, techs: readonly Person[]): Person[] {
   const people: Person[] = request.assignee ? [request.assignee] : [...techs];
-  if (!note.internal && isGuid(request.requester.oid)) people.push(request.requester);
+  if (!note.internal) people.push(request.requester);
   return people.filter((p, i) => people.findIndex((q) => samePerson(p, q)) === i);
 }
 
