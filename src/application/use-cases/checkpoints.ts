@@ -47,15 +47,26 @@ export async function checkpointTenant(
 ): Promise<CheckpointOutcome | undefined> {
   const head = await deps.audit.head(tenantId);
   if (!head || head.seq === 0) return undefined;
-  // A chain restored from an older backup must not get a fresh, smaller checkpoint vouching for it:
-  // the anchors outside Cabinet's tables remember how long it was.
+  await refuseTruncated(deps, tenantId, head.seq);
+  return checkpointAt(deps, tenantId, head.seq);
+}
+
+/**
+ * A chain restored from an older backup must not get a fresh, smaller checkpoint vouching for it:
+ * the anchors outside Cabinet's tables remember how long it was. (An export still bundles what it
+ * has, with the larger anchor, for the verifier to flag.)
+ */
+async function refuseTruncated(
+  deps: CheckpointDeps,
+  tenantId: TenantId,
+  headSeq: number,
+): Promise<void> {
   const [latest, anchors] = await Promise.all([
     deps.checkpoints.latest(tenantId),
     deps.anchor.list(tenantId),
   ]);
   const longest = Math.max(latest?.size ?? 0, ...anchors.map((a) => a.size));
-  if (head.seq < longest) throw new AuditLogTruncatedError(tenantId, head.seq, longest);
-  return checkpointAt(deps, tenantId, head.seq);
+  if (headSeq < longest) throw new AuditLogTruncatedError(tenantId, headSeq, longest);
 }
 
 /**
@@ -292,6 +303,7 @@ async function checkpointIfDue(
     const ts = oldest ? Date.parse((JSON.parse(oldest.canonical) as { ts: string }).ts) : NaN;
     if (!(deps.clock.now().getTime() - ts >= maxAgeMs)) return false;
   }
+  await refuseTruncated(deps, tenantId, head.seq);
   return (await checkpointAt(deps, tenantId, head.seq)).created;
 }
 

@@ -5,6 +5,7 @@ import { AuditLogTruncatedError } from '../../../src/application/ports/checkpoin
 import { isNotificationRow } from '../../../src/application/ports/outbox';
 import {
   checkpointAt,
+  checkpointDue,
   checkpointTenant,
   type CheckpointDeps,
 } from '../../../src/application/use-cases/checkpoints';
@@ -53,7 +54,7 @@ describe('checkpointTenant', () => {
 
   it('refuses to sign a chain shorter than a checkpoint already anchored (restored from an older backup)', async () => {
     const { storage, deps } = setUp();
-    await storage.audit.append(tenant, [event(), event(), event()]);
+    await storage.clients.create(contosoProfile(), [event(), event(), event()]);
     await deps.anchor.append(tenant, {
       size: 5,
       root: '00'.repeat(32),
@@ -62,6 +63,17 @@ describe('checkpointTenant', () => {
     });
 
     await assert.rejects(checkpointTenant(deps, tenant), AuditLogTruncatedError);
+    const failures: unknown[] = [];
+    const pass = await checkpointDue(
+      { ...deps, clients: storage.clients },
+      { everyEntries: 1 },
+      { onFailure: (_, error) => failures.push(error) },
+    );
+    assert.equal(pass.failed, 1);
+    assert.ok(
+      failures[0] instanceof AuditLogTruncatedError,
+      'the periodic checkpointer refuses too',
+    );
     assert.equal(await deps.checkpoints.latest(tenant), undefined);
     assert.deepEqual(
       (await deps.anchor.list(tenant)).map((a) => a.size),
